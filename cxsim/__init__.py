@@ -1,3 +1,31 @@
-"""cxsim: what a bad customer experience costs, and which fix pays back."""
+"""cxsim: what a bad customer experience costs, and which fix pays back.
+
+    >>> import cxsim
+    >>> scenario = cxsim.load("scenarios/subscription.yaml")
+    >>> results = cxsim.simulate(scenario, runs=1000, seed=1)
+    >>> results.summary()          # lost revenue, customers lost, ... with percentiles
+    >>> results.attribution_table("touchpoint")
+"""
 
 __version__ = "0.1.0"
+
+from cxsim.errors import ScenarioError, UserError
+from cxsim.loader import load, load_with_source, loads, scenario_schema, validate
+from cxsim.results import Results
+from cxsim.scenario import Scenario
+from cxsim.simulation import expected, simulate
+
+__all__ = [
+    "Results",
+    "Scenario",
+    "ScenarioError",
+    "UserError",
+    "__version__",
+    "expected",
+    "load",
+    "load_with_source",
+    "loads",
+    "scenario_schema",
+    "simulate",
+    "validate",
+]

@@ -46,7 +46,9 @@ def sbg_derl(alpha: float, beta: float, discount: float, renewals: int) -> float
     n = float(renewals)
     z = 1.0 / (1.0 + discount)
     return float(
-        (beta + n) / (alpha + beta + n) * special.hyp2f1(1.0, beta + n + 1.0, alpha + beta + n + 1.0, z)
+        (beta + n)
+        / (alpha + beta + n)
+        * special.hyp2f1(1.0, beta + n + 1.0, alpha + beta + n + 1.0, z)
     )
 
 
@@ -68,14 +70,23 @@ def beta_quadrature(alpha: ArrayLike, beta: ArrayLike, nodes: int) -> tuple[Floa
     s = 2.0 * k + big_a + big_b
     with np.errstate(divide="ignore", invalid="ignore"):
         diag = (big_b**2 - big_a**2) / (s * (s + 2.0))
-        diag = np.where(np.abs(s * (s + 2.0)) < 1e-300, (big_b - big_a) / (big_a + big_b + 2.0), diag)
+        diag = np.where(
+            np.abs(s * (s + 2.0)) < 1e-300, (big_b - big_a) / (big_a + big_b + 2.0), diag
+        )
         kk = k[:, 1:]
         s1 = s[:, 1:]
         off = np.sqrt(
-            4.0 * kk * (kk + big_a) * (kk + big_b) * (kk + big_a + big_b) / (s1**2 * (s1 + 1.0) * (s1 - 1.0))
+            4.0
+            * kk
+            * (kk + big_a)
+            * (kk + big_b)
+            * (kk + big_a + big_b)
+            / (s1**2 * (s1 + 1.0) * (s1 - 1.0))
         )
         # k = 1: (1 + A + B) cancels against (s - 1); written out so alpha + beta = 1 is no 0 / 0.
-        off[:, 0] = np.sqrt(4.0 * (1 + big_a[:, 0]) * (1 + big_b[:, 0]) / ((s1[:, 0] ** 2) * (s1[:, 0] + 1.0)))
+        off[:, 0] = np.sqrt(
+            4.0 * (1 + big_a[:, 0]) * (1 + big_b[:, 0]) / ((s1[:, 0] ** 2) * (s1[:, 0] + 1.0))
+        )
     jac = np.zeros((a.size, nodes, nodes))
     idx = np.arange(nodes)
     jac[:, idx, idx] = diag

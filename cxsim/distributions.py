@@ -1,0 +1,354 @@
+"""Uncertain inputs: the distributions a scenario number may be given as.
+
+Every distribution samples by its quantile function (`ppf`), so a run's inputs come from one
+matrix of uniforms, and correlation between inputs is a Gaussian copula on that matrix. A field
+knows its valid range (a probability lies in [0, 1]); a distribution that reaches outside it is
+truncated to it (normal, lognormal, expert) or refused at load time (uniform, triangular, PERT,
+beta, fixed), so a sampled value is always valid.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    model_validator,
+)
+from scipy import stats
+
+FloatArray = NDArray[np.float64]
+_Z90 = float(stats.norm.ppf(0.9))  # 1.2816: the P90 of a standard normal
+
+
+class _Dist(BaseModel):
+    """Common behaviour: quantiles on the field's valid range [lo, hi]."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    _lo: float = PrivateAttr(default=-math.inf)
+    _hi: float = PrivateAttr(default=math.inf)
+
+    @property
+    def is_fixed(self) -> bool:
+        return False
+
+    def support(self) -> tuple[float, float]:
+        """The distribution's own support, before truncation to the field's range."""
+        return (-math.inf, math.inf)
+
+    def _frozen(self) -> Any:
+        raise NotImplementedError
+
+    def _cdf(self, x: float) -> float:
+        return float(self._frozen().cdf(x))
+
+    def _raw_ppf(self, u: FloatArray) -> FloatArray:
+        return np.asarray(self._frozen().ppf(u), dtype=float)
+
+    def ppf(self, u: FloatArray | float) -> FloatArray:
+        """Quantile function on the field's valid range (truncated where the support reaches out)."""
+        uu = np.asarray(u, dtype=float)
+        lo, hi = self.support()
+        if lo < self._lo or hi > self._hi:
+            f_lo = self._cdf(self._lo) if math.isfinite(self._lo) else 0.0
+            f_hi = self._cdf(self._hi) if math.isfinite(self._hi) else 1.0
+            uu = f_lo + uu * (f_hi - f_lo)
+        return np.clip(self._raw_ppf(uu), self._lo, self._hi)
+
+    def mean(self) -> float:
+        """Mean on the valid range (by the quantile function: exact for the untruncated cases)."""
+        u = (np.arange(20_000) + 0.5) / 20_000
+        return float(np.mean(self.ppf(u)))
+
+    def quantile(self, q: float) -> float:
+        return float(self.ppf(np.array([q]))[0])
+
+    def describe(self) -> str:
+        fields = ", ".join(
+            f"{k}={v:g}" for k, v in self.model_dump().items() if k != "dist" and v is not None
+        )
+        return f"{self.model_dump()['dist']}({fields})"
+
+    def with_range(self, lo: float, hi: float) -> _Dist:
+        """A copy that knows its field's valid range."""
+        copy = self.model_copy()
+        copy._lo, copy._hi = lo, hi
+        return copy
+
+
+class Fixed(_Dist):
+    """A known number (a bare number in the file means this)."""
+
+    dist: Literal["fixed"] = "fixed"
+    value: float
+
+    @property
+    def is_fixed(self) -> bool:
+        return True
+
+    def support(self) -> tuple[float, float]:
+        return (self.value, self.value)
+
+    def ppf(self, u: FloatArray | float) -> FloatArray:
+        return np.full(np.shape(u), self.value, dtype=float)
+
+    def mean(self) -> float:
+        return self.value
+
+    def describe(self) -> str:
+        return f"{self.value:g}"
+
+
+class Uniform(_Dist):
+    dist: Literal["uniform"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if not self.low < self.high:
+            raise ValueError(
+                f"bounds out of order: low {self.low:g} must be below high {self.high:g}"
+            )
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+    def _frozen(self) -> Any:
+        return stats.uniform(self.low, self.high - self.low)
+
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+
+class Triangular(_Dist):
+    dist: Literal["triangular"]
+    low: float
+    mode: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not (self.low <= self.mode <= self.high and self.low < self.high):
+            raise ValueError(
+                f"bounds out of order: need low <= mode <= high with low < high, "
+                f"got {self.low:g}, {self.mode:g}, {self.high:g}"
+            )
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+    def _frozen(self) -> Any:
+        width = self.high - self.low
+        return stats.triang((self.mode - self.low) / width, self.low, width)
+
+    def mean(self) -> float:
+        return (self.low + self.mode + self.high) / 3
+
+
+class Pert(_Dist):
+    """Beta-PERT: a smooth three-point estimate (Vose, Risk Analysis, 2008)."""
+
+    dist: Literal["pert"]
+    low: float
+    mode: float
+    high: float
+    shape: float = Field(default=4.0, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Pert:
+        if not (self.low <= self.mode <= self.high and self.low < self.high):
+            raise ValueError(
+                f"bounds out of order: need low <= mode <= high with low < high, "
+                f"got {self.low:g}, {self.mode:g}, {self.high:g}"
+            )
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+    def _frozen(self) -> Any:
+        width = self.high - self.low
+        a = 1 + self.shape * (self.mode - self.low) / width
+        b = 1 + self.shape * (self.high - self.mode) / width
+        return stats.beta(a, b, loc=self.low, scale=width)
+
+    def mean(self) -> float:
+        return (self.low + self.shape * self.mode + self.high) / (self.shape + 2)
+
+
+class Normal(_Dist):
+    """Normal, truncated to the field's valid range."""
+
+    dist: Literal["normal"]
+    mean_: float = Field(alias="mean")
+    sd: float = Field(gt=0)
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    def _frozen(self) -> Any:
+        return stats.norm(self.mean_, self.sd)
+
+    def describe(self) -> str:
+        return f"normal(mean={self.mean_:g}, sd={self.sd:g})"
+
+
+class LogNormal(_Dist):
+    """Lognormal given by the mean and standard deviation of the value itself."""
+
+    dist: Literal["lognormal"]
+    mean_: float = Field(alias="mean", gt=0)
+    sd: float = Field(gt=0)
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    def support(self) -> tuple[float, float]:
+        return (0.0, math.inf)
+
+    def _frozen(self) -> Any:
+        sigma2 = math.log1p((self.sd / self.mean_) ** 2)
+        mu = math.log(self.mean_) - sigma2 / 2
+        return stats.lognorm(math.sqrt(sigma2), scale=math.exp(mu))
+
+    def describe(self) -> str:
+        return f"lognormal(mean={self.mean_:g}, sd={self.sd:g})"
+
+
+class Beta(_Dist):
+    dist: Literal["beta"]
+    alpha: float = Field(gt=0)
+    beta: float = Field(gt=0)
+
+    def support(self) -> tuple[float, float]:
+        return (0.0, 1.0)
+
+    def _frozen(self) -> Any:
+        return stats.beta(self.alpha, self.beta)
+
+    def mean(self) -> float:
+        return self.alpha / (self.alpha + self.beta)
+
+
+class Expert(_Dist):
+    """An expert's P10 / P50 / P90: a two-piece normal that meets all three exactly."""
+
+    dist: Literal["expert"]
+    p10: float
+    p50: float
+    p90: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Expert:
+        if not self.p10 < self.p50 < self.p90:
+            raise ValueError(
+                f"bounds out of order: need p10 < p50 < p90, "
+                f"got {self.p10:g}, {self.p50:g}, {self.p90:g}"
+            )
+        return self
+
+    def _sides(self) -> tuple[float, float]:
+        return (self.p50 - self.p10) / _Z90, (self.p90 - self.p50) / _Z90
+
+    def _cdf(self, x: float) -> float:
+        left, right = self._sides()
+        total = left + right
+        if x <= self.p50:
+            return float(2 * left / total * stats.norm.cdf((x - self.p50) / left))
+        return float(
+            left / total + 2 * right / total * (stats.norm.cdf((x - self.p50) / right) - 0.5)
+        )
+
+    def _raw_ppf(self, u: FloatArray) -> FloatArray:
+        left, right = self._sides()
+        split = left / (left + right)
+        total = left + right
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lower = self.p50 + left * stats.norm.ppf(np.clip(u * total / (2 * left), 0, 1))
+            upper = self.p50 + right * stats.norm.ppf(
+                np.clip(0.5 + (u - split) * total / (2 * right), 0, 1)
+            )
+        return np.where(u <= split, lower, upper)
+
+
+DistModel = Fixed | Uniform | Triangular | Pert | Normal | LogNormal | Beta | Expert
+DIST_NAMES = ("fixed", "uniform", "triangular", "pert", "normal", "lognormal", "beta", "expert")
+
+
+def _number_to_fixed(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return {"dist": "fixed", "value": value}
+    return value
+
+
+def _dist_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        tag = value.get("dist")
+        return tag if tag in DIST_NAMES else None
+    if isinstance(value, _Dist):
+        return str(value.model_dump()["dist"])
+    return None
+
+
+_AnyDist = Annotated[
+    Annotated[Fixed, Tag("fixed")]
+    | Annotated[Uniform, Tag("uniform")]
+    | Annotated[Triangular, Tag("triangular")]
+    | Annotated[Pert, Tag("pert")]
+    | Annotated[Normal, Tag("normal")]
+    | Annotated[LogNormal, Tag("lognormal")]
+    | Annotated[Beta, Tag("beta")]
+    | Annotated[Expert, Tag("expert")],
+    Discriminator(
+        _dist_tag,
+        custom_error_type="distribution",
+        custom_error_message="expected a number or a distribution",
+    ),
+]
+
+
+def in_range(lo: float, hi: float) -> Callable[[_Dist], _Dist]:
+    """Validator: a distribution that must stay within [lo, hi]; bounded ones are checked."""
+
+    def check(dist: _Dist) -> _Dist:
+        s_lo, s_hi = dist.support()
+        bounded = not isinstance(dist, Normal | LogNormal | Expert)
+        if bounded and (s_lo < lo or s_hi > hi):
+            span = f"between {lo:g} and {hi:g}" if math.isfinite(hi) else f"at least {lo:g}"
+            got = f"{dist.value:g}" if isinstance(dist, Fixed) else dist.describe()
+            raise ValueError(f"must be {span}, got {got}")
+        if isinstance(dist, Expert) and not (lo <= dist.p50 <= hi):
+            raise ValueError(f"p50 {dist.p50:g} lies outside the valid range {lo:g}..{hi:g}")
+        return dist.with_range(lo, hi)
+
+    return check
+
+
+def _dist_type(lo: float, hi: float) -> Any:
+    return Annotated[_AnyDist, BeforeValidator(_number_to_fixed), AfterValidator(in_range(lo, hi))]
+
+
+Probability = _dist_type(0.0, 1.0)
+NonNegative = _dist_type(0.0, math.inf)
+Count = _dist_type(0.0, 1e15)
+Positive = _dist_type(1e-6, 1e6)
+Real = _dist_type(-math.inf, math.inf)
+
+Dist = _Dist
+
+
+def fixed(value: float, lo: float = -math.inf, hi: float = math.inf) -> Fixed:
+    """A fixed value that knows its range (for code that builds scenarios)."""
+    return Fixed(value=value).with_range(lo, hi)  # type: ignore[return-value]

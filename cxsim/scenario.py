@@ -1,0 +1,316 @@
+"""The scenario format: segments, journey, Goodman's loss tree, economics (pydantic v2, frozen).
+
+A scenario that validates is sound: the engine does not check it again. Unknown keys are errors,
+so a typo cannot silently change a business case. Any number may be a distribution (see
+`cxsim.distributions`). Cross-references (names) are checked by `check_references`, which
+reports with the same paths as pydantic does.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+
+from cxsim.distributions import Count, NonNegative, Positive, Probability
+
+PATHWAYS = ("silent", "satisfied", "mollified", "dissatisfied", "word_of_mouth", "lost_sales")
+GROUPS = ("silent", "satisfied", "mollified", "dissatisfied")
+SEVERITIES = ("minor", "major")
+PERIODS_PER_YEAR = {"week": 52.0, "month": 12.0, "quarter": 4.0, "year": 1.0}
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Model(BaseModel):
+    """Base of every scenario model: frozen, no unknown keys, no NaN or infinity."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class ConstantChurn(Model):
+    """A constant per-period probability of leaving for reasons unrelated to experience."""
+
+    model: Literal["constant"] = "constant"
+    rate: Probability
+
+
+def _churn_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return str(value.get("model", "constant"))
+    return getattr(value, "model", None)
+
+
+class Sbg(Model):
+    """Shifted-beta-geometric churn (Fader & Hardie 2007): theta ~ Beta(alpha, beta) per customer."""
+
+    model: Literal["sbg"]
+    alpha: Positive
+    beta: Positive
+    tenure: int = Field(
+        default=0, ge=0, le=10_000, description="Renewals the initial customers have already made."
+    )
+
+
+Churn = Annotated[
+    Annotated[ConstantChurn, Tag("constant")] | Annotated[Sbg, Tag("sbg")],
+    Discriminator(
+        _churn_tag,
+        custom_error_type="churn_model",
+        custom_error_message="churn model must be 'constant' or 'sbg'",
+    ),
+]
+
+
+class Segment(Model):
+    """A customer population (persona)."""
+
+    name: Name
+    customers: Count = Field(description="Active customers at the start.")
+    prospects: Count = Field(
+        default=0,
+        description="Prospects entering the funnel per period (would-be buyers / conversion).",
+    )
+    conversion: Probability = Field(
+        default=1.0, description="Share of prospects who would buy absent any failure."
+    )
+    revenue: NonNegative = Field(description="Revenue per customer per period.")
+    margin: Probability = Field(
+        default=1.0, description="Gross margin (used when value is 'margin')."
+    )
+    churn: Churn
+
+
+def _per_segment_tag(value: Any) -> str:
+    if isinstance(value, dict) and "dist" not in value:
+        return "per_segment"
+    return "all"
+
+
+PerSegmentProbability = Annotated[
+    Annotated[Probability, Tag("all")] | Annotated[dict[str, Probability], Tag("per_segment")],
+    Discriminator(_per_segment_tag),
+]
+
+
+class Touchpoint(Model):
+    """A moment of the journey where an experience can fail."""
+
+    name: Name
+    exposure: PerSegmentProbability = Field(
+        default=1.0,
+        description="Share of the stage's audience passing through per period; a number or a "
+        "mapping from segment name to a number.",
+    )
+    failure_rate: PerSegmentProbability = Field(description="Chance that the experience fails.")
+    severity: Literal["minor", "major"] = "minor"
+    complaint_rate: Probability | None = Field(
+        default=None, description="Overrides the loss tree's complaint rate at this touchpoint."
+    )
+    cause: str | None = Field(
+        default=None,
+        max_length=200,
+        description="A free label (e.g. 'expectations', 'process'), for interventions to target.",
+    )
+
+
+class Stage(Model):
+    """An ordered stage of the journey; prospects pass through pre-purchase stages."""
+
+    name: Name
+    audience: Literal["customers", "prospects"] = "customers"
+    touchpoints: list[Touchpoint] = Field(min_length=1)
+
+
+class Journey(Model):
+    stages: list[Stage] = Field(min_length=1)
+
+
+class Resolution(Model):
+    """How complaints end; dissatisfied is what is left (1 - satisfied - mollified)."""
+
+    satisfied: Probability
+    mollified: Probability
+
+
+class BySeverity(Model):
+    minor: Probability
+    major: Probability
+
+
+class Defection(Model):
+    """Chance of defecting after a failure, by path and severity (TARP 1986: 1 - would buy again)."""
+
+    silent: BySeverity
+    satisfied: BySeverity
+    mollified: BySeverity
+    dissatisfied: BySeverity
+
+
+class Told(Model):
+    silent: NonNegative
+    satisfied: NonNegative
+    mollified: NonNegative
+    dissatisfied: NonNegative
+
+
+class WordOfMouth(Model):
+    """People told per customer who met a failure, and what that does to acquisition."""
+
+    told: Told
+    deterred: Probability = Field(
+        description="Share of people told of a bad experience who do not become customers."
+    )
+    referred: Probability = Field(
+        default=0.0, description="Share of people told of a good recovery who become customers."
+    )
+
+
+class LossTree(Model):
+    """Goodman's customer-loss tree."""
+
+    complaint_rate: Probability
+    resolution: Resolution
+    defection: Defection
+    word_of_mouth: WordOfMouth
+
+
+class Memory(Model):
+    """Experience memory: odds multipliers on defection by unresolved earlier failures (0, 1, 2+)."""
+
+    odds_ratio: list[Annotated[float, Field(gt=0, le=1000)]] = Field(
+        default=[1.0, 3.0, 7.0], min_length=3, max_length=3
+    )
+
+
+class Nps(Model):
+    """Share of promoters and detractors by experience state (no, one, several unresolved)."""
+
+    promoters: list[Annotated[float, Field(ge=0, le=1)]] = Field(
+        default=[0.50, 0.25, 0.10], min_length=3, max_length=3
+    )
+    detractors: list[Annotated[float, Field(ge=0, le=1)]] = Field(
+        default=[0.15, 0.45, 0.70], min_length=3, max_length=3
+    )
+
+
+class Economics(Model):
+    currency: str = Field(default="USD", min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")
+    period: Literal["week", "month", "quarter", "year"] = "month"
+    horizon: int = Field(default=36, ge=1, le=600, description="Periods simulated.")
+    discount_rate: float = Field(default=0.08, ge=0, le=1, description="Per year.")
+    value: Literal["revenue", "margin"] = "revenue"
+    lifetime: bool = Field(
+        default=False, description="Also value the revenue lost beyond the horizon."
+    )
+
+    @property
+    def periods_per_year(self) -> float:
+        return PERIODS_PER_YEAR[self.period]
+
+    @property
+    def discount_factor(self) -> float:
+        """Per-period discount factor."""
+        return float((1.0 + self.discount_rate) ** (-1.0 / self.periods_per_year))
+
+
+class Correlation(Model):
+    """Rank correlation between two uncertain inputs (Gaussian copula)."""
+
+    between: list[str] = Field(min_length=2, max_length=2)
+    rho: float = Field(ge=-0.99, le=0.99)
+
+
+class Scenario(Model):
+    """A business, its customers and journey, and the assumptions of the loss model."""
+
+    name: Name
+    description: str = ""
+    language: Literal["en", "ja"] = "en"
+    economics: Economics = Economics()
+    segments: list[Segment] = Field(min_length=1, max_length=50)
+    journey: Journey
+    loss_tree: LossTree
+    memory: Memory = Memory()
+    nps: Nps = Nps()
+    correlations: list[Correlation] = []
+
+    def __repr__(self) -> str:
+        tps = sum(len(s.touchpoints) for s in self.journey.stages)
+        e = self.economics
+        return (
+            f"<Scenario {self.name!r}: {len(self.segments)} segments, "
+            f"{len(self.journey.stages)} stages, {tps} touchpoints, "
+            f"{e.horizon} {e.period}s, {e.currency}>"
+        )
+
+    def touchpoints(self) -> list[tuple[Stage, Touchpoint]]:
+        """Every touchpoint with its stage, in journey order."""
+        return [(stage, tp) for stage in self.journey.stages for tp in stage.touchpoints]
+
+
+def check_references(scenario: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
+    """Problems with names: duplicates, per-segment keys naming no segment, inconsistent splits."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    segment_names = [s.name for s in scenario.segments]
+    _duplicates(problems, ("segments",), segment_names, "segment")
+    _duplicates(problems, ("journey", "stages"), [s.name for s in scenario.journey.stages], "stage")
+    seen: dict[str, tuple[str | int, ...]] = {}
+    for i, stage in enumerate(scenario.journey.stages):
+        for j, tp in enumerate(stage.touchpoints):
+            where: tuple[str | int, ...] = ("journey", "stages", i, "touchpoints", j)
+            if tp.name in seen:
+                problems.append(((*where, "name"), f"touchpoint name {tp.name!r} is used twice"))
+            seen[tp.name] = where
+            for field in ("exposure", "failure_rate"):
+                value = getattr(tp, field)
+                if isinstance(value, dict):
+                    for key in value:
+                        if key not in segment_names:
+                            problems.append(
+                                ((*where, field, key), _unknown(key, segment_names, "segment"))
+                            )
+    res = scenario.loss_tree.resolution
+    if res.satisfied.mean() + res.mollified.mean() > 1 + 1e-12:
+        problems.append(
+            (
+                ("loss_tree", "resolution"),
+                "satisfied + mollified must not exceed 1 (dissatisfied is the rest), got "
+                f"{res.satisfied.mean():g} + {res.mollified.mean():g}",
+            )
+        )
+    if scenario.economics.lifetime and scenario.economics.discount_rate <= 0:
+        problems.append(
+            (("economics", "discount_rate"), "must be above 0 when lifetime valuation is on")
+        )
+    from cxsim.parameters import uncertain_paths  # a cycle: parameters imports this module
+
+    known = uncertain_paths(scenario)
+    for i, corr in enumerate(scenario.correlations):
+        for j, path in enumerate(corr.between):
+            if path not in known:
+                problems.append(
+                    (("correlations", i, "between", j), _unknown(path, sorted(known), "input"))
+                )
+    return problems
+
+
+def _duplicates(
+    problems: list[tuple[tuple[str | int, ...], str]],
+    where: tuple[str | int, ...],
+    names: list[str],
+    kind: str,
+) -> None:
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            problems.append(((*where, i, "name"), f"{kind} name {name!r} is used twice"))
+        seen.add(name)
+
+
+def _unknown(name: str, choices: list[str], kind: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, choices, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"no {kind} named {name!r}{hint}"
