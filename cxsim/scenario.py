@@ -25,7 +25,9 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 class Model(BaseModel):
     """Base of every scenario model: frozen, no unknown keys, no NaN or infinity."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False, validate_default=True
+    )
 
 
 class ConstantChurn(Model):
