@@ -321,6 +321,7 @@ def _message(err: Any) -> str:
             "less_than": "<",
         }[kind]
         bound = next(iter(err.get("ctx", {}).values()), "?")
+        bound = f"{bound:g}" if isinstance(bound, int | float) else bound
         return f"must be {op} {bound}, got {_show(got)}"
     if kind == "literal_error":
         return f"must be {err['ctx']['expected']}, got {_show(got)}"

@@ -83,8 +83,12 @@ class Segment(Model):
     churn: Churn
 
 
+_DIST_KEYS = {"dist", "value", "low", "mode", "high", "mean", "sd", "alpha", "beta", "p10", "p50", "p90"}
+
+
 def _per_segment_tag(value: Any) -> str:
-    if isinstance(value, dict) and "dist" not in value:
+    """A mapping is per segment unless it looks like a distribution (even one missing `dist`)."""
+    if isinstance(value, dict) and not _DIST_KEYS & set(value):
         return "per_segment"
     return "all"
 

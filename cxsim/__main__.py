@@ -1,0 +1,5 @@
+"""`python -m cxsim` runs the CLI."""
+
+from cxsim.cli import main
+
+main()
