@@ -147,3 +147,8 @@ def main() -> None:
             f"cxsim: internal error: {exc!r}\nfull traceback written to {log.name}", err=True
         )
         sys.exit(1)
+
+
+from cxsim.commands.calibrate import calibrate as _calibrate  # noqa: E402
+
+cli.add_command(_calibrate)
