@@ -1,10 +1,10 @@
 """cxsim: what a bad customer experience costs, and which fix pays back.
 
-    >>> import cxsim
-    >>> scenario = cxsim.load("scenarios/subscription.yaml")
-    >>> results = cxsim.simulate(scenario, runs=1000, seed=1)
-    >>> results.summary()          # lost revenue, customers lost, ... with percentiles
-    >>> results.attribution_table("touchpoint")
+>>> import cxsim
+>>> scenario = cxsim.load("scenarios/subscription.yaml")
+>>> results = cxsim.simulate(scenario, runs=1000, seed=1)
+>>> results.summary()          # lost revenue, customers lost, ... with percentiles
+>>> results.attribution_table("touchpoint")
 """
 
 __version__ = "0.1.0"
@@ -16,15 +16,18 @@ from cxsim.scenario import Scenario
 from cxsim.simulation import expected, simulate
 
 __all__ = [
+    "Comparison",
     "Results",
     "Scenario",
     "ScenarioError",
     "UserError",
     "__version__",
+    "compare",
     "expected",
     "load",
     "load_with_source",
     "loads",
+    "plan_pilot",
     "scenario_schema",
     "simulate",
     "validate",

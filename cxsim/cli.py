@@ -120,7 +120,7 @@ def schema() -> None:
 
 
 def main() -> None:
-    """Entry point: user errors exit 2 with a message; cxsim's own errors say where the traceback is."""
+    """Entry point: user errors exit 2 with a message; internal errors point to a traceback file."""
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
@@ -150,5 +150,13 @@ def main() -> None:
 
 
 from cxsim.commands.calibrate import calibrate as _calibrate  # noqa: E402
+from cxsim.commands.compare import compare as _compare  # noqa: E402
+from cxsim.commands.compare import pilot as _pilot  # noqa: E402
 
 cli.add_command(_calibrate)
+cli.add_command(_compare)
+cli.add_command(_pilot)
+
+from cxsim.commands.queue import queue as _queue  # noqa: E402
+
+cli.add_command(_queue)

@@ -57,7 +57,7 @@ class _Dist(BaseModel):
         return np.asarray(self._frozen().ppf(u), dtype=float)
 
     def ppf(self, u: FloatArray | float) -> FloatArray:
-        """Quantile function on the field's valid range (truncated where the support reaches out)."""
+        """Quantile function on the field's valid range (truncated where the support is wider)."""
         uu = np.asarray(u, dtype=float)
         lo, hi = self.support()
         if lo < self._lo or hi > self._hi:

@@ -22,7 +22,7 @@ difference from the world without failures; in the Monte Carlo, within sampling 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -67,7 +67,16 @@ class RandomSampler:
     others' streams aligned (common random numbers between a scenario and its variants)."""
 
     def __init__(self, seed: np.random.SeedSequence, slots: int) -> None:
-        self.rngs = [np.random.Generator(np.random.PCG64(s)) for s in seed.spawn(slots)]
+        # Children by explicit key, not `seed.spawn`: spawning again would give new children,
+        # and every world built on this seed must see the same streams.
+        self.rngs = [
+            np.random.Generator(
+                np.random.PCG64(
+                    np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, i))
+                )
+            )
+            for i in range(slots)
+        ]
 
     def binomial(self, slot: int, n: NDArray, p: NDArray | float) -> NDArray:
         return self.rngs[slot].binomial(n, np.clip(p, 0.0, 1.0))
@@ -121,10 +130,7 @@ def stay_value(p: Params, t: int) -> FloatArray:
     value = p.value[:, p.group_segment]
     d = p.period_discount
     q = d * (1.0 - p.churn)
-    if t >= p.horizon:
-        within = np.zeros_like(q)
-    else:
-        within = _geometric(q, p.horizon - t)
+    within = np.zeros_like(q) if t >= p.horizon else _geometric(q, p.horizon - t)
     total = within
     if p.lifetime:
         with np.errstate(divide="ignore"):
@@ -143,8 +149,13 @@ def run_block(
     sampler: Sampler,
     keep_periods: bool = True,
     resolution: ResolutionHook | None = None,
+    timeline: Sequence[Params] | None = None,
 ) -> BlockResult:
-    """Simulate one block of runs (or the expected-value model, with a `MeanSampler`)."""
+    """Simulate one block of runs (or the expected-value model, with a `MeanSampler`).
+
+    `timeline` gives each period its own parameters (an intervention ramping up); `p` gives
+    the structure and the first period's customers.
+    """
     runs, horizon, n_seg, n_grp = p.runs, p.horizon, p.segments, p.groups
     n_tp = p.tp_prob.shape[1]
     seg_of = p.group_segment
@@ -162,19 +173,21 @@ def run_block(
         for k in ("customers_lost", "lost_acquisitions", "churned", "active", "revenue", "end")
     }
     keep = {k: np.zeros((runs, horizon)) for k in PERIOD_OUTPUTS} if keep_periods else {}
-    tail_value = (1.0 - p.churn) * stay_value(p, horizon) if p.lifetime else None
+    last = p if timeline is None else timeline[-1]
+    tail_value = (1.0 - last.churn) * stay_value(last, horizon) if p.lifetime else None
     promoters_less_detractors = p.promoters - p.detractors
     complaints_prev = np.zeros(runs)
-    split = p.split
     response = np.full(runs, np.nan)
 
     for t in range(horizon):
+        pt = p if timeline is None else timeline[t]
+        split = pt.split
         if resolution is not None:
-            split, response = resolution(complaints_prev, split)
+            split, response = resolution(complaints_prev, pt.split)
         active = counts.sum(axis=(1, 2))
-        churned = sampler.binomial(SLOT_CHURN, counts, p.churn[:, :, None])
+        churned = sampler.binomial(SLOT_CHURN, counts, pt.churn[:, :, None])
         counts = counts - churned
-        v_stay = stay_value(p, t)  # (R, G)
+        v_stay = stay_value(pt, t)  # (R, G)
         wom_lost = np.zeros((runs, n_tp, n_seg))
         wom_won = np.zeros((runs, n_tp, n_seg))
         failures_t = np.zeros(runs)
@@ -185,14 +198,14 @@ def run_block(
 
         for j in customer_tps:
             slot = FIRST_TOUCHPOINT_SLOT + int(j)
-            prob = p.tp_prob[:, j, seg_of][:, :, None]  # (R, G, 1)
+            prob = pt.tp_prob[:, j, seg_of][:, :, None]  # (R, G, 1)
             failed = sampler.binomial(slot, counts, prob)
-            complained = sampler.binomial(slot, failed, p.tp_complaint[:, j, None, None])
+            complained = sampler.binomial(slot, failed, pt.tp_complaint[:, j, None, None])
             sat = sampler.binomial(slot, complained, split[:, 0, None, None])
             rest = split[:, 1] / np.maximum(split[:, 1] + split[:, 2], 1e-300)
             mol = sampler.binomial(slot, complained - sat, rest[:, None, None])
             groups = np.stack([failed - complained, sat, mol, complained - sat - mol], axis=-1)
-            defect_p = p.defect[:, p.tp_severity[j]][:, None, :, :]  # (R, 1, K, 4)
+            defect_p = pt.defect[:, p.tp_severity[j]][:, None, :, :]  # (R, 1, K, 4)
             defected = sampler.binomial(slot, groups, defect_p)  # (R, G, K, 4)
             stay = groups - defected
 
@@ -208,13 +221,13 @@ def run_block(
             attribution[:, j, :4, :] += value.transpose(0, 2, 1)
             people = groups.sum(axis=2)  # (R, G, 4)
             told_bad = (
-                people[..., SILENT] * p.told[:, None, SILENT]
-                + people[..., MOLLIFIED] * p.told[:, None, MOLLIFIED]
-                + people[..., DISSATISFIED] * p.told[:, None, DISSATISFIED]
+                people[..., SILENT] * pt.told[:, None, SILENT]
+                + people[..., MOLLIFIED] * pt.told[:, None, MOLLIFIED]
+                + people[..., DISSATISFIED] * pt.told[:, None, DISSATISFIED]
             )
-            wom_lost[:, j, :] = (told_bad @ to_seg) * p.deterred[:, None]
-            wom_won[:, j, :] = (people[..., SATISFIED] * p.told[:, None, SATISFIED]) @ to_seg
-            wom_won[:, j, :] *= p.referred[:, None]
+            wom_lost[:, j, :] = (told_bad @ to_seg) * pt.deterred[:, None]
+            wom_won[:, j, :] = (people[..., SATISFIED] * pt.told[:, None, SATISFIED]) @ to_seg
+            wom_won[:, j, :] *= pt.referred[:, None]
 
             failures_t += failed.sum(axis=(1, 2))
             complaints_t += complained.sum(axis=(1, 2))
@@ -223,15 +236,15 @@ def run_block(
             loss_t += value.sum(axis=(1, 2))
 
         stayed = counts.sum(axis=2)  # (R, G)
-        revenue_t = (stayed * p.value[:, seg_of]).sum(axis=1) * p.discount[t]
+        revenue_t = (stayed * pt.value[:, seg_of]).sum(axis=1) * p.discount[t]
 
         # Acquisition: would-be buyers, sales lost before purchase, word of mouth.
-        v_new = new_value(p, t)  # (R, S)
-        buyers = sampler.binomial(SLOT_ACQUIRE, _counts(sampler, p.prospects), p.conversion)
+        v_new = new_value(pt, t)  # (R, S)
+        buyers = sampler.binomial(SLOT_ACQUIRE, _counts(sampler, pt.prospects), pt.conversion)
         lost_t = np.zeros(runs)
         for j in prospect_tps:
             slot = FIRST_TOUCHPOINT_SLOT + int(j)
-            lost = sampler.binomial(slot, buyers, p.tp_prob[:, j, :])
+            lost = sampler.binomial(slot, buyers, pt.tp_prob[:, j, :])
             buyers = buyers - lost
             attribution[:, j, LOST_SALES, :] += lost * v_new
             failures_t += lost.sum(axis=1)
@@ -245,7 +258,7 @@ def run_block(
             attribution[:, j, WORD_OF_MOUTH, :] += net * v_new
             lost_t += net.sum(axis=1)
             loss_t += (net * v_new).sum(axis=1)
-        joined = _split_into_classes(sampler, buyers, p.class_weight, seg_of, n_grp)
+        joined = _split_into_classes(sampler, buyers, pt.class_weight, seg_of, n_grp)
         counts[:, :, 0] += joined
 
         totals["customers_lost"] += defected_t

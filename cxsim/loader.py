@@ -301,9 +301,11 @@ def _message(err: Any) -> str:
     if msg.startswith("Value error, "):
         return msg[len("Value error, ") :]
     if kind == "distribution" and isinstance(got, dict):
+        from cxsim.distributions import DIST_NAMES
+
         name = got.get("dist")
         if name is None:
-            return "a distribution needs 'dist:' (one of fixed, uniform, triangular, pert, normal, lognormal, beta, expert)"
+            return "a distribution needs 'dist:' (one of " + ", ".join(DIST_NAMES) + ")"
         from cxsim.distributions import DIST_NAMES
 
         close = difflib.get_close_matches(str(name), DIST_NAMES, n=1)

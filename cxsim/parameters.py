@@ -70,6 +70,7 @@ def _copula_factor(scenario: Scenario, order: list[str]) -> FloatArray | None:
     """Cholesky factor of the copula correlation, or None when inputs are independent."""
     if not scenario.correlations:
         return None
+    # Only inputs that are uncertain can be correlated; check_references says so at load time.
     index = {p: i for i, p in enumerate(order)}
     corr = np.eye(len(order))
     for c in scenario.correlations:
@@ -80,22 +81,33 @@ def _copula_factor(scenario: Scenario, order: list[str]) -> FloatArray | None:
     return np.asarray(np.linalg.cholesky(corr), dtype=float)
 
 
-def draw_values(scenario: Scenario, runs: int, rng: np.random.Generator) -> Values:
-    """One value per run for every input: uncertain ones drawn, fixed ones repeated."""
+def draw_values(
+    scenario: Scenario,
+    runs: int,
+    rng: np.random.Generator,
+    intervention_rng: np.random.Generator | None = None,
+) -> Values:
+    """One value per run for every input: uncertain ones drawn, fixed ones repeated.
+
+    Interventions' inputs (effect sizes, costs) come from `intervention_rng`, so adding an
+    intervention to a file leaves the scenario's own draws as they were.
+    """
     inputs = list(iter_inputs(scenario))
-    uncertain = [path for path, dist in inputs if not dist.is_fixed]
-    z = rng.standard_normal((runs, len(uncertain)))
-    factor = _copula_factor(scenario, uncertain)
-    if factor is not None:
-        z = z @ factor.T
-    u = stats.norm.cdf(z)
-    column = {path: i for i, path in enumerate(uncertain)}
     values: Values = {}
-    for path, dist in inputs:
-        if path in column:
-            values[path] = dist.ppf(u[:, column[path]])
-        else:
-            values[path] = np.full(runs, dist.mean())
+    for own, generator in ((True, rng), (False, intervention_rng or rng)):
+        part = [(p, d) for p, d in inputs if p.startswith("interventions.") != own]
+        uncertain = [path for path, dist in part if not dist.is_fixed]
+        z = generator.standard_normal((runs, len(uncertain)))
+        factor = _copula_factor(scenario, uncertain) if own else None
+        if factor is not None:
+            z = z @ factor.T
+        u = stats.norm.cdf(z)
+        column = {path: i for i, path in enumerate(uncertain)}
+        for path, dist in part:
+            if path in column:
+                values[path] = dist.ppf(u[:, column[path]])
+            else:
+                values[path] = np.full(runs, dist.mean())
     return values
 
 

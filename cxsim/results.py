@@ -255,7 +255,8 @@ def render_summary(r: Results) -> str:
         f"{sc.name}",
         f"{r.kind}, {r.runs:,} runs, seed {r.seed}, cxsim {__version__}",
         "",
-        f"Lost {basis} from experience failures ({view}, discounted at {e.discount_rate:.0%} a year):",
+        f"Lost {basis} from experience failures "
+        f"({view}, discounted at {e.discount_rate:.0%} a year):",
     ]
     if r.runs > 1:
         lines.append(
@@ -266,7 +267,8 @@ def render_summary(r: Results) -> str:
         lines.append(f"  {money(lost['mean'])}")
     rev = r.stats("revenue")["mean"]
     lines.append(
-        f"  {lost['mean'] / (rev + lost['mean']):.1%} of the {basis} a failure-free journey would bring"
+        f"  {lost['mean'] / (rev + lost['mean']):.1%} of the {basis} "
+        "a failure-free journey would bring"
     )
     lines += [
         f"  customers lost to failures: {format_count(r.stats('customers_lost')['mean'])}",

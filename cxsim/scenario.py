@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
-from cxsim.distributions import Count, NonNegative, Positive, Probability
+from cxsim.distributions import Count, NonNegative, Positive, Probability, Real
 
 PATHWAYS = ("silent", "satisfied", "mollified", "dissatisfied", "word_of_mouth", "lost_sales")
 GROUPS = ("silent", "satisfied", "mollified", "dissatisfied")
@@ -44,7 +46,7 @@ def _churn_tag(value: Any) -> str | None:
 
 
 class Sbg(Model):
-    """Shifted-beta-geometric churn (Fader & Hardie 2007): theta ~ Beta(alpha, beta) per customer."""
+    """Shifted-beta-geometric churn (Fader & Hardie 2007): theta ~ Beta(alpha, beta) each."""
 
     model: Literal["sbg"]
     alpha: Positive
@@ -83,7 +85,20 @@ class Segment(Model):
     churn: Churn
 
 
-_DIST_KEYS = {"dist", "value", "low", "mode", "high", "mean", "sd", "alpha", "beta", "p10", "p50", "p90"}
+_DIST_KEYS = {
+    "dist",
+    "value",
+    "low",
+    "mode",
+    "high",
+    "mean",
+    "sd",
+    "alpha",
+    "beta",
+    "p10",
+    "p50",
+    "p90",
+}
 
 
 def _per_segment_tag(value: Any) -> str:
@@ -145,7 +160,7 @@ class BySeverity(Model):
 
 
 class Defection(Model):
-    """Chance of defecting after a failure, by path and severity (TARP 1986: 1 - would buy again)."""
+    """Chance of defecting after a failure by path and severity (TARP 1986: 1 - would rebuy)."""
 
     silent: BySeverity
     satisfied: BySeverity
@@ -182,7 +197,7 @@ class LossTree(Model):
 
 
 class Memory(Model):
-    """Experience memory: odds multipliers on defection by unresolved earlier failures (0, 1, 2+)."""
+    """Experience memory: odds multipliers on defection by unresolved earlier failures (0/1/2+)."""
 
     odds_ratio: list[Annotated[float, Field(gt=0, le=1000)]] = Field(
         default=[1.0, 3.0, 7.0], min_length=3, max_length=3
@@ -227,6 +242,54 @@ class Correlation(Model):
     rho: float = Field(ge=-0.99, le=0.99)
 
 
+class Effect(Model):
+    """One change: exactly one of scale, add or set, applied to every input the path names."""
+
+    path: str = Field(min_length=1, max_length=500)
+    scale: Real | None = None
+    add: Real | None = None
+    set: Real | None = None
+
+    @model_validator(mode="after")
+    def _one_op(self) -> Effect:
+        given = [op for op in ("scale", "add", "set") if getattr(self, op) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"give exactly one of scale, add or set (got {', '.join(given) or 'none'})"
+            )
+        return self
+
+    @property
+    def op(self) -> Literal["scale", "add", "set"]:
+        return next(op for op in ("scale", "add", "set") if getattr(self, op) is not None)  # type: ignore[return-value]
+
+
+class Costs(Model):
+    """What the intervention costs, in the scenario's currency (undiscounted amounts)."""
+
+    one_off: NonNegative = 0.0
+    per_period: NonNegative = 0.0
+    per_customer: NonNegative = Field(
+        default=0.0, description="Per active customer reached, per period."
+    )
+
+
+class Intervention(Model):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    effects: list[Effect] = Field(min_length=1)
+    costs: Costs = Costs()
+    start: int = Field(default=1, ge=1, description="First period with the intervention (1-based).")
+    ramp_up: int = Field(default=0, ge=0, description="Periods from start to full effect.")
+
+    def weights(self, horizon: int) -> NDArray[np.float64]:
+        """Share of the full effect in each period: 0 before start, then a linear ramp."""
+        t = np.arange(1, horizon + 1, dtype=float)
+        if self.ramp_up == 0:
+            return (t >= self.start).astype(float)
+        return np.clip((t - self.start + 1) / self.ramp_up, 0.0, 1.0)
+
+
 class Scenario(Model):
     """A business, its customers and journey, and the assumptions of the loss model."""
 
@@ -240,6 +303,7 @@ class Scenario(Model):
     memory: Memory = Memory()
     nps: Nps = Nps()
     correlations: list[Correlation] = []
+    interventions: list[Intervention] = []
 
     def __repr__(self) -> str:
         tps = sum(len(s.touchpoints) for s in self.journey.stages)
@@ -289,7 +353,25 @@ def check_references(scenario: Scenario) -> list[tuple[tuple[str | int, ...], st
         problems.append(
             (("economics", "discount_rate"), "must be above 0 when lifetime valuation is on")
         )
-    from cxsim.parameters import uncertain_paths  # a cycle: parameters imports this module
+    from cxsim.interventions import resolve  # a cycle: both import this module
+    from cxsim.parameters import uncertain_paths
+
+    _duplicates(
+        problems, ("interventions",), [iv.name for iv in scenario.interventions], "intervention"
+    )
+    for i, iv in enumerate(scenario.interventions):
+        for j, effect in enumerate(iv.effects):
+            if not resolve(scenario, effect.path):
+                problems.append(
+                    (("interventions", i, "effects", j, "path"), f"names no input: {effect.path!r}")
+                )
+        if iv.start > scenario.economics.horizon:
+            problems.append(
+                (
+                    ("interventions", i, "start"),
+                    f"is after the horizon ({scenario.economics.horizon})",
+                )
+            )
 
     known = uncertain_paths(scenario)
     for i, corr in enumerate(scenario.correlations):

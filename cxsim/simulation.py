@@ -25,8 +25,9 @@ from cxsim.engine import (
     RandomSampler,
     run_block,
 )
+from cxsim.interventions import InterventionSet
 from cxsim.loader import Source
-from cxsim.parameters import Values, build, draw_values, mean_values
+from cxsim.parameters import Params, Values, build, draw_values, mean_values
 from cxsim.results import Results
 from cxsim.scenario import Scenario
 
@@ -58,17 +59,43 @@ def run_chunk(
     keep_periods: bool = True,
 ) -> list[BlockResult]:
     """One chunk of runs, for the baseline and each variant, on the same random numbers."""
-    chunk_seed = np.random.SeedSequence(seed, spawn_key=(index,))  # child `index` of the seed
     n_slots = FIRST_TOUCHPOINT_SLOT + len(scenario.touchpoints())
-    param_seed, engine_seed = chunk_seed.spawn(2)
-    base_values = draw_values(scenario, size, np.random.default_rng(param_seed))
+    # Chunk `index` owns the keys (index, 0..2): its inputs, its customers, its interventions.
+    param_seed, engine_seed, intervention_seed = (
+        np.random.SeedSequence(seed, spawn_key=(index, i)) for i in range(3)
+    )
+    base_values = draw_values(
+        scenario, size, np.random.default_rng(param_seed), np.random.default_rng(intervention_seed)
+    )
     out = []
     for variant in variants:
-        values = base_values if variant is None else variant.apply(dict(base_values), scenario)
-        params = build(scenario, values)
         sampler = RandomSampler(engine_seed, n_slots)
-        out.append(run_block(params, sampler, keep_periods=keep_periods))
+        if isinstance(variant, InterventionSet):
+            timeline = _timeline(scenario, base_values, variant)
+            block = run_block(timeline[0], sampler, keep_periods=True, timeline=timeline)
+            cost = (
+                variant.cost(base_values, scenario, block.periods["active"]) * timeline[0].discount
+            )
+            block.periods["cost"] = cost
+            block.totals["cost"] = cost.sum(axis=1)
+            if not keep_periods:
+                block.periods = {k: block.periods[k] for k in ("revenue", "cost")}
+        else:
+            values = base_values if variant is None else variant.apply(dict(base_values), scenario)
+            block = run_block(build(scenario, values), sampler, keep_periods=keep_periods)
+        out.append(block)
     return out
+
+
+def _timeline(scenario: Scenario, values: Values, variant: InterventionSet) -> list[Params]:
+    """Each period's parameters under a set of interventions (built once per distinct ramp)."""
+    cache: dict[tuple[float, ...], Params] = {}
+    timeline = []
+    for weights in variant.timeline(scenario):
+        if weights not in cache:
+            cache[weights] = build(scenario, variant.apply(values, scenario, weights))
+        timeline.append(cache[weights])
+    return timeline
 
 
 def _run_task(args: tuple[Any, ...]) -> list[list[BlockResult]]:
@@ -145,7 +172,14 @@ def expected(
 ) -> Results:
     """The expected-value model: every uncertain input at its mean, every draw its expectation."""
     values = mean_values(scenario)
-    if variant is not None:
-        values = variant.apply(values, scenario)
-    block = run_block(build(scenario, values), MeanSampler())
+    if isinstance(variant, InterventionSet):
+        timeline = _timeline(scenario, values, variant)
+        block = run_block(timeline[0], MeanSampler(), timeline=timeline)
+        cost = variant.cost(values, scenario, block.periods["active"]) * timeline[0].discount
+        block.periods["cost"] = cost
+        block.totals["cost"] = cost.sum(axis=1)
+    else:
+        if variant is not None:
+            values = variant.apply(values, scenario)
+        block = run_block(build(scenario, values), MeanSampler())
     return Results.from_block(scenario, block, runs=1, seed=None, kind="expected", source=source)

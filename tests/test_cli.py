@@ -38,7 +38,9 @@ def test_run_json_document() -> None:
     for by in ("by_touchpoint", "by_stage", "by_segment", "by_pathway"):
         assert sum(doc["attribution"][by].values()) == pytest.approx(m["mean"], rel=1e-9)
     assert "Late delivery" in doc["attribution"]["by_touchpoint"]
-    again = json.loads(cxsim("run", "scenarios/ecommerce.yaml", "--runs", "300", "--seed", "7", "--json").stdout)
+    again = json.loads(
+        cxsim("run", "scenarios/ecommerce.yaml", "--runs", "300", "--seed", "7", "--json").stdout
+    )
     assert again["metrics"] == doc["metrics"]
 
 
@@ -46,7 +48,14 @@ def test_run_expected_and_set() -> None:
     base = json.loads(cxsim("run", "scenarios/ecommerce.yaml", "--expected", "--json").stdout)
     assert base["kind"] == "expected" and base["runs"] == 1
     double = json.loads(
-        cxsim("run", "scenarios/ecommerce.yaml", "--expected", "--json", "--set", "segments.0.customers=240000").stdout
+        cxsim(
+            "run",
+            "scenarios/ecommerce.yaml",
+            "--expected",
+            "--json",
+            "--set",
+            "segments.0.customers=240000",
+        ).stdout
     )
     assert double["metrics"]["lost_revenue"]["mean"] > base["metrics"]["lost_revenue"]["mean"]
     assert double["scenario_sha256"] != base["scenario_sha256"]
@@ -61,15 +70,29 @@ def test_run_prints_a_readable_summary() -> None:
 
 def test_run_out_writes_files_and_never_overwrites(tmp_path: Path) -> None:
     out_dir = tmp_path / "out"
-    first = cxsim("run", "scenarios/ecommerce.yaml", "--runs", "256", "--seed", "1", "--out", str(out_dir))
+    first = cxsim(
+        "run", "scenarios/ecommerce.yaml", "--runs", "256", "--seed", "1", "--out", str(out_dir)
+    )
     assert first.returncode == 0, first.stderr
     written = json.loads((out_dir / "results.json").read_text())
     assert written["provenance"]["scenario_text"].startswith("# An online fashion retailer")
     before = (out_dir / "results.json").read_bytes()
-    second = cxsim("run", "scenarios/ecommerce.yaml", "--runs", "256", "--seed", "2", "--out", str(out_dir))
+    second = cxsim(
+        "run", "scenarios/ecommerce.yaml", "--runs", "256", "--seed", "2", "--out", str(out_dir)
+    )
     assert second.returncode == 2 and "--force" in second.stderr
     assert (out_dir / "results.json").read_bytes() == before
-    third = cxsim("run", "scenarios/ecommerce.yaml", "--runs", "256", "--seed", "2", "--out", str(out_dir), "--force")
+    third = cxsim(
+        "run",
+        "scenarios/ecommerce.yaml",
+        "--runs",
+        "256",
+        "--seed",
+        "2",
+        "--out",
+        str(out_dir),
+        "--force",
+    )
     assert third.returncode == 0
     assert sorted(p.name for p in out_dir.iterdir()) == ["results.json", "summary.txt"]
 

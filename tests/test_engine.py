@@ -101,7 +101,9 @@ def test_expected_value_model_would_catch_a_biased_engine() -> None:
     """The comparison has power: a 1% change in one failure rate is many standard errors away."""
     scenario = cxsim.loads(TINY)
     mc = cxsim.simulate(scenario, runs=2048, seed=3, variant=AT_MEANS)
-    ev = cxsim.expected(scenario, variant=Changes((Change("*.touchpoints.0.failure_rate", "scale", 1.05),)))
+    ev = cxsim.expected(
+        scenario, variant=Changes((Change("*.touchpoints.0.failure_rate", "scale", 1.05),))
+    )
     assert abs(z_score(mc.metric("lost_revenue"), ev.metric("lost_revenue")[0])) > 6
 
 

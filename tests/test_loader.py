@@ -30,9 +30,13 @@ def test_examples_validate(example_path: Path) -> None:
 
 
 def test_probability_out_of_range_names_file_line_column_and_field() -> None:
-    text = TINY.replace("{name: Delivery, exposure: 0.5, failure_rate: 0.1,", "{name: Delivery, exposure: 0.5, failure_rate: 1.3,")
+    text = TINY.replace(
+        "{name: Delivery, exposure: 0.5, failure_rate: 0.1,",
+        "{name: Delivery, exposure: 0.5, failure_rate: 1.3,",
+    )
     assert problems(text) == [
-        "x.yaml:19:57: journey.stages[1].touchpoints[0].failure_rate: must be between 0 and 1, got 1.3"
+        "x.yaml:19:57: journey.stages[1].touchpoints[0].failure_rate: "
+        "must be between 0 and 1, got 1.3"
     ]
 
 
@@ -60,11 +64,20 @@ def test_every_problem_is_reported_once() -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("{dist: uniform, low: 0.3, high: 0.1}", "bounds out of order: low 0.3 must be below high 0.1"),
+        (
+            "{dist: uniform, low: 0.3, high: 0.1}",
+            "bounds out of order: low 0.3 must be below high 0.1",
+        ),
         ("{dist: triangular, low: 0.1, mode: 0.5, high: 0.3}", "bounds out of order"),
         ("{dist: expert, p10: 0.2, p50: 0.1, p90: 0.3}", "bounds out of order"),
-        ("{dist: unifrom, low: 0.1, high: 0.2}", "unknown distribution 'unifrom'; did you mean 'uniform'?"),
-        ("{dist: uniform, low: 0.1, high: 1.2}", "must be between 0 and 1, got uniform(low=0.1, high=1.2)"),
+        (
+            "{dist: unifrom, low: 0.1, high: 0.2}",
+            "unknown distribution 'unifrom'; did you mean 'uniform'?",
+        ),
+        (
+            "{dist: uniform, low: 0.1, high: 1.2}",
+            "must be between 0 and 1, got uniform(low=0.1, high=1.2)",
+        ),
         ("{low: 0.1, high: 0.2}", "a distribution needs 'dist:'"),
         ("{dist: beta, alpha: -1, beta: 2}", "must be > 0, got -1"),
         (".nan", "must be a finite number"),
@@ -73,7 +86,9 @@ def test_every_problem_is_reported_once() -> None:
     ],
 )
 def test_distribution_problems(spec: str, message: str) -> None:
-    text = TINY.replace("failure_rate: 0.02, complaint_rate", f"failure_rate: {spec}, complaint_rate")
+    text = TINY.replace(
+        "failure_rate: 0.02, complaint_rate", f"failure_rate: {spec}, complaint_rate"
+    )
     found = problems(text)
     assert len(found) == 1 and message in found[0], found
     assert found[0].startswith("x.yaml:20:")
@@ -96,7 +111,10 @@ def test_cross_references_are_checked() -> None:
         (b"", "x.yaml:1:1: a scenario must be a mapping of keys to values, got empty"),
         (b"- a\n- b\n", "x.yaml:1:1: a scenario must be a mapping of keys to values, got a list"),
         (b"name: [open\n", "x.yaml:2:1: not valid YAML"),
-        (b"name: !!python/object/apply:os.system ['touch pwned']\n", "x.yaml:1:7: not valid YAML: could not determine a constructor"),
+        (
+            b"name: !!python/object/apply:os.system ['touch pwned']\n",
+            "x.yaml:1:7: not valid YAML: could not determine a constructor",
+        ),
         (b"name: caf\xe9\n", "x.yaml:1: not UTF-8 text (byte 9: 0xe9)"),
     ],
 )
@@ -122,13 +140,23 @@ def test_alias_bomb_is_refused_fast(tmp_path: Path) -> None:
 
 
 def test_japanese_and_emoji_names_load() -> None:
-    text = TINY.replace("name: Regulars", "name: 新規顧客 🛒").replace("name: Delivery", "name: 配送遅延")
+    text = TINY.replace("name: Regulars", "name: 新規顧客 🛒").replace(
+        "name: Delivery", "name: 配送遅延"
+    )
     scenario = cxsim.loads(text)
     assert scenario.segments[0].name == "新規顧客 🛒"
 
 
 def test_set_overrides_are_validated_like_the_file() -> None:
-    scenario = cxsim.loads(TINY, "x.yaml", ("segments.0.customers=50000", "journey.stages[1].touchpoints.Delivery.failure_rate={dist: uniform, low: 0.1, high: 0.2}"))
+    scenario = cxsim.loads(
+        TINY,
+        "x.yaml",
+        (
+            "segments.0.customers=50000",
+            "journey.stages[1].touchpoints.Delivery.failure_rate="
+            "{dist: uniform, low: 0.1, high: 0.2}",
+        ),
+    )
     assert scenario.segments[0].customers.mean() == 50000
     assert scenario.journey.stages[1].touchpoints[0].failure_rate.mean() == pytest.approx(0.15)
     assert problems(TINY, ("segments.0.conversion=2",)) == [

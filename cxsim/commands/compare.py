@@ -1,0 +1,91 @@
+"""`cxsim compare` and `cxsim pilot`: the business case for interventions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+import cxsim
+from cxsim.compare import compare as run_compare
+from cxsim.compare import plan_pilot
+from cxsim.output import check_free, write_atomic
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--intervention", "names", multiple=True, help="Compare only these (repeatable).")
+@click.option("--budget", type=click.FloatRange(min=0), help="Also find the best set within it.")
+@click.option("--runs", default=1000, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: a fresh one).")
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a field.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--xlsx", type=click.Path(dir_okay=False), help="Write the finance workbook here.")
+@click.option("--force", is_flag=True, help="Replace an existing --xlsx file.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes.")
+def compare(
+    file: str,
+    names: tuple[str, ...],
+    budget: float | None,
+    runs: int,
+    seed: int | None,
+    overrides: tuple[str, ...],
+    as_json: bool,
+    xlsx: str | None,
+    force: bool,
+    workers: int | None,
+) -> None:
+    """Compare interventions: loss avoided, cost, NPV, ROI, payback, P(pays)."""
+    scenario, source = cxsim.load_with_source(file, overrides)
+    if xlsx:
+        check_free([Path(xlsx)], force)
+    result = run_compare(
+        scenario,
+        runs=runs,
+        seed=seed,
+        interventions=names or None,
+        budget=budget,
+        workers=workers,
+        source=source,
+    )
+    if xlsx:
+        from cxsim.workbook import write_workbook
+
+        write_atomic(Path(xlsx), lambda tmp: write_workbook(tmp, result.baseline, result))
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(result.report_text(), nl=False)
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--intervention", required=True, help="The intervention to pilot.")
+@click.option("--power", default=0.8, show_default=True, type=click.FloatRange(0.5, 0.999))
+@click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0.001, 0.2))
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a field.")
+@click.option("--json", "as_json", is_flag=True)
+def pilot(
+    file: str,
+    intervention: str,
+    power: float,
+    alpha: float,
+    overrides: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """How many customers and periods an A/B pilot needs to see the effect on churn."""
+    scenario = cxsim.load(file, overrides)
+    plan = plan_pilot(scenario, intervention, power=power, alpha=alpha)
+    if as_json:
+        doc = {
+            "intervention": plan.intervention,
+            "churn_control": plan.churn_control,
+            "churn_treated": plan.churn_treated,
+            "alpha": plan.alpha,
+            "power": plan.power,
+            "plan": [{"periods": int(k), **row} for k, row in plan.table.to_dict("index").items()],
+        }
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        click.echo(plan.report_text(), nl=False)
