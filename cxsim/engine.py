@@ -144,17 +144,26 @@ def new_value(p: Params, t: int) -> FloatArray:
     return per_group @ p.segment_matrix()
 
 
+def expected_complaints(p: Params) -> FloatArray:
+    """(runs,) complaints expected in the first period, from the initial customers."""
+    total = np.zeros(p.runs)
+    for j in np.flatnonzero(p.tp_customers):
+        total += (p.initial * p.tp_prob[:, j, :]).sum(axis=1) * p.tp_complaint[:, j]
+    return total
+
+
 def run_block(
     p: Params,
     sampler: Sampler,
     keep_periods: bool = True,
-    resolution: ResolutionHook | None = None,
+    resolution: ResolutionHook | Sequence[ResolutionHook | None] | None = None,
     timeline: Sequence[Params] | None = None,
 ) -> BlockResult:
     """Simulate one block of runs (or the expected-value model, with a `MeanSampler`).
 
     `timeline` gives each period its own parameters (an intervention ramping up); `p` gives
-    the structure and the first period's customers.
+    the structure and the first period's customers. `resolution` (one hook, or one per period)
+    sets the complaint split from the support model.
     """
     runs, horizon, n_seg, n_grp = p.runs, p.horizon, p.segments, p.groups
     n_tp = p.tp_prob.shape[1]
@@ -176,14 +185,15 @@ def run_block(
     last = p if timeline is None else timeline[-1]
     tail_value = (1.0 - last.churn) * stay_value(last, horizon) if p.lifetime else None
     promoters_less_detractors = p.promoters - p.detractors
-    complaints_prev = np.zeros(runs)
+    complaints_prev = expected_complaints(p)  # the support queue's load in the first period
     response = np.full(runs, np.nan)
 
     for t in range(horizon):
         pt = p if timeline is None else timeline[t]
         split = pt.split
-        if resolution is not None:
-            split, response = resolution(complaints_prev, pt.split)
+        hook = resolution[t] if isinstance(resolution, Sequence) else resolution
+        if hook is not None:
+            split, response = hook(complaints_prev, pt.split)
         active = counts.sum(axis=(1, 2))
         churned = sampler.binomial(SLOT_CHURN, counts, pt.churn[:, :, None])
         counts = counts - churned

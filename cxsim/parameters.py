@@ -214,8 +214,11 @@ def build(scenario: Scenario, values: Mapping[str, FloatArray]) -> Params:
             )
             t += 1
 
-    sat = v("loss_tree.resolution.satisfied")
-    mol = np.minimum(v("loss_tree.resolution.mollified"), 1.0 - sat)
+    if scenario.loss_tree.resolution is not None:
+        sat = v("loss_tree.resolution.satisfied")
+        mol = np.minimum(v("loss_tree.resolution.mollified"), 1.0 - sat)
+    else:  # the support model sets the split every period; this is only its placeholder
+        sat, mol = np.full(runs, 1 / 3), np.full(runs, 1 / 3)
     split = np.stack([sat, mol, 1.0 - sat - mol], axis=1)
 
     base_defect = np.stack(

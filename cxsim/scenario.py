@@ -191,7 +191,9 @@ class LossTree(Model):
     """Goodman's customer-loss tree."""
 
     complaint_rate: Probability
-    resolution: Resolution
+    resolution: Resolution | None = Field(
+        default=None, description="Fixed split of complaints; required unless `support` is given."
+    )
     defection: Defection
     word_of_mouth: WordOfMouth
 
@@ -240,6 +242,93 @@ class Correlation(Model):
 
     between: list[str] = Field(min_length=2, max_length=2)
     rho: float = Field(ge=-0.99, le=0.99)
+
+
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _day_range(text: str) -> list[int]:
+    """'Mon-Fri' or 'Sat' or 'Mon,Wed' -> day indices (Monday 0)."""
+    out: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        if first not in DAYS or (last and last not in DAYS):
+            raise ValueError(f"days must look like 'Mon-Fri' or 'Sat', got {text!r}")
+        a, b = DAYS.index(first), DAYS.index(last or first)
+        out.extend(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
+    return out
+
+
+def _hour_range(text: str) -> list[int]:
+    """'08-20' -> hours 8..19; '00-24' is the whole day."""
+    first, sep, last = str(text).partition("-")
+    if not sep or not first.strip().isdigit() or not last.strip().isdigit():
+        raise ValueError(f"hours must look like '08-20', got {text!r}")
+    a, b = int(first), int(last)
+    if not 0 <= a < b <= 24:
+        raise ValueError(f"hours must lie within 00-24 with start < end, got {text!r}")
+    return list(range(a, b))
+
+
+class Hours(Model):
+    """When a channel is open (or a staffing block applies): days and a span of hours."""
+
+    days: str = "Mon-Sun"
+    hours: str = "00-24"
+
+    @model_validator(mode="after")
+    def _parse(self) -> Hours:
+        _day_range(self.days)
+        _hour_range(self.hours)
+        return self
+
+    def mask(self) -> NDArray[np.bool_]:
+        m = np.zeros((7, 24), dtype=bool)
+        for d in _day_range(self.days):
+            m[d, _hour_range(self.hours)] = True
+        return m
+
+
+class Shift(Hours):
+    agents: int = Field(ge=0, le=100_000)
+
+
+class Channel(Model):
+    """A support channel; `agents` may be changed by interventions (e.g. add 3 chat agents)."""
+
+    name: Name
+    share: Probability = Field(description="Share of complaints coming to this channel.")
+    agents: Count = Field(description="Agents on duty while open (0: the channel is not offered).")
+    schedule: list[Shift] = Field(
+        default=[], description="Staffing by day and hour; overrides `agents` where given."
+    )
+    open: Hours = Hours()
+    aht_seconds: Annotated[float, Field(gt=0, le=86_400)] = 300.0
+    handle: Literal["lognormal", "exponential"] = "lognormal"
+    handle_cv: Annotated[float, Field(gt=0, le=10)] = 1.0
+    patience_seconds: Annotated[float, Field(gt=0)] | None = None
+    asynchronous: bool = Field(default=False, description="Email-like: waits carry over nights.")
+
+
+class ResolutionBySpeed(Model):
+    """Split of answered complaints at an instant answer ('fast') and a very late one ('slow');
+    in between it follows 1 / (1 + hours / midpoint_hours) (see cxsim.support.ResolutionCurve)."""
+
+    satisfied_fast: Probability = 0.60
+    satisfied_slow: Probability = 0.10
+    dissatisfied_fast: Probability = 0.10
+    dissatisfied_slow: Probability = 0.60
+    midpoint_hours: Annotated[float, Field(gt=0, le=10_000)] = 6.0
+
+
+class Support(Model):
+    """The contact centre: its channels decide response times, and response times the split."""
+
+    channels: list[Channel] = Field(min_length=1, max_length=20)
+    resolution: ResolutionBySpeed = ResolutionBySpeed()
+    hourly_profile: list[Annotated[float, Field(ge=0)]] | None = Field(
+        default=None, min_length=24, max_length=24, description="Arrivals by hour of day."
+    )
 
 
 class Effect(Model):
@@ -304,6 +393,7 @@ class Scenario(Model):
     nps: Nps = Nps()
     correlations: list[Correlation] = []
     interventions: list[Intervention] = []
+    support: Support | None = None
 
     def __repr__(self) -> str:
         tps = sum(len(s.touchpoints) for s in self.journey.stages)
@@ -341,7 +431,11 @@ def check_references(scenario: Scenario) -> list[tuple[tuple[str | int, ...], st
                                 ((*where, field, key), _unknown(key, segment_names, "segment"))
                             )
     res = scenario.loss_tree.resolution
-    if res.satisfied.mean() + res.mollified.mean() > 1 + 1e-12:
+    if res is None and scenario.support is None:
+        problems.append(
+            (("loss_tree", "resolution"), "is required when there is no support section")
+        )
+    if res is not None and res.satisfied.mean() + res.mollified.mean() > 1 + 1e-12:
         problems.append(
             (
                 ("loss_tree", "resolution"),
@@ -353,6 +447,23 @@ def check_references(scenario: Scenario) -> list[tuple[tuple[str | int, ...], st
         problems.append(
             (("economics", "discount_rate"), "must be above 0 when lifetime valuation is on")
         )
+    if scenario.support is not None:
+        _duplicates(
+            problems,
+            ("support", "channels"),
+            [c.name for c in scenario.support.channels],
+            "channel",
+        )
+        for i, channel in enumerate(scenario.support.channels):
+            if not channel.agents.is_fixed:
+                problems.append(
+                    (
+                        ("support", "channels", i, "agents"),
+                        "must be a fixed number: the queue is simulated once per world",
+                    )
+                )
+        if all(c.agents.mean() == 0 and not c.schedule for c in scenario.support.channels):
+            problems.append((("support", "channels"), "at least one channel needs agents"))
     from cxsim.interventions import resolve  # a cycle: both import this module
     from cxsim.parameters import uncertain_paths
 

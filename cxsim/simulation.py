@@ -18,11 +18,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from cxsim import coupling
 from cxsim.engine import (
     FIRST_TOUCHPOINT_SLOT,
     BlockResult,
     MeanSampler,
     RandomSampler,
+    ResolutionHook,
+    expected_complaints,
     run_block,
 )
 from cxsim.interventions import InterventionSet
@@ -67,12 +70,16 @@ def run_chunk(
     base_values = draw_values(
         scenario, size, np.random.default_rng(param_seed), np.random.default_rng(intervention_seed)
     )
+    peak = support_peak(scenario)
     out = []
     for variant in variants:
         sampler = RandomSampler(engine_seed, n_slots)
         if isinstance(variant, InterventionSet):
             timeline = _timeline(scenario, base_values, variant)
-            block = run_block(timeline[0], sampler, keep_periods=True, timeline=timeline)
+            resolution = _hooks(scenario, base_values, variant, peak, seed)
+            block = run_block(
+                timeline[0], sampler, keep_periods=True, resolution=resolution, timeline=timeline
+            )
             cost = (
                 variant.cost(base_values, scenario, block.periods["active"]) * timeline[0].discount
             )
@@ -82,9 +89,35 @@ def run_chunk(
                 block.periods = {k: block.periods[k] for k in ("revenue", "cost")}
         else:
             values = base_values if variant is None else variant.apply(dict(base_values), scenario)
-            block = run_block(build(scenario, values), sampler, keep_periods=keep_periods)
+            resolution = coupling.hook(scenario, values, peak, seed)
+            block = run_block(
+                build(scenario, values), sampler, keep_periods=keep_periods, resolution=resolution
+            )
         out.append(block)
     return out
+
+
+def support_peak(scenario: Scenario) -> float:
+    """First-period complaints with inputs at their means: sizes the queue's grid of loads."""
+    if scenario.support is None:
+        return 0.0
+    return float(expected_complaints(build(scenario, mean_values(scenario)))[0])
+
+
+def _hooks(
+    scenario: Scenario, values: Values, variant: InterventionSet, peak: float, seed: int
+) -> list[ResolutionHook | None] | None:
+    """Each period's support hook under ramping interventions (one queue grid per stage)."""
+    if scenario.support is None:
+        return None
+    cache: dict[tuple[float, ...], ResolutionHook | None] = {}
+    hooks = []
+    for weights in variant.timeline(scenario):
+        if weights not in cache:
+            changed = variant.apply(values, scenario, weights)
+            cache[weights] = coupling.hook(scenario, changed, peak, seed)
+        hooks.append(cache[weights])
+    return hooks
 
 
 def _timeline(scenario: Scenario, values: Values, variant: InterventionSet) -> list[Params]:
@@ -172,14 +205,17 @@ def expected(
 ) -> Results:
     """The expected-value model: every uncertain input at its mean, every draw its expectation."""
     values = mean_values(scenario)
+    peak = support_peak(scenario)
     if isinstance(variant, InterventionSet):
         timeline = _timeline(scenario, values, variant)
-        block = run_block(timeline[0], MeanSampler(), timeline=timeline)
+        resolution = _hooks(scenario, values, variant, peak, 0)
+        block = run_block(timeline[0], MeanSampler(), resolution=resolution, timeline=timeline)
         cost = variant.cost(values, scenario, block.periods["active"]) * timeline[0].discount
         block.periods["cost"] = cost
         block.totals["cost"] = cost.sum(axis=1)
     else:
         if variant is not None:
             values = variant.apply(values, scenario)
-        block = run_block(build(scenario, values), MeanSampler())
+        resolution = coupling.hook(scenario, values, peak, 0)
+        block = run_block(build(scenario, values), MeanSampler(), resolution=resolution)
     return Results.from_block(scenario, block, runs=1, seed=None, kind="expected", source=source)
