@@ -270,12 +270,13 @@ def render_summary(r: Results) -> str:
         f"  {lost['mean'] / (rev + lost['mean']):.1%} of the {basis} "
         "a failure-free journey would bring"
     )
-    lines += [
-        f"  customers lost to failures: {format_count(r.stats('customers_lost')['mean'])}",
-        f"  acquisitions lost (net):    {format_count(r.stats('lost_acquisitions')['mean'])}",
-        f"  churn per {e.period}:          {r.stats('churn_rate')['mean']:.2%}",
-        "",
+    facts = [
+        ("customers lost to failures", format_count(r.stats("customers_lost")["mean"])),
+        ("acquisitions lost (net)", format_count(r.stats("lost_acquisitions")["mean"])),
+        (f"churn per {e.period}, all causes", f"{r.stats('churn_rate')['mean']:.2%}"),
     ]
+    lines += [f"  {label + ':':<32} {value}" for label, value in facts]
+    lines.append("")
     for by, title in (
         ("pathway", "By pathway"),
         ("stage", "By stage"),
@@ -286,6 +287,7 @@ def render_summary(r: Results) -> str:
         lines.append(f"{title}:")
         width = max(len(str(i)) for i in table.index) if len(table) else 10
         for label, row in table.sort_values("mean", ascending=False).iterrows():
-            lines.append(f"  {label!s:<{width}}  {money(row['mean']):>10}  {row['share']:>6.1%}")
+            name = str(label).replace("_", " ") if by == "pathway" else str(label)
+            lines.append(f"  {name:<{width}}  {money(row['mean']):>10}  {row['share']:>6.1%}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
