@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,7 +89,7 @@ def loads(text: str, source: str = "<string>", overrides: Sequence[str] = ()) ->
     set_marks: dict[Loc, str] = {}
     for item in overrides:
         loc = apply_override(data, item)
-        set_marks[loc] = item
+        set_marks[loc] = f"--set {item}"
     return validate(data, source, marks, set_marks)
 
 
@@ -113,6 +113,36 @@ def validate(
             [_located(loc, msg, data, source, marks, set_marks) for loc, msg in refs]
         )
     return scenario
+
+
+def modify(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
+    """A new scenario with fields set by path, validated like a file.
+
+    `cxsim.modify(s, {"segments[Monthly plan].customers": 300_000,
+    "loss_tree.complaint_rate": {"dist": "uniform", "low": 0.4, "high": 0.6}})`
+    """
+    data = scenario.model_dump(mode="python", by_alias=True, exclude_none=True)
+    set_marks: dict[Loc, str] = {}
+    for path, value in changes.items():
+        loc = _set(data, path, value)
+        set_marks[loc] = f"modify {path}={value!r}"
+    return validate(data, "<modify>", None, set_marks)
+
+
+def _set(data: dict[str, Any], path: str, value: Any) -> Loc:
+    loc = parse_path(path)
+    target: Any = data
+    for i, key in enumerate(loc[:-1]):
+        target = _step(target, key, loc[: i + 1], path)
+    last = loc[-1]
+    if isinstance(target, list):
+        index = _index(target, last, path)
+        target[index] = value
+        return (*loc[:-1], index)
+    if isinstance(target, dict):
+        target[str(last)] = value
+        return (*loc[:-1], str(last))
+    raise ScenarioError([Problem("--set", None, None, path, "does not lead to a field")])
 
 
 def parse_yaml(text: str, source: str) -> tuple[Any, Marks]:
@@ -191,19 +221,7 @@ def apply_override(data: dict[str, Any], item: str) -> Loc:
         raise ScenarioError(
             [Problem("--set", None, None, path, f"value {text!r} is not valid YAML")]
         ) from None
-    loc = parse_path(path)
-    target: Any = data
-    for i, key in enumerate(loc[:-1]):
-        target = _step(target, key, loc[: i + 1], path)
-    last = loc[-1]
-    if isinstance(target, list):
-        index = _index(target, last, path)
-        target[index] = value
-        return (*loc[:-1], index)
-    if isinstance(target, dict):
-        target[str(last)] = value
-        return (*loc[:-1], str(last))
-    raise ScenarioError([Problem("--set", None, None, path, "does not lead to a field")])
+    return _set(data, path, value)
 
 
 def parse_path(path: str) -> Loc:
@@ -351,7 +369,7 @@ def _located(
     for n in range(len(loc), -1, -1):
         prefix = loc[:n]
         if prefix in set_marks:
-            return Problem(f"--set {set_marks[prefix]}", None, None, format_loc(loc), message)
+            return Problem(set_marks[prefix], None, None, format_loc(loc), message)
     mark = marks.get((*loc, "__key__")) if key_mark else None
     if mark is None:
         for n in range(len(loc), -1, -1):

@@ -189,3 +189,26 @@ def test_cli_reports_bad_files_with_exit_code_2_and_no_traceback(tmp_path: Path)
     assert out.returncode == 2 and "cannot read" in out.stderr
     out = run_cli("run", "scenarios/ecommerce.yaml", "--runs", "0")
     assert out.returncode == 2 and "Traceback" not in out.stderr
+
+
+def test_modify_sets_fields_by_path_and_validates() -> None:
+    s = cxsim.loads(TINY)
+    t = cxsim.modify(
+        s,
+        {
+            "segments[Regulars].customers": 30000,
+            "journey.stages[Use].touchpoints[Delivery].failure_rate": {
+                "dist": "uniform",
+                "low": 0.1,
+                "high": 0.3,
+            },
+        },
+    )
+    assert t.segments[0].customers.mean() == 30000
+    assert t.journey.stages[1].touchpoints[0].failure_rate.mean() == pytest.approx(0.2)
+    assert s.segments[0].customers.mean() == 20000  # the original is untouched
+    with pytest.raises(ScenarioError) as info:
+        cxsim.modify(s, {"segments.0.conversion": 3})
+    assert str(info.value) == (
+        "modify segments.0.conversion=3: segments[0].conversion: must be between 0 and 1, got 3"
+    )
