@@ -160,3 +160,7 @@ cli.add_command(_pilot)
 from cxsim.commands.queue import queue as _queue  # noqa: E402
 
 cli.add_command(_queue)
+
+from cxsim.commands.sensitivity import sensitivity as _sensitivity  # noqa: E402
+
+cli.add_command(_sensitivity)

@@ -75,8 +75,8 @@ def run_chunk(
     for variant in variants:
         sampler = RandomSampler(engine_seed, n_slots)
         if isinstance(variant, InterventionSet):
-            timeline = _timeline(scenario, base_values, variant)
-            resolution = _hooks(scenario, base_values, variant, peak, seed)
+            timeline = timeline_params(scenario, base_values, variant)
+            resolution = support_hooks(scenario, base_values, variant, peak, seed)
             block = run_block(
                 timeline[0], sampler, keep_periods=True, resolution=resolution, timeline=timeline
             )
@@ -104,7 +104,7 @@ def support_peak(scenario: Scenario) -> float:
     return float(expected_complaints(build(scenario, mean_values(scenario)))[0])
 
 
-def _hooks(
+def support_hooks(
     scenario: Scenario, values: Values, variant: InterventionSet, peak: float, seed: int
 ) -> list[ResolutionHook | None] | None:
     """Each period's support hook under ramping interventions (one queue grid per stage)."""
@@ -120,7 +120,7 @@ def _hooks(
     return hooks
 
 
-def _timeline(scenario: Scenario, values: Values, variant: InterventionSet) -> list[Params]:
+def timeline_params(scenario: Scenario, values: Values, variant: InterventionSet) -> list[Params]:
     """Each period's parameters under a set of interventions (built once per distinct ramp)."""
     cache: dict[tuple[float, ...], Params] = {}
     timeline = []
@@ -207,8 +207,8 @@ def expected(
     values = mean_values(scenario)
     peak = support_peak(scenario)
     if isinstance(variant, InterventionSet):
-        timeline = _timeline(scenario, values, variant)
-        resolution = _hooks(scenario, values, variant, peak, 0)
+        timeline = timeline_params(scenario, values, variant)
+        resolution = support_hooks(scenario, values, variant, peak, 0)
         block = run_block(timeline[0], MeanSampler(), resolution=resolution, timeline=timeline)
         cost = variant.cost(values, scenario, block.periods["active"]) * timeline[0].discount
         block.periods["cost"] = cost
