@@ -243,7 +243,7 @@ def build(scenario: Scenario, values: Mapping[str, FloatArray]) -> Params:
     return Params(
         runs=runs,
         horizon=horizon,
-        discount=d ** (np.arange(horizon) + 1.0),
+        discount=np.power(d, np.arange(horizon) + 1.0, dtype=np.float64),
         period_discount=d,
         lifetime=econ.lifetime,
         group_segment=np.asarray(group_segment, dtype=np.int64),

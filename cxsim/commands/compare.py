@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import click
@@ -24,6 +25,11 @@ from cxsim.output import check_free, write_atomic
 @click.option("--xlsx", type=click.Path(dir_okay=False), help="Write the finance workbook here.")
 @click.option("--force", is_flag=True, help="Replace an existing --xlsx file.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes.")
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run on Dask: 'local' (a LocalCluster of --workers processes) or tcp://HOST:PORT.",
+)
 def compare(
     file: str,
     names: tuple[str, ...],
@@ -35,6 +41,7 @@ def compare(
     xlsx: str | None,
     force: bool,
     workers: int | None,
+    scheduler: str | None,
 ) -> None:
     """Compare interventions: loss avoided, cost, NPV, ROI, payback, P(pays)."""
     scenario, source = cxsim.load_with_source(file, overrides)
@@ -48,6 +55,7 @@ def compare(
         budget=budget,
         workers=workers,
         source=source,
+        scheduler=scheduler,
     )
     if xlsx:
         from cxsim.workbook import write_workbook
@@ -78,13 +86,24 @@ def pilot(
     scenario = cxsim.load(file, overrides)
     plan = plan_pilot(scenario, intervention, power=power, alpha=alpha)
     if as_json:
+        rows = [row for _, row in plan.table.iterrows()]
         doc = {
             "intervention": plan.intervention,
             "churn_control": plan.churn_control,
             "churn_treated": plan.churn_treated,
             "alpha": plan.alpha,
             "power": plan.power,
-            "plan": [{"periods": int(k), **row} for k, row in plan.table.to_dict("index").items()],
+            "plan": [
+                {
+                    "periods": int(k),
+                    "churned_control": float(row["churned_control"]),
+                    "churned_treated": float(row["churned_treated"]),
+                    "customers_per_arm": None
+                    if math.isnan(row["customers_per_arm"])
+                    else int(row["customers_per_arm"]),
+                }
+                for k, row in zip(plan.table.index, rows, strict=True)
+            ],
         }
         click.echo(json.dumps(doc, indent=2))
     else:
