@@ -213,9 +213,10 @@ class Results:
             if self.runs > 1
             else ""
         )
+        basis = self.scenario.economics.value
         return (
             f"<Results {self.scenario.name!r}: {self.kind}, {self.runs} runs, seed {self.seed}; "
-            f"lost revenue {format_money(s['mean'], cur)}{interval}>"
+            f"lost {basis} {format_money(s['mean'], cur)}{interval}>"
         )
 
     def report_text(self) -> str:

@@ -3,7 +3,9 @@
 A `Changes` variant sets, scales or adds to inputs after they are drawn, so the changed scenario
 sees the same random numbers as the original (common random numbers). Paths are the dotted paths
 of `cxsim.parameters.iter_inputs` and may use shell wildcards
-(`journey.stages.*.touchpoints.*.failure_rate*` is every failure rate).
+(`journey.stages.*.touchpoints.*.failure_rate*` is every failure rate), or the paths of
+interventions and `cxsim.modify`, which pick list elements by name, index, `*` or a filter
+(`journey.stages[*].touchpoints[App crash].failure_rate`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 
+from cxsim.interventions import resolve
 from cxsim.parameters import Values, iter_inputs
 from cxsim.scenario import Scenario
 
@@ -52,6 +55,8 @@ class Changes:
                 out[path] = np.full_like(np.asarray(out[path], dtype=float), dist.mean())
         for change in self.changes:
             hits = [p for p in out if fnmatch.fnmatchcase(p, change.path)]
+            if not hits and "[" in change.path:  # a path as interventions write it
+                hits = [p for p in resolve(scenario, change.path) if p in out]
             if not hits:
                 raise KeyError(f"no input matches {change.path!r}")
             for p in hits:
