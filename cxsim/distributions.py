@@ -133,14 +133,15 @@ class Uniform(_Dist):
         return (self.low + self.high) / 2
 
 
-class Triangular(_Dist):
-    dist: Literal["triangular"]
+class _ThreePoint(_Dist):
+    """A minimum, a most likely value and a maximum."""
+
     low: float
     mode: float
     high: float
 
     @model_validator(mode="after")
-    def _ordered(self) -> Triangular:
+    def _ordered(self) -> _ThreePoint:
         if not (self.low <= self.mode <= self.high and self.low < self.high):
             raise ValueError(
                 f"bounds out of order: need low <= mode <= high with low < high, "
@@ -150,6 +151,10 @@ class Triangular(_Dist):
 
     def support(self) -> tuple[float, float]:
         return (self.low, self.high)
+
+
+class Triangular(_ThreePoint):
+    dist: Literal["triangular"]
 
     def _frozen(self) -> Any:
         width = self.high - self.low
@@ -159,26 +164,11 @@ class Triangular(_Dist):
         return (self.low + self.mode + self.high) / 3
 
 
-class Pert(_Dist):
+class Pert(_ThreePoint):
     """Beta-PERT: a smooth three-point estimate (Vose, Risk Analysis, 2008)."""
 
     dist: Literal["pert"]
-    low: float
-    mode: float
-    high: float
     shape: float = Field(default=4.0, gt=0)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Pert:
-        if not (self.low <= self.mode <= self.high and self.low < self.high):
-            raise ValueError(
-                f"bounds out of order: need low <= mode <= high with low < high, "
-                f"got {self.low:g}, {self.mode:g}, {self.high:g}"
-            )
-        return self
-
-    def support(self) -> tuple[float, float]:
-        return (self.low, self.high)
 
     def _frozen(self) -> Any:
         width = self.high - self.low
@@ -243,7 +233,8 @@ class Beta(_Dist):
 
 
 class Expert(_Dist):
-    """An expert's P10 / P50 / P90: a two-piece normal that meets all three exactly."""
+    """An expert's P10 / P50 / P90: half a normal on each side of the median, each scaled to
+    meet its quantile, so all three are met exactly."""
 
     dist: Literal["expert"]
     p10: float
@@ -264,23 +255,12 @@ class Expert(_Dist):
 
     def _cdf(self, x: float) -> float:
         left, right = self._sides()
-        total = left + right
-        if x <= self.p50:
-            return float(2 * left / total * stats.norm.cdf((x - self.p50) / left))
-        return float(
-            left / total + 2 * right / total * (stats.norm.cdf((x - self.p50) / right) - 0.5)
-        )
+        return float(stats.norm.cdf((x - self.p50) / (left if x <= self.p50 else right)))
 
     def _raw_ppf(self, u: FloatArray) -> FloatArray:
         left, right = self._sides()
-        split = left / (left + right)
-        total = left + right
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lower = self.p50 + left * stats.norm.ppf(np.clip(u * total / (2 * left), 0, 1))
-            upper = self.p50 + right * stats.norm.ppf(
-                np.clip(0.5 + (u - split) * total / (2 * right), 0, 1)
-            )
-        return np.where(u <= split, lower, upper)
+        z = stats.norm.ppf(u)
+        return np.where(u < 0.5, self.p50 + left * z, self.p50 + right * z)
 
 
 DistModel = Fixed | Uniform | Triangular | Pert | Normal | LogNormal | Beta | Expert
