@@ -31,9 +31,9 @@ def test_bounded_distributions_match_scipy(spec: dict[str, object], reference: o
 
 
 def test_expert_meets_its_three_quantiles_exactly() -> None:
-    dist = NONNEG.validate_python({"dist": "expert", "p10": 2.0, "p50": 3.0, "p90": 7.0})
-    np.testing.assert_allclose(dist.ppf(np.array([0.1, 0.5, 0.9])), [2.0, 3.0, 7.0], rtol=1e-12)
-    assert dist.mean() > 3.0  # skewed to the right
+    dist = NONNEG.validate_python({"dist": "expert", "p10": 5.0, "p50": 6.0, "p90": 10.0})
+    np.testing.assert_allclose(dist.ppf(np.array([0.1, 0.5, 0.9])), [5.0, 6.0, 10.0], rtol=1e-12)
+    assert dist.mean() > 6.0  # skewed to the right
 
 
 def test_unbounded_distributions_are_truncated_to_the_valid_range() -> None:
