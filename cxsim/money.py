@@ -53,39 +53,40 @@ def format_count_compact(value: float, language: str = "en") -> str:
     v = abs(value)
     for unit, size in _units(None, language):
         if v >= size:
-            return f"{sign}{v / size:,.1f}{unit}"
+            x = v / size
+            return f"{sign}{f'{x:,.{0 if x >= 100 else 1}f}'.removesuffix('.0')}{unit}"
     return f"{sign}{v:,.0f}"
 
 
 def format_ticks(
     values: list[float], currency: str | None = None, language: str = "en"
 ) -> list[str]:
-    """Axis tick labels in one shared unit, with the fewest decimals that keep them exact.
+    """Axis tick labels with the fewest decimals that keep them exact.
 
-    Money when `currency` is given (€0, €5M, €10M; ¥5,000万), otherwise counts (250k, 34万).
+    Money when `currency` is given, otherwise counts. In English one shared unit (€0, €5M,
+    €10M; 250k); in Japanese (or yen) each tick takes its own unit, as Japanese writes
+    amounts (¥5,000万, ¥1億, ¥1.5億; 2,000, 1万).
     """
+    units = _units(currency, language)
+    per_tick = units[-1][0] == "万"
     finite = [abs(v) for v in values if math.isfinite(v)]
-    top = max(finite, default=0.0)
-    unit, size = "", 1.0
-    for u, s in _units(currency, language):
-        if top >= s:
-            unit, size = u, s
-            break
-    scaled = [v / size for v in values]
-    max_decimals = 0 if currency in NO_DECIMALS and size == 1.0 else 3
-    decimals = max_decimals
-    for d in range(max_decimals + 1):
-        if all(
-            not math.isfinite(x) or abs(round(x, d) - x) <= 1e-9 * max(1.0, abs(x)) for x in scaled
-        ):
-            decimals = d
-            break
     sym = symbol(currency) if currency else ""
+
+    def unit_for(v: float) -> tuple[str, float]:
+        return next(((u, s) for u, s in units if v >= s), ("", 1.0))
+
+    shared = unit_for(max(finite, default=0.0))
     out = []
-    for x in scaled:
-        if not math.isfinite(x):
+    for v in values:
+        if not math.isfinite(v):
             out.append("")
-        elif round(x, decimals) == 0:
+            continue
+        unit, size = unit_for(abs(v)) if per_tick else shared
+        group = [v] if per_tick else [x for x in values if math.isfinite(x)]
+        most = 0 if size == 1.0 and currency in NO_DECIMALS else 3
+        decimals = _fewest_decimals([x / size for x in group], most)
+        x = v / size
+        if round(x, decimals) == 0:
             out.append(f"{sym}0")
         else:
             sign = "\u2212" if x < 0 else ""
@@ -93,8 +94,16 @@ def format_ticks(
     return out
 
 
+def _fewest_decimals(scaled: list[float], most: int) -> int:
+    """The fewest decimals (up to `most`) that write every value exactly."""
+    for d in range(most + 1):
+        if all(abs(round(x, d) - x) <= 1e-9 * max(1.0, abs(x)) for x in scaled):
+            return d
+    return most
+
+
 def format_money_label(value: float, currency: str = "USD", language: str = "en") -> str:
-    """A compact amount for a chart label, at most about three figures: €986k, €6.1M, ¥3,456万."""
+    """A compact amount for a label, about three figures at most: €986k, €6.1M, €12k, ¥3,456万."""
     if not math.isfinite(value):
         return "n/a"
     sign = "-" if value < 0 else ""
@@ -105,6 +114,7 @@ def format_money_label(value: float, currency: str = "USD", language: str = "en"
     for unit, size in _units(currency, language):
         if v >= size:
             x = v / size
-            return f"{sign}{sym}{x:,.{0 if x >= 100 else 1}f}{unit}"
+            digits = f"{x:,.{0 if x >= 100 else 1}f}".removesuffix(".0")
+            return f"{sign}{sym}{digits}{unit}"
     decimals = 0 if currency in NO_DECIMALS or v >= 100 else 2
     return f"{sign}{sym}{v:,.{decimals}f}"

@@ -1,0 +1,351 @@
+"""Chart and report wording in English and Japanese.
+
+One small table of phrases, looked up by key: `text("lost_revenue", "ja")`. Names a user wrote
+in a scenario (segments, stages, touchpoints, interventions) are never translated; only cxsim's
+own titles, axis labels and sentences are.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("en", "ja")
+
+PHRASES: dict[str, dict[str, str]] = {
+    # what is lost
+    "lost_revenue": {"en": "Lost revenue", "ja": "逸失売上"},
+    "lost_margin": {"en": "Lost margin", "ja": "逸失粗利"},
+    "revenue": {"en": "revenue", "ja": "売上"},
+    "margin": {"en": "margin", "ja": "粗利"},
+    # periods
+    "week": {"en": "Week", "ja": "週"},
+    "month": {"en": "Month", "ja": "月"},
+    "quarter": {"en": "Quarter", "ja": "四半期"},
+    "year": {"en": "Year", "ja": "年"},
+    "weeks": {"en": "weeks", "ja": "週間"},
+    "months": {"en": "months", "ja": "か月"},
+    "quarters": {"en": "quarters", "ja": "四半期"},
+    "years": {"en": "years", "ja": "年"},
+    # pathways of Goodman's loss tree
+    "silent": {"en": "Silent defection (never complained)", "ja": "苦情を言わずに離反"},
+    "satisfied": {"en": "Complained, satisfied", "ja": "苦情 → 満足"},
+    "mollified": {"en": "Complained, mollified", "ja": "苦情 → 一応納得"},
+    "dissatisfied": {"en": "Complained, dissatisfied", "ja": "苦情 → 不満"},
+    "word_of_mouth": {"en": "Word of mouth (net)", "ja": "口コミ（純影響）"},
+    "lost_sales": {"en": "Lost sales before purchase", "ja": "購入前の販売機会損失"},
+    # chart titles
+    "title_distribution": {"en": "{what}: the range of outcomes", "ja": "{what}の分布"},
+    "title_waterfall": {
+        "en": "{what} by stage and touchpoint",
+        "ja": "ステージ・タッチポイント別の{what}",
+    },
+    "title_pathway": {"en": "{what} by pathway", "ja": "経路別の{what}"},
+    "title_customers": {"en": "Active customers over time", "ja": "アクティブ顧客数の推移"},
+    "title_indicators": {"en": "Key indicators over time", "ja": "主要指標の推移"},
+    "title_value": {
+        "en": "Interventions: loss avoided against cost",
+        "ja": "施策の比較：回避できる損失とコスト",
+    },
+    "title_npv": {
+        "en": "Interventions: net present value and the chance of paying back",
+        "ja": "施策の比較：正味現在価値と回収できる確率",
+    },
+    "title_tornado": {
+        "en": "What moves the result: sensitivity of {what}",
+        "ja": "結果を動かす要因：{what}の感度",
+    },
+    # subtitles
+    "sub_distribution": {
+        "en": "Expected {mean}; in 90% of runs between {p5} and {p95}",
+        "ja": "期待値 {mean}。90%の試行が {p5}〜{p95} の範囲",
+    },
+    "sub_distribution_one": {
+        "en": "Expected-value model: a single figure, {mean}",
+        "ja": "期待値モデル：{mean}",
+    },
+    "sub_waterfall": {
+        "en": "Mean over {runs} runs; total {total}",
+        "ja": "{runs}回の試行の平均。合計 {total}",
+    },
+    "sub_pathway_silent": {
+        "en": "Customers who never complained cause {silent} of the loss, "
+        "more than all complainers together ({complainers})",
+        "ja": "苦情を言わない顧客が損失の{silent}を占め、"
+        "苦情を言った顧客の合計（{complainers}）を上回る",
+    },
+    "sub_pathway": {
+        "en": "Customers who never complained cause {silent} of the loss; "
+        "complainers together {complainers}",
+        "ja": "苦情を言わない顧客による損失は{silent}、苦情を言った顧客の合計は{complainers}",
+    },
+    "sub_bands": {
+        "en": "Mean over {runs} runs; band: 90% of runs (P5–P95)",
+        "ja": "{runs}回の試行の平均。帯は試行の90%（P5〜P95）",
+    },
+    "sub_intervals": {
+        "en": "Bars: mean; whiskers: 90% interval (P5–P95) over {runs} runs, common random numbers",
+        "ja": "棒：平均、ひげ：90%区間（P5〜P95）、{runs}回の試行（共通乱数）",
+    },
+    "sub_tornado_q": {
+        "en": "Each input moved from its {low} to its {high}, the others at their means "
+        "({model}); base {base}",
+        "ja": "各入力を{low}から{high}へ動かし、他は平均値に固定（{model}）。基準値 {base}",
+    },
+    "sub_tornado": {
+        "en": "Each input moved from its low to its high value; base {base}",
+        "ja": "各入力を低い値から高い値へ動かした場合。基準値 {base}",
+    },
+    "sub_bands_cmp": {
+        "en": "Mean over {runs} runs. Left: band = 90% of baseline runs (P5–P95). "
+        "Right: difference on common random numbers, band = 90% of runs",
+        "ja": "{runs}回の試行の平均。左：帯はベースラインの試行の90%（P5〜P95）。"
+        "右：共通乱数による差、帯は試行の90%",
+    },
+    "sub_bands_base": {
+        "en": "Mean over {runs} runs; band: 90% of baseline runs (P5–P95)",
+        "ja": "{runs}回の試行の平均。帯はベースラインの試行の90%（P5〜P95）",
+    },
+    # axes and legends
+    "kept_vs_baseline": {
+        "en": "Customers kept compared with the baseline",
+        "ja": "ベースラインより多く維持できる顧客数",
+    },
+    "discounted_value": {
+        "en": "Discounted value, {view}",
+        "ja": "割引後の金額（{view}）",
+    },
+    # the report's summary and assumptions pages
+    "report_title": {
+        "en": "{scenario}: what experience failures cost",
+        "ja": "{scenario}：顧客体験の失敗による損失",
+    },
+    "headline": {
+        "en": "Experience failures are expected to cost {amount} in lost {basis} {view}; "
+        "in 90% of runs between {p5} and {p95}.",
+        "ja": "顧客体験の失敗による{what}は、{view}で期待値{amount}（試行の90%が{p5}〜{p95}）。",
+    },
+    "headline_one": {
+        "en": "Experience failures are expected to cost {amount} in lost {basis} {view} "
+        "(expected-value model: every input at its mean).",
+        "ja": "顧客体験の失敗による{what}は、{view}で{amount}"
+        "（期待値モデル：入力はすべて平均値）。",
+    },
+    "headline_share": {
+        "en": "That is {share} of the {basis} a journey without failures would bring.",
+        "ja": "失敗のない場合に得られる{basis}の{share}にあたる。",
+    },
+    "headline_silent": {
+        "en": "Customers who never complain cause {silent} of the loss; "
+        "customers who complained, {complainers}.",
+        "ja": "損失の{silent}は苦情を言わずに離れる顧客によるもので、"
+        "苦情を言った顧客によるものは{complainers}。",
+    },
+    "headline_top": {
+        "en": "The largest single source is {touchpoint} ({stage}): {amount}, {share} of the loss.",
+        "ja": "最大の要因は「{stage}」の「{touchpoint}」で{amount}（損失の{share}）。",
+    },
+    "headline_best": {
+        "en": "Best intervention by expected NPV: {name}, NPV {npv} "
+        "(90% interval {p5} to {p95}); it pays in {p} of runs.",
+        "ja": "期待NPVが最も高い施策は「{name}」：NPV {npv}"
+        "（90%区間 {p5}〜{p95}）、回収できる確率 {p}。",
+    },
+    "headline_none": {
+        "en": "None of the {n} interventions compared has a positive expected NPV.",
+        "ja": "比較した{n}件の施策のいずれも期待NPVがプラスにならない。",
+    },
+    "view_horizon": {"en": "over {n} {unit}", "ja": "{n}{unit}"},
+    "view_lifetime": {"en": "over customer lifetimes", "ja": "顧客生涯"},
+    "kpi_loss": {"en": "{what}, expected", "ja": "{what}（期待値）"},
+    "kpi_interval": {"en": "90% interval", "ja": "90%区間"},
+    "kpi_customers": {"en": "Customers lost to failures", "ja": "失敗による離反顧客数"},
+    "kpi_acquisitions": {"en": "Sales and sign-ups lost (net)", "ja": "失った新規獲得（純数）"},
+    "kpi_silent": {"en": "Share caused by silent customers", "ja": "苦情を言わない顧客による割合"},
+    "kpi_best": {"en": "Best intervention, NPV", "ja": "最良の施策のNPV"},
+    "assumptions": {"en": "Main assumptions", "ja": "主な前提"},
+    "assumptions_note": {
+        "en": "Uncertain inputs are shown as their mean with the P5–P95 range in brackets; "
+        "the scenario file names the source of each figure.",
+        "ja": "不確実な入力は平均値（括弧内はP5〜P95）。各数値の出典はシナリオファイルに記載。",
+    },
+    "a_economics": {
+        "en": "{currency}; {horizon} {unit} simulated; {basis} counted; discounted at {rate} a "
+        "year{lifetime}.",
+        "ja": "{currency}、{horizon}{unit}を試算、{basis}で評価、年{rate}で割引{lifetime}。",
+    },
+    "a_lifetime": {"en": "; loss beyond the horizon included", "ja": "、期間後の損失も含む"},
+    "a_segment": {"en": "Segment", "ja": "セグメント"},
+    "a_customers": {"en": "Customers", "ja": "顧客数"},
+    "a_new": {"en": "New per {period}", "ja": "{period}あたり新規"},
+    "a_revenue": {"en": "Revenue per {period}", "ja": "{period}あたり売上"},
+    "a_margin_note": {"en": " (margin)", "ja": "（粗利率）"},
+    "a_churn": {"en": "Churn per {period}", "ja": "{period}あたり解約率"},
+    "a_sbg": {"en": "sBG, first {period} {rate}", "ja": "sBG、初{period}{rate}"},
+    "a_complaint": {
+        "en": "Customers with a problem who complain: {x}",
+        "ja": "問題に遭った顧客のうち苦情を言う割合：{x}",
+    },
+    "a_resolution": {
+        "en": "Complaints ending satisfied: {s}; mollified: {m}",
+        "ja": "苦情の結果 満足：{s}、一応納得：{m}",
+    },
+    "a_support": {
+        "en": "Complaint outcomes set by the contact centre's response times ({channels})",
+        "ja": "苦情の結果はコンタクトセンターの応答時間で決まる（{channels}）",
+    },
+    "a_defection": {
+        "en": "Defection after a minor / major failure: silent {s1} / {s2}; "
+        "dissatisfied complainers {d1} / {d2}",
+        "ja": "軽微／重大な失敗後の離反率：苦情なし {s1}／{s2}、不満の苦情 {d1}／{d2}",
+    },
+    "a_wom": {
+        "en": "People told: {low} (satisfied) to {high} (dissatisfied); "
+        "share of them deterred: {deterred}",
+        "ja": "口コミで伝える人数：{low}（満足）〜{high}（不満）、うち購入をやめる割合：{deterred}",
+    },
+    "a_memory": {
+        "en": "Earlier unresolved failures multiply the odds of leaving by {one} (one) "
+        "and {more} (several)",
+        "ja": "未解決の失敗が続くと離反のオッズは{one}倍（1回）、{more}倍（複数回）",
+    },
+    "a_interventions": {"en": "Interventions compared", "ja": "比較した施策"},
+    "a_cost_one_off": {"en": "{x} one-off", "ja": "初期費用 {x}"},
+    "a_cost_per_period": {"en": "{x} per {period}", "ja": "{period}あたり {x}"},
+    "a_cost_per_customer": {
+        "en": "{x} per customer per {period}",
+        "ja": "顧客1人・{period}あたり {x}",
+    },
+    "a_cost_none": {"en": "no cost given", "ja": "費用の記載なし"},
+    "monte_carlo": {"en": "Monte Carlo", "ja": "モンテカルロ法"},
+    "expected": {"en": "expected-value model", "ja": "期待値モデル"},
+    "provenance": {
+        "en": "{kind}, {runs} runs · seed {seed} · cxsim {version} · scenario SHA-256 {sha} · "
+        "{date}",
+        "ja": "{kind}、試行{runs}回 · シード {seed} · cxsim {version} · シナリオ SHA-256 {sha} · "
+        "{date}",
+    },
+    "share_of_runs": {"en": "Share of runs", "ja": "試行の割合"},
+    "customers": {"en": "Active customers", "ja": "アクティブ顧客数"},
+    "baseline": {"en": "Baseline (no intervention)", "ja": "ベースライン（施策なし）"},
+    "total": {"en": "Total", "ja": "合計"},
+    "churn_week": {"en": "Churn per week", "ja": "週次解約率"},
+    "churn_month": {"en": "Churn per month", "ja": "月次解約率"},
+    "churn_quarter": {"en": "Churn per quarter", "ja": "四半期解約率"},
+    "churn_year": {"en": "Churn per year", "ja": "年間解約率"},
+    "csat": {"en": "CSAT: complainers satisfied", "ja": "CSAT：苦情で満足した割合"},
+    "nps": {"en": "NPS (estimate)", "ja": "NPS（推計）"},
+    "response_hours": {"en": "Response time (hours)", "ja": "応答時間（時間）"},
+    "loss_avoided": {"en": "Loss avoided", "ja": "回避できる損失"},
+    "cost": {"en": "Cost", "ja": "コスト"},
+    "npv": {"en": "Net present value", "ja": "正味現在価値（NPV）"},
+    "npv_axis": {"en": "Net present value, {view}", "ja": "正味現在価値（{view}、割引後）"},
+    "p_pays": {"en": "pays in {p} of runs", "ja": "回収確率 {p}"},
+    "payback": {"en": "median payback {n} {unit}", "ja": "回収期間（中央値）{n}{unit}"},
+    "payback_never": {"en": "no payback in horizon", "ja": "期間内に回収できず"},
+    "low_input": {"en": "Input at its low value", "ja": "入力が低い場合"},
+    "high_input": {"en": "Input at its high value", "ja": "入力が高い場合"},
+    "top_of": {"en": "top {n} of {total} by NPV", "ja": "NPV上位{n}件（全{total}件）"},
+    "more_rows": {"en": "{n} smaller inputs not shown", "ja": "他{n}件の小さい要因は省略"},
+    "footnote": {
+        "en": "{scenario} · {runs} runs · seed {seed} · cxsim {version}",
+        "ja": "{scenario} · 試行{runs}回 · シード {seed} · cxsim {version}",
+    },
+    "page": {"en": "page {n} of {total}", "ja": "{n} / {total} ページ"},
+    "md_figures": {"en": "Key figures", "ja": "主要な数値"},
+    "md_metric": {"en": "Figure", "ja": "指標"},
+    "md_mean": {"en": "Expected", "ja": "期待値"},
+    "md_where": {"en": "Where it is lost", "ja": "損失の発生箇所"},
+    "md_touchpoint": {"en": "Touchpoint", "ja": "タッチポイント"},
+    "md_stage": {"en": "Stage", "ja": "ステージ"},
+    "md_share": {"en": "Share", "ja": "割合"},
+    "md_intervention": {"en": "Intervention", "ja": "施策"},
+    "md_p_pays": {"en": "P(pays)", "ja": "回収確率"},
+    "md_payback": {"en": "Median payback", "ja": "回収期間（中央値）"},
+    "md_never": {"en": "not within the horizon", "ja": "期間内に回収できず"},
+    "md_files": {"en": "Files", "ja": "ファイル"},
+    "md_files_text": {
+        "en": "`report.pdf` (summary, assumptions and every chart), `charts/` (each chart as "
+        "PNG, SVG and PDF), `workbook.xlsx` (the finance workbook), `results.json` (every "
+        "figure, with the scenario text that produced it).",
+        "ja": "`report.pdf`（概要・前提・全グラフ）、`charts/`（各グラフのPNG・SVG・PDF）、"
+        "`workbook.xlsx`（財務ワークブック）、`results.json`（全数値と元のシナリオ）。",
+    },
+}
+
+
+def language_of(language: str | None, default: str = "en") -> str:
+    """A supported language code; `None` means `default`."""
+    lang = default if language is None else language
+    if lang not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, got {lang!r}")
+    return lang
+
+
+def text(key: str, language: str = "en", **values: object) -> str:
+    """The phrase `key` in `language`, with `{placeholders}` filled from `values`."""
+    phrase = PHRASES[key][language_of(language)]
+    return phrase.format(**values) if values else phrase
+
+
+_GROUPS = {
+    "silent": ("silent customers", "苦情なし"),
+    "satisfied": ("satisfied complainers", "苦情→満足"),
+    "mollified": ("mollified complainers", "苦情→一応納得"),
+    "dissatisfied": ("dissatisfied complainers", "苦情→不満"),
+}
+_SEVERITY = {"minor": ("minor", "軽微"), "major": ("major", "重大")}
+_FIELDS = {
+    "failure_rate": ("failure rate", "失敗率"),
+    "complaint_rate": ("complaint rate", "苦情率"),
+    "exposure": ("exposure", "接触率"),
+    "churn.rate": ("churn rate", "解約率"),
+    "churn.alpha": ("churn, sBG α", "解約（sBG α）"),
+    "churn.beta": ("churn, sBG β", "解約（sBG β）"),
+    "customers": ("customers", "顧客数"),
+    "prospects": ("prospects", "見込み客数"),
+    "conversion": ("conversion", "成約率"),
+    "revenue": ("revenue per customer", "顧客あたり売上"),
+    "margin": ("margin", "粗利率"),
+}
+_PATHS = {
+    "loss_tree.complaint_rate": ("Complaint rate", "苦情を言う割合"),
+    "loss_tree.resolution.satisfied": ("Complaints ending satisfied", "苦情の結果：満足"),
+    "loss_tree.resolution.mollified": ("Complaints ending mollified", "苦情の結果：一応納得"),
+    "loss_tree.word_of_mouth.deterred": (
+        "Share of people told who are deterred",
+        "口コミを聞いて購入をやめる割合",
+    ),
+    "loss_tree.word_of_mouth.referred": (
+        "Share of people told who become customers",
+        "口コミを聞いて購入する割合",
+    ),
+    "support.resolution.satisfied_fast": ("Satisfied at an instant answer", "即答時の満足率"),
+    "support.resolution.satisfied_slow": ("Satisfied at a very late answer", "遅い回答時の満足率"),
+    "support.resolution.dissatisfied_fast": (
+        "Dissatisfied at an instant answer",
+        "即答時の不満率",
+    ),
+    "support.resolution.dissatisfied_slow": (
+        "Dissatisfied at a very late answer",
+        "遅い回答時の不満率",
+    ),
+    "support.resolution.midpoint_hours": ("Hours until half the effect", "効果半減までの時間"),
+}
+
+
+def input_name(label: str, language: str = "en") -> str:
+    """A sensitivity input's label in words: `Defection: silent customers, minor` rather than
+    `loss_tree.defection.silent.minor`. Labels it does not know are returned as they are."""
+    ja = language_of(language) == "ja"
+    pick = (lambda pair: pair[1]) if ja else (lambda pair: pair[0])
+    if label in _PATHS:
+        return pick(_PATHS[label])
+    parts = label.split(".")
+    if parts[:2] == ["loss_tree", "defection"] and len(parts) == 4:
+        group, sev = pick(_GROUPS[parts[2]]), pick(_SEVERITY[parts[3]])
+        return f"離反率：{group}・{sev}" if ja else f"Defection: {group}, {sev} failure"
+    if parts[:3] == ["loss_tree", "word_of_mouth", "told"] and len(parts) == 4:
+        group = pick(_GROUPS[parts[3]])
+        return f"口コミで伝える人数：{group}" if ja else f"People told by {group}"
+    name, sep, field = label.rpartition(": ")
+    if sep and field in _FIELDS:
+        return f"{name}{'：' if ja else ': '}{pick(_FIELDS[field])}"
+    return label

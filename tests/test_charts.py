@@ -1,0 +1,243 @@
+"""Charts: every chart renders for every example scenario, in English and Japanese, with no
+warnings (a missing glyph is a warning, and pytest turns warnings into errors), and each plot
+area holds a drawn chart, not a blank or an empty frame."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import sys
+from functools import cache
+from typing import Any
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.image import imread
+
+import cxsim
+from cxsim import charts
+from cxsim.money import format_count_compact, format_money_label, format_ticks
+
+from .conftest import SCENARIOS
+
+RUNS = 64
+
+
+@cache
+def simulated(name: str) -> tuple[Any, Any, Any]:
+    """(results, comparison or None, tornado or None) for an example scenario, cached."""
+    scenario, source = cxsim.load_with_source(next(p for p in SCENARIOS if p.name == name))
+    comparison = None
+    if scenario.interventions:
+        from cxsim.compare import compare
+
+        # Two interventions and their combination. Ones that change the contact centre make
+        # the SimPy support model run again (seconds each): leave those to the report tests.
+        names = [
+            iv.name
+            for iv in scenario.interventions
+            if not any(e.path.startswith("support") for e in iv.effects)
+        ][:2]
+        comparison = compare(scenario, runs=RUNS, seed=11, interventions=names, source=source)
+        results = comparison.baseline
+    else:
+        results = cxsim.simulate(scenario, runs=RUNS, seed=11, source=source)
+    from cxsim.sensitivity import tornado
+
+    # A tornado of the SimPy support model takes seconds; the chart is the same for all.
+    sensitivity = None if getattr(scenario, "support", None) else tornado(scenario)
+    return results, comparison, sensitivity
+
+
+def ink(fig: Figure) -> list[tuple[float, int]]:
+    """Per axes: the share of non-background pixels in its plot area and its number of tones."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=fig.dpi)
+    img = imread(io.BytesIO(buf.getvalue()))[..., :3]
+    height = img.shape[0]
+    out = []
+    for ax in fig.axes:
+        box = ax.get_window_extent()
+        x0, x1 = int(box.x0) + 3, int(box.x1) - 3
+        y0, y1 = height - int(box.y1) + 3, height - int(box.y0) - 3
+        area = img[y0:y1, x0:x1]
+        if area.size == 0:
+            out.append((0.0, 0))
+            continue
+        drawn = (area < 0.97).any(axis=-1)
+        q = (area.reshape(-1, 3) * 15).round().astype(int)  # 16 levels a channel
+        tones = int(np.count_nonzero(np.bincount(q @ np.array([256, 16, 1]), minlength=4096)))
+        out.append((float(drawn.mean()), tones))
+    return out
+
+
+def assert_drawn(fig: Figure, name: str) -> None:
+    assert fig.axes, f"{name}: no axes"
+    for i, (share, tones) in enumerate(ink(fig)):
+        assert share > 0.015, f"{name}: plot area {i} is blank ({share:.1%} drawn)"
+        assert tones >= 3, f"{name}: plot area {i} has {tones} tones"
+    texts = [t.get_text() for t in fig.texts] + [ax.get_title(loc="left") for ax in fig.axes]
+    assert any(t.strip() for t in texts), f"{name}: no title"
+
+
+def _languages(path: Any) -> list[str]:
+    """The scenario's own language, then the other one."""
+    own = cxsim.load(path).language
+    return [own, "en" if own == "ja" else "ja"]
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_every_chart_renders_for_every_example(path: Any) -> None:
+    """All charts, the comparison's and the tornado included, in the scenario's language and in
+    the other one, drawn as PNG; for the Japanese example also as SVG and PDF, whose font code
+    differs, so a missing glyph in any backend fails."""
+    results, comparison, tornado = simulated(path.name)
+    expected = {
+        "loss_distribution",
+        "loss_waterfall",
+        "loss_by_pathway",
+        "customers_over_time",
+        "indicators",
+        "tornado",
+    }
+    if comparison is not None:
+        expected |= {"intervention_value", "intervention_npv"}
+    if tornado is None:
+        expected -= {"tornado"}
+    for language in _languages(path):
+        figs = charts.all_charts(results, comparison, language=language, sensitivity=tornado)
+        assert set(figs) == expected
+        for name, fig in figs.items():
+            assert isinstance(fig, Figure)
+            assert_drawn(fig, f"{name} ({language})")
+            if path.name == "japan_ec.yaml" and language == "ja":  # vector fonts, Japanese
+                for fmt in ("svg", "pdf"):
+                    fig.savefig(io.BytesIO(), format=fmt)
+
+
+def test_the_blank_check_catches_a_blank_or_empty_chart() -> None:
+    """The check above is not vacuous: an empty plot area, or one with a lone line, fails."""
+    fig = Figure()
+    fig.add_subplot()
+    fig.text(0, 0, "title")
+    with pytest.raises(AssertionError, match="blank"):
+        assert_drawn(fig, "empty")
+    results, _, _ = simulated("ecommerce.yaml")
+    fig = charts.loss_by_pathway(results)
+    for patch in list(fig.axes[0].patches):
+        patch.remove()
+    for coll in list(fig.axes[0].collections):
+        coll.remove()
+    with pytest.raises(AssertionError, match="blank"):
+        assert_drawn(fig, "no bars")
+
+
+def test_a_missing_glyph_would_fail_the_tests() -> None:
+    """Without cxsim's font set-up, Japanese text warns about missing glyphs (an error here)."""
+    fig = Figure()
+    fig.add_subplot().set_title("配送遅延")
+    with (
+        matplotlib.rc_context({"font.family": ["DejaVu Sans"]}),
+        pytest.raises(UserWarning, match="missing from font"),
+    ):
+        fig.savefig(io.BytesIO(), format="png")
+
+
+def test_japanese_names_with_english_labels_and_japanese_labels() -> None:
+    results, comparison, _ = simulated("japan_ec.yaml")
+    en = charts.loss_waterfall(results, language="en")
+    ja = charts.loss_waterfall(results)  # the scenario says language: ja
+    ticks = [t.get_text() for t in en.axes[0].get_yticklabels()]
+    assert any("配送遅延" in t for t in ticks) and any("返品対応" in t for t in ticks)
+    assert any("by stage and touchpoint" in t.get_text() for t in en.texts)
+    assert any("逸失粗利" in t.get_text() for t in ja.texts)
+    assert "¥" in ja.axes[0].get_xticklabels()[1].get_text()
+    assert "億" in "".join(t.get_text() for t in ja.axes[0].get_xticklabels())
+    npv = charts.intervention_npv(comparison)
+    assert any("回収確率" in t.get_text() for t in npv.axes[0].texts)
+
+
+def test_charts_leave_global_state_alone() -> None:
+    """No pyplot figures, no changed rcParams, and matplotlib-fontja never imported (its import
+    switches every plot of the session to its font)."""
+    before = dict(matplotlib.rcParams)
+    results, comparison, tornado = simulated("subscription.yaml")
+    charts.all_charts(results, comparison, sensitivity=tornado)
+    assert dict(matplotlib.rcParams) == before
+    assert "matplotlib_fontja" not in sys.modules
+    if "matplotlib.pyplot" in sys.modules:
+        assert not sys.modules["matplotlib.pyplot"].get_fignums()
+
+
+def test_a_chart_can_draw_into_a_notebook_axes() -> None:
+    results, _, _ = simulated("ecommerce.yaml")
+    fig = Figure(figsize=(14, 5), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    assert charts.loss_by_pathway(results, ax=left) is fig
+    assert charts.loss_distribution(results, ax=right) is fig
+    assert left.get_title(loc="left").startswith("Lost margin by pathway")
+    assert_drawn(fig, "two panels")
+
+
+def test_indicator_panels_follow_the_data() -> None:
+    """Response time is left out while it is all NaN, and shown once it has data."""
+    results, _, _ = simulated("ecommerce.yaml")
+    assert np.isnan(results.periods["response_hours"]).all()
+    assert len(charts.indicators(results).axes) == 3
+    hours = np.full_like(results.periods["nps"], 9.5)
+    with_support = dataclasses.replace(
+        results, periods={**results.periods, "response_hours": hours}
+    )
+    fig = charts.indicators(with_support)
+    assert len(fig.axes) == 4
+    assert_drawn(fig, "indicators with response time")
+
+
+def test_tornado_takes_a_table_or_a_tornado() -> None:
+    table = pd.DataFrame(
+        {
+            "input": ["loss_tree.defection.silent.minor", "Late delivery: failure_rate"],
+            "low": [9e6, 9.5e6],
+            "high": [12e6, 11e6],
+            "swing": [3e6, 1.5e6],
+        }
+    )
+    fig = charts.tornado(table, 10e6, currency="EUR")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["Defection: silent customers, minor failure", "Late delivery: failure rate"]
+    assert any("€10M" in t.get_text() for t in fig.texts)
+    assert_drawn(fig, "tornado from a table")
+    fig = charts.tornado(table.set_index("input"), 1e7)  # as Tornado.to_df() gives it
+    assert len(fig.axes[0].patches) == 4
+    with pytest.raises(ValueError, match="swing"):
+        charts.tornado(table.drop(columns="swing"), 10e6)
+
+
+def test_long_names_are_wrapped() -> None:
+    name = "All together: Make complaining easy + Live chat + Personalised onboarding + Set "
+    name += "expectations right + Verify resolution + Act on feedback"
+    assert all(len(line) <= 32 for line in charts.wrap_label(name).split("\n"))
+    assert charts.wrap_label(name).endswith("…")
+    assert (
+        charts.wrap_label("返品手続きの簡素化と配送状況の通知と商品説明の改善", 20).count("\n") == 2
+    )
+
+
+def test_money_and_count_labels() -> None:
+    assert format_ticks([0, 5e6, 1e7, 1.5e7], "EUR") == ["€0", "€5M", "€10M", "€15M"]
+    assert format_ticks([0, 2.5e6, 5e6], "USD") == ["$0", "$2.5M", "$5.0M"]
+    assert format_ticks([-1e6, 0, 1e6], "USD") == ["\u2212$1M", "$0", "$1M"]
+    assert format_ticks([0, 5e7, 1e8, 1.5e8], "JPY", "ja") == ["¥0", "¥5,000万", "¥1億", "¥1.5億"]
+    assert format_ticks([0, 200, 400], "JPY") == ["¥0", "¥200", "¥400"]
+    assert format_ticks([0, 2000, 10000, 12000], None, "ja") == ["0", "2,000", "1万", "1.2万"]
+    assert format_ticks([1e5, 2.5e5], None) == ["100k", "250k"]
+    assert format_money_label(985_700, "EUR") == "€986k"
+    assert format_money_label(6.13e6, "USD") == "$6.1M"
+    assert format_money_label(12_000, "USD") == "$12k"
+    assert format_money_label(3.456e7, "JPY", "ja") == "¥3,456万"
+    assert format_money_label(1234.5, "JPY") == "¥1,234"
+    assert format_count_compact(340_000) == "340k"
+    assert format_count_compact(340_000, "ja") == "34万"

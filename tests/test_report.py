@@ -1,0 +1,188 @@
+"""The report folder: exactly the files promised, a PDF whose pages carry content, no partial
+files after a failure, and no overwriting of a folder that is not empty unless asked."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from PIL import Image
+from pypdf import PdfReader
+
+import cxsim
+from cxsim import __version__, charts, report
+from cxsim.errors import UserError
+from cxsim.money import format_money_label
+
+from .conftest import ROOT
+
+RUNS = 64
+ALL_CHARTS = [
+    "customers_over_time",
+    "indicators",
+    "intervention_npv",
+    "intervention_value",
+    "loss_by_pathway",
+    "loss_distribution",
+    "loss_waterfall",
+    "tornado",
+]
+
+
+def strict_json(text: str) -> Any:
+    def refuse(name: str) -> None:
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.fixture(scope="module")
+def subscription() -> tuple[Any, Any, Any]:
+    from cxsim.compare import compare
+    from cxsim.sensitivity import tornado
+
+    scenario, source = cxsim.load_with_source(ROOT / "scenarios" / "subscription.yaml")
+    names = [iv.name for iv in scenario.interventions[:2]]
+    comparison = compare(scenario, runs=RUNS, seed=5, interventions=names, source=source)
+    return comparison.baseline, comparison, tornado(scenario)
+
+
+@pytest.fixture(scope="module")
+def forced(tmp_path_factory: pytest.TempPathFactory, subscription: Any) -> Path:
+    """A report written with force into a folder holding a user's file and a stale chart."""
+    out = tmp_path_factory.mktemp("reports") / "client"
+    (out / "charts").mkdir(parents=True)
+    (out / "notes.txt").write_text("mine")
+    (out / "charts" / "old_chart.png").write_bytes(b"stale")
+    (out / "report.pdf").write_bytes(b"old report")
+    results, comparison, tornado = subscription
+    written = report.write_report(results, comparison, out, force=True, sensitivity=tornado)
+    assert sorted(p.relative_to(out).as_posix() for p in written) == report.report_files(ALL_CHARTS)
+    return out
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def test_force_replaces_the_report_and_keeps_other_files(forced: Path) -> None:
+    assert files_in(forced) == sorted([*report.report_files(ALL_CHARTS), "notes.txt"])
+    assert (forced / "notes.txt").read_text() == "mine"
+    assert not list(forced.parent.glob(".*"))  # no staging folder left beside it
+
+
+def test_charts_are_png_at_200_dpi_svg_and_pdf(forced: Path) -> None:
+    for name in ALL_CHARTS:
+        with Image.open(forced / "charts" / f"{name}.png") as png:
+            assert png.width >= 2000 and round(png.info["dpi"][0]) >= 200
+        assert (forced / "charts" / f"{name}.svg").read_text().lstrip().startswith("<?xml")
+        assert (forced / "charts" / f"{name}.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_report_pdf_opens_with_the_summary_and_has_a_page_per_chart(
+    forced: Path, subscription: Any
+) -> None:
+    results, comparison, _ = subscription
+    pages = PdfReader(forced / "report.pdf").pages
+    assert len(pages) == 2 + len(ALL_CHARTS)
+    first = pages[0].extract_text()
+    mean = results.stats("lost_revenue")["mean"]
+    for expected in (
+        "StreamCo subscription service: what experience failures cost",
+        format_money_label(mean, "USD"),
+        "seed 5",
+        f"cxsim {__version__}",
+        results.source.sha256[:16],
+        comparison.outcomes[0].name,
+    ):
+        assert expected in first, expected
+    assert "Main assumptions" in pages[1].extract_text()
+    titles = ["range of outcomes", "by stage and touchpoint", "by pathway", "Active customers"]
+    text = " ".join(p.extract_text() for p in pages[2:])
+    for title in [*titles, "Key indicators", "loss avoided against cost", "sensitivity"]:
+        assert title in text, title
+    sizes = {(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in pages}
+    assert sizes == {(720, 405)}  # every page 10 x 5.625 in
+    for page in pages:
+        assert len(page.get_contents().get_data()) > 3000  # drawn, not blank
+
+
+def test_json_workbook_and_summary(forced: Path, subscription: Any) -> None:
+    results, comparison, _ = subscription
+    doc = strict_json((forced / "results.json").read_text(encoding="utf-8"))
+    assert doc["seed"] == 5 and doc["runs"] == RUNS
+    assert doc["metrics"]["lost_revenue"]["mean"] == pytest.approx(
+        results.stats("lost_revenue")["mean"]
+    )
+    assert [o["name"] for o in doc["comparison"]["interventions"]] == [
+        o.name for o in comparison.outcomes
+    ]
+    assert doc["sensitivity"]["method"] == "tornado"
+    assert "Interventions" in load_workbook(forced / "workbook.xlsx").sheetnames
+    md = (forced / "summary.md").read_text(encoding="utf-8")
+    assert md.startswith("# StreamCo subscription service")
+    assert format_money_label(results.stats("lost_revenue")["mean"], "USD") in md
+    assert "## Interventions compared" in md and "seed 5" in md
+
+
+def test_refuses_a_folder_that_is_not_empty(tmp_path: Path, subscription: Any) -> None:
+    results, _, _ = subscription
+    (tmp_path / "keep.txt").write_text("x")
+    with pytest.raises(UserError, match="--force"):
+        report.write_report(results, None, tmp_path)
+    assert files_in(tmp_path) == ["keep.txt"]
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UserError, match="not a folder"):
+        report.write_report(results, None, tmp_path / "file")
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_failure_midway_leaves_nothing_behind(
+    tmp_path: Path, subscription: Any, monkeypatch: pytest.MonkeyPatch, existing: bool
+) -> None:
+    """A chart that fails after others were saved: no report folder (or the old one intact),
+    and no staging folder beside it."""
+    results, _, _ = subscription
+    out = tmp_path / "report"
+    if existing:
+        out.mkdir()
+        (out / "summary.md").write_text("old summary")
+    saved = []
+    real_save = charts.save
+
+    def failing_save(fig: Any, path: Path, dpi: int = charts.DPI) -> None:
+        if len(saved) == 4:
+            raise RuntimeError("disk full")
+        real_save(fig, path, dpi)
+        saved.append(path)
+
+    monkeypatch.setattr(charts, "save", failing_save)
+    with pytest.raises(RuntimeError, match="disk full"):
+        report.write_report(results, None, out, force=existing)
+    assert len(saved) == 4
+    assert files_in(tmp_path) == (["report/summary.md"] if existing else [])
+    if existing:
+        assert (out / "summary.md").read_text() == "old summary"
+    assert [p.name for p in tmp_path.iterdir()] == (["report"] if existing else [])
+
+
+def test_cli_writes_a_japanese_report(tmp_path: Path) -> None:
+    """`cxsim report` end to end on the Japanese example: every promised file and nothing else,
+    Japanese on the PDF's first page, and a second run into the same folder refused."""
+    out = tmp_path / "レポート"
+    cmd = [sys.executable, "-m", "cxsim", "report", "scenarios/japan_ec.yaml", "-o", str(out)]
+    cmd += ["--runs", str(RUNS), "--seed", "3", "--workers", "1"]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert files_in(out) == report.report_files(ALL_CHARTS)
+    first = PdfReader(out / "report.pdf").pages[0].extract_text()
+    assert "さくら生活便 オンラインストア：顧客体験の失敗による損失" in first
+    assert "逸失粗利" in first and "億" in first
+    assert "苦情を言わずに" in (out / "summary.md").read_text(encoding="utf-8")
+    again = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert again.returncode == 2 and "--force" in again.stderr
