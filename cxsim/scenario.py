@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
-from cxsim.distributions import Count, NonNegative, Positive, Probability, Real
+from cxsim.distributions import Count, Money, People, Positive, Probability, Real
 
 PATHWAYS = ("silent", "satisfied", "mollified", "dissatisfied", "word_of_mouth", "lost_sales")
 GROUPS = ("silent", "satisfied", "mollified", "dissatisfied")
@@ -78,7 +78,7 @@ class Segment(Model):
     conversion: Probability = Field(
         default=1.0, description="Share of prospects who would buy absent any failure."
     )
-    revenue: NonNegative = Field(description="Revenue per customer per period.")
+    revenue: Money = Field(description="Revenue per customer per period.")
     margin: Probability = Field(
         default=1.0, description="Gross margin (used when value is 'margin')."
     )
@@ -169,10 +169,10 @@ class Defection(Model):
 
 
 class Told(Model):
-    silent: NonNegative
-    satisfied: NonNegative
-    mollified: NonNegative
-    dissatisfied: NonNegative
+    silent: People
+    satisfied: People
+    mollified: People
+    dissatisfied: People
 
 
 class WordOfMouth(Model):
@@ -356,9 +356,9 @@ class Effect(Model):
 class Costs(Model):
     """What the intervention costs, in the scenario's currency (undiscounted amounts)."""
 
-    one_off: NonNegative = 0.0
-    per_period: NonNegative = 0.0
-    per_customer: NonNegative = Field(
+    one_off: Money = 0.0
+    per_period: Money = 0.0
+    per_customer: Money = Field(
         default=0.0, description="Per active customer reached, per period."
     )
 
