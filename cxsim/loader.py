@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,18 @@ MAX_NODES = 200_000
 MAX_BYTES = 5_000_000
 Loc = tuple[str | int, ...]
 Marks = dict[Loc, tuple[int, int]]
+
+
+class SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, also reading `1e6` and `2.5e-3` as numbers (YAML 1.2 does; YAML 1.1
+    insists on `1.0e+6`, so a finance user's `customers: 1e6` would otherwise be text)."""
+
+
+SafeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 
 
 @dataclass(frozen=True)
@@ -53,13 +66,15 @@ def load(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
 def load_with_source(path: str | Path, overrides: Sequence[str] = ()) -> tuple[Scenario, Source]:
     name = str(path)
     try:
-        raw = Path(path).read_bytes()
+        with Path(path).open("rb") as file:
+            raw = file.read(MAX_BYTES + 1)  # no further: a huge file or /dev/zero stays cheap
     except OSError as exc:
         raise ScenarioError(
             [Problem(name, None, None, "", f"cannot read: {exc.strerror}")]
         ) from None
     if len(raw) > MAX_BYTES:
-        raise ScenarioError([Problem(name, None, None, "", f"file too large ({len(raw)} bytes)")])
+        message = f"file too large (more than {MAX_BYTES:,} bytes)"
+        raise ScenarioError([Problem(name, None, None, "", message)])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -78,7 +93,7 @@ def loads(text: str, source: str = "<string>", overrides: Sequence[str] = ()) ->
     """Validate scenario text (YAML); `source` names it in messages."""
     data, marks = parse_yaml(text, source)
     if not isinstance(data, dict):
-        kind = "empty" if data is None else f"a {type(data).__name__}"
+        kind = "empty" if data is None else _KINDS.get(type(data), f"a {type(data).__name__}")
         raise ScenarioError(
             [
                 Problem(
@@ -91,6 +106,9 @@ def loads(text: str, source: str = "<string>", overrides: Sequence[str] = ()) ->
         loc = apply_override(data, item)
         set_marks[loc] = f"--set {item}"
     return validate(data, source, marks, set_marks)
+
+
+_KINDS = {list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false"}
 
 
 def validate(
@@ -147,15 +165,29 @@ def _set(data: dict[str, Any], path: str, value: Any) -> Loc:
 
 def parse_yaml(text: str, source: str) -> tuple[Any, Marks]:
     """Safe-load YAML and record the line and column of every value and key."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # a control character: PyYAML checks on reading
+        at = exc.position
+        where = (text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at))
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        message = f"not valid YAML: character U+{code:04X} is not allowed"
+        raise ScenarioError([Problem(source, *where, "", message)]) from None
     try:
         node = loader.get_single_node()
         if node is None:
             return None, {}
         marks: Marks = {}
         _count_nodes(node, source)
+        duplicates = _duplicate_keys(node, source)
+        if duplicates:
+            raise ScenarioError(duplicates)
         _collect_marks(node, (), marks)
         data = loader.construct_document(node)
+    except RecursionError:
+        raise ScenarioError(
+            [Problem(source, loader.line + 1, None, "", "not valid YAML: nested too deeply")]
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -195,6 +227,38 @@ def _count_nodes(root: yaml.Node, source: str) -> None:
             stack.extend(node.value)
 
 
+def _duplicate_keys(root: yaml.Node, source: str) -> list[Problem]:
+    """A key given twice in one mapping (PyYAML would silently keep the last)."""
+    problems = []
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, Loc]] = [(root, ())]
+    while stack:
+        node, loc = stack.pop()
+        if id(node) in seen:  # an alias: checked where it was defined
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+                mark = key_node.start_mark
+                if key in first and key != "<<":
+                    problems.append(
+                        Problem(
+                            source,
+                            mark.line + 1,
+                            mark.column + 1,
+                            format_loc((*loc, key)),
+                            f"duplicate key {key!r} (first on line {first[key]})",
+                        )
+                    )
+                first.setdefault(key, mark.line + 1)
+                stack.append((value_node, (*loc, key)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, (*loc, i)) for i, item in enumerate(node.value))
+    return sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
+
+
 def _collect_marks(node: yaml.Node, loc: Loc, marks: Marks) -> None:
     marks[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
@@ -216,7 +280,7 @@ def apply_override(data: dict[str, Any], item: str) -> Loc:
         raise ScenarioError([Problem("--set", None, None, item, "expected PATH=VALUE")])
     path, _, text = item.partition("=")
     try:
-        value = yaml.safe_load(text)
+        value = yaml.load(text, Loader=SafeLoader)
     except yaml.YAMLError:
         raise ScenarioError(
             [Problem("--set", None, None, path, f"value {text!r} is not valid YAML")]
@@ -284,12 +348,17 @@ def _data_loc(loc: Loc, data: Any) -> Loc:
     """Drop the parts of a pydantic location that are not in the data (union tags)."""
     out: list[str | int] = []
     here = data
+    tag_seen = False
     for part in loc:
+        if isinstance(here, dict) and here.get("dist") == part and not tag_seen:
+            tag_seen = True  # the tag of a distribution, even one named like a key ('beta')
+            continue
         if (isinstance(here, dict) and part in here) or (
             isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here)
         ):
             out.append(part)
             here = here[part]
+            tag_seen = False
         elif isinstance(here, dict | list):
             continue  # a tag such as 'uniform' or 'function-after[...]'
         else:
@@ -345,6 +414,10 @@ def _message(err: Any) -> str:
         return f"must be {op} {bound}, got {_show(got)}"
     if kind == "literal_error":
         return f"must be {err['ctx']['expected']}, got {_show(got)}"
+    if kind in {"model_type", "dict_type"}:
+        return f"must be a mapping of keys to values, got {_show(got)}"
+    if kind == "list_type":
+        return f"must be a list, got {_show(got)}"
     return (
         msg[0].lower()
         + msg[1:]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -17,18 +17,29 @@ def check_free(paths: Iterable[Path], force: bool) -> None:
         raise UserError(f"would overwrite {', '.join(taken)}; use --force to replace")
 
 
+#: Files this process has written completely (renamed into place): what an interrupted
+#: command can say it did.
+written: list[Path] = []
+
+
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Call `write(tmp)` then rename tmp to `path`; on any failure nothing is left behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    """Call `write(tmp)` then rename tmp to `path`; on any failure nothing is left behind.
+
+    `write` creates the temporary file itself, so it gets the usual permissions (the umask's),
+    not the owner-only ones of `tempfile.mkstemp`.
+    """
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         write(tmp)
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk, a folder one may not write to: the user's to fix
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    written.append(path)
 
 
 def write_text(path: Path, text: str) -> None:
