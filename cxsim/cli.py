@@ -9,11 +9,12 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 import cxsim as api
-from cxsim import __version__
+from cxsim import __version__, output
 from cxsim.errors import ScenarioError, UserError
 from cxsim.output import check_free, write_text
 
@@ -79,6 +80,17 @@ def validate(files: tuple[str, ...]) -> None:
     default=None,
     help="Worker processes (default: all cores).",
 )
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run on Dask: 'local' (a LocalCluster of --workers processes) or tcp://HOST:PORT.",
+)
+@click.option(
+    "--precision",
+    type=click.FloatRange(min=0, min_open=True, max=1),
+    help="Run until the 95% interval of the lost revenue is within this share of its mean "
+    "(e.g. 0.01); --runs is then the upper limit.",
+)
 def run(
     file: str,
     runs: int,
@@ -89,13 +101,29 @@ def run(
     out: str | None,
     force: bool,
     workers: int | None,
+    precision: float | None,
+    scheduler: str | None,
 ) -> None:
     """Simulate a scenario and print what experience failures cost."""
     scenario, source = api.load_with_source(file, overrides)
     targets = [Path(out) / "results.json", Path(out) / "summary.txt"] if out else []
     check_free(targets, force)
+    note = ""
     if expected:
         results = api.expected(scenario, source=source)
+    elif precision is not None:
+        from cxsim.sensitivity import run_to_precision
+
+        given = click.get_current_context().get_parameter_source("runs")
+        limit = runs if given is click.core.ParameterSource.COMMANDLINE else 100_000
+        results, record = run_to_precision(
+            scenario, precision, seed=seed, max_runs=max(limit, 512), workers=workers, source=source
+        )
+        state = "reached" if record.converged else "NOT reached (raise --runs)"
+        note = (
+            f"precision {precision:.1%} {state} after {record.runs:,} runs: "
+            f"95% half-width {record.half_width:,.0f} around {record.mean:,.0f}\n"
+        )
     else:
         with _progress_bar(runs, not as_json) as bar:
             results = api.simulate(
@@ -105,8 +133,11 @@ def run(
                 workers=workers,
                 source=source,
                 progress=bar.update if bar is not None else None,
+                scheduler=scheduler,
             )
     text = results.to_json() if as_json else results.report_text()
+    if note:
+        click.echo(note, err=as_json, nl=False)
     if out:
         write_text(targets[0], results.to_json())
         write_text(targets[1], results.report_text())
@@ -124,8 +155,7 @@ def main() -> None:
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("cxsim: interrupted; nothing was written.", err=True)
-        sys.exit(130)
+        _interrupted()
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -133,8 +163,7 @@ def main() -> None:
         click.echo(str(exc), err=True)
         sys.exit(2)
     except KeyboardInterrupt:
-        click.echo("cxsim: interrupted; nothing was written.", err=True)
-        sys.exit(130)
+        _interrupted()
     except Exception as exc:  # cxsim's own fault: short message, full traceback in a file
         with tempfile.NamedTemporaryFile(
             "w",
@@ -143,10 +172,17 @@ def main() -> None:
             delete=False,
         ) as log:
             traceback.print_exc(file=log)
-        click.echo(
-            f"cxsim: internal error: {exc!r}\nfull traceback written to {log.name}", err=True
-        )
+        what = repr(exc) if len(repr(exc)) <= 300 else repr(exc)[:297] + "..."
+        click.echo(f"cxsim: internal error: {what}\nfull traceback written to {log.name}", err=True)
         sys.exit(1)
+
+
+def _interrupted() -> NoReturn:
+    """Ctrl-C: say which files were completely written (none is ever left half-written)."""
+    done = ", ".join(str(p) for p in output.written)
+    more = f"wrote {done}; nothing else was written" if done else "nothing was written"
+    click.echo(f"cxsim: interrupted; {more}.", err=True)
+    sys.exit(130)
 
 
 from cxsim.commands.calibrate import calibrate as _calibrate  # noqa: E402
@@ -161,6 +197,14 @@ from cxsim.commands.queue import queue as _queue  # noqa: E402
 
 cli.add_command(_queue)
 
+from cxsim.commands.report import report as _report  # noqa: E402
+
+cli.add_command(_report)
+
 from cxsim.commands.sensitivity import sensitivity as _sensitivity  # noqa: E402
 
 cli.add_command(_sensitivity)
+
+from cxsim.commands.rerun import rerun as _rerun  # noqa: E402
+
+cli.add_command(_rerun)

@@ -9,10 +9,11 @@ it avoids when it acts on failures, plus whatever else it changes (churn, acquis
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,15 @@ from cxsim.loader import Source
 from cxsim.money import format_money
 from cxsim.results import Results, describe
 from cxsim.scenario import Scenario
-from cxsim.simulation import combine, expected, new_seed, run_chunks
+from cxsim.simulation import (
+    Scheduler,
+    combine,
+    dask_client,
+    expected,
+    new_seed,
+    parallel_map,
+    run_chunks,
+)
 
 FloatArray = NDArray[np.float64]
 OUTCOME_METRICS = ("loss_avoided", "cost", "npv", "roi", "payback_periods")
@@ -77,6 +86,8 @@ class Comparison:
 
     baseline: Results
     outcomes: list[Outcome]
+    #: The choices of `compare` that decide the numbers (recorded so `cxsim rerun` can repeat it).
+    options: dict[str, Any] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> Outcome:
         for o in self.outcomes:
@@ -122,7 +133,7 @@ class Comparison:
                 }
                 for o in self.outcomes
             ],
-            "provenance": base["provenance"],
+            "provenance": {**base["provenance"], "compare": self.options},
         }
 
     def __repr__(self) -> str:
@@ -231,13 +242,15 @@ def compare(
     workers: int | None = 1,
     source: Source | None = None,
     common_random_numbers: bool = True,
+    scheduler: Scheduler = None,
 ) -> Comparison:
     """Simulate the baseline and each intervention on the same random numbers; rank by NPV.
 
     `budget` adds the set of interventions with the best expected NPV whose expected cost fits
     (searched with the expected-value model over every subset, then simulated).
     `common_random_numbers=False` gives the interventions streams of their own: only useful to
-    show how much the common numbers reduce the error of a difference.
+    show how much the common numbers reduce the error of a difference. `workers` and
+    `scheduler` say where the runs (and the budget search) go, as in `cxsim.simulate`.
     """
     if not scenario.interventions:
         from cxsim.errors import UserError
@@ -245,16 +258,19 @@ def compare(
         raise UserError(f"scenario {scenario.name!r} has no interventions to compare")
     seed = new_seed() if seed is None else int(seed)
     sets = intervention_sets(scenario, interventions, combined)
-    if budget is not None:
-        best = best_within_budget(scenario, budget, interventions)
-        if best is not None and all(best.indices != s.indices for s in sets):
-            sets.append(best)
-    if common_random_numbers:
-        per_variant = run_chunks(scenario, runs, seed, [None, *sets], workers)
-    else:
-        (base_blocks,) = run_chunks(scenario, runs, seed, [None], workers)
-        others = run_chunks(scenario, runs, seed + 1, sets, workers)
-        per_variant = [base_blocks, *others]
+    with dask_client(scheduler, workers) as client:
+        if budget is not None:
+            best = best_within_budget(
+                scenario, budget, interventions, workers=workers, scheduler=client
+            )
+            if best is not None and all(best.indices != s.indices for s in sets):
+                sets.append(best)
+        if common_random_numbers:
+            per_variant = run_chunks(scenario, runs, seed, [None, *sets], workers, scheduler=client)
+        else:
+            (base_blocks,) = run_chunks(scenario, runs, seed, [None], workers, scheduler=client)
+            others = run_chunks(scenario, runs, seed + 1, sets, workers, scheduler=client)
+            per_variant = [base_blocks, *others]
     base = Results.from_block(
         scenario, combine(per_variant[0]), runs=runs, seed=seed, kind="monte carlo", source=source
     )
@@ -266,16 +282,34 @@ def compare(
         description = "; ".join(iv.description.strip() for iv in s.interventions(scenario))
         outcomes.append(_outcome(s.name, description, base, world))
     outcomes.sort(key=lambda o: -float(np.mean(o.npv)))
-    return Comparison(base, outcomes)
+    options = {
+        "interventions": list(interventions) if interventions else None,
+        "combined": combined,
+        "budget": budget,
+        "common_random_numbers": common_random_numbers,
+    }
+    return Comparison(base, outcomes, options)
+
+
+def _revenue_and_cost(scenario: Scenario, option: InterventionSet) -> tuple[float, float]:
+    """Expected revenue and cost of one set of interventions (a task of the budget search)."""
+    world = expected(scenario, variant=option)
+    return float(world.metric("revenue")[0]), float(world.metric("cost")[0])
 
 
 def best_within_budget(
-    scenario: Scenario, budget: float, names: Sequence[str] | None = None
+    scenario: Scenario,
+    budget: float,
+    names: Sequence[str] | None = None,
+    *,
+    workers: int | None = 1,
+    scheduler: Scheduler = None,
 ) -> InterventionSet | None:
     """The subset with the highest expected NPV whose expected cost is within `budget`.
 
     Every subset is run through the expected-value model, so interactions between
-    interventions are simulated, not summed.
+    interventions are simulated, not summed. The subsets are spread over `workers` local
+    processes or a Dask `scheduler`, as in `cxsim.simulate`.
     """
     known = [iv.name for iv in scenario.interventions]
     pool = [known.index(n) for n in (names or known)]
@@ -284,19 +318,24 @@ def best_within_budget(
 
         raise UserError("--budget searches every subset: name at most 12 interventions")
     base = expected(scenario)
+    options = [
+        InterventionSet(subset, "Best within budget: " + " + ".join(known[i] for i in subset))
+        for k in range(1, len(pool) + 1)
+        for subset in itertools.combinations(pool, k)
+    ]
+    figures = parallel_map(
+        functools.partial(_revenue_and_cost, scenario),
+        options,
+        workers=workers,
+        scheduler=scheduler,
+    )
     best: tuple[float, InterventionSet] | None = None
-    for k in range(1, len(pool) + 1):
-        for subset in itertools.combinations(pool, k):
-            option = InterventionSet(
-                subset, "Best within budget: " + " + ".join(known[i] for i in subset)
-            )
-            world = expected(scenario, variant=option)
-            cost = float(world.metric("cost")[0])
-            if cost > budget:
-                continue
-            npv = float(world.metric("revenue")[0] - base.metric("revenue")[0]) - cost
-            if best is None or npv > best[0]:
-                best = (npv, option)
+    for option, (revenue, cost) in zip(options, figures, strict=True):
+        if cost > budget:
+            continue
+        npv = float(revenue - base.metric("revenue")[0]) - cost
+        if best is None or npv > best[0]:
+            best = (npv, option)
     return best[1] if best else None
 
 

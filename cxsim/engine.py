@@ -29,6 +29,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from cxsim.errors import UserError
 from cxsim.parameters import Params
 
 FloatArray = NDArray[np.float64]
@@ -79,7 +80,8 @@ class RandomSampler:
         ]
 
     def binomial(self, slot: int, n: NDArray, p: NDArray | float) -> NDArray:
-        return self.rngs[slot].binomial(n, np.clip(p, 0.0, 1.0))
+        # The same values as `np.clip(p, 0, 1)`, without its Python-level dispatch.
+        return self.rngs[slot].binomial(n, np.minimum(np.maximum(p, 0.0), 1.0))
 
     def poisson(self, slot: int, lam: NDArray) -> NDArray:
         return self.rngs[slot].poisson(lam)
@@ -104,6 +106,11 @@ class MeanSampler:
 #: Random streams: churn, acquisition, word of mouth, then one per touchpoint.
 SLOT_CHURN, SLOT_ACQUIRE, SLOT_WOM = range(3)
 FIRST_TOUCHPOINT_SLOT = 3
+
+#: More customers than this in one run is a runaway (referrals feeding on themselves), not a
+#: business; counts of customers (int64, up to 9.2e18) must stay well below it.
+MAX_CUSTOMERS = 1e17
+MAX_POISSON = 9e18  # numpy's Poisson refuses larger means
 
 #: A hook for the support model: complaints per run in a period -> (split (R, 3), response hours).
 ResolutionHook = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
@@ -195,6 +202,7 @@ def run_block(
         if hook is not None:
             split, response = hook(complaints_prev, pt.split)
         active = counts.sum(axis=(1, 2))
+        _check_growth(active, t)
         churned = sampler.binomial(SLOT_CHURN, counts, pt.churn[:, :, None])
         counts = counts - churned
         v_stay = stay_value(pt, t)  # (R, G)
@@ -214,22 +222,26 @@ def run_block(
             sat = sampler.binomial(slot, complained, split[:, 0, None, None])
             rest = split[:, 1] / np.maximum(split[:, 1] + split[:, 2], 1e-300)
             mol = sampler.binomial(slot, complained - sat, rest[:, None, None])
-            groups = np.stack([failed - complained, sat, mol, complained - sat - mol], axis=-1)
+            groups = np.empty((*failed.shape, 4), dtype=failed.dtype)  # (R, G, K, 4)
+            np.subtract(failed, complained, out=groups[..., SILENT])
+            groups[..., SATISFIED] = sat
+            groups[..., MOLLIFIED] = mol
+            np.subtract(complained - sat, mol, out=groups[..., DISSATISFIED])
             defect_p = pt.defect[:, p.tp_severity[j]][:, None, :, :]  # (R, 1, K, 4)
             defected = sampler.binomial(slot, groups, defect_p)  # (R, G, K, 4)
             stay = groups - defected
 
             counts = counts - failed
-            counts[:, :, 0] += stay[..., SATISFIED].sum(axis=2)
+            counts[:, :, 0] += _over_states(stay[..., SATISFIED])
             counts += stay[..., MOLLIFIED]
             worse = stay[..., SILENT] + stay[..., DISSATISFIED]
             counts[:, :, 1:] += worse[:, :, :-1]
             counts[:, :, -1] += worse[:, :, -1]
 
-            by_group = defected.sum(axis=2)  # (R, G, 4)
+            by_group = _over_states(defected)  # (R, G, 4)
             value = np.einsum("rgk,rg,gs->rsk", by_group, v_stay, to_seg)
             attribution[:, j, :4, :] += value.transpose(0, 2, 1)
-            people = groups.sum(axis=2)  # (R, G, 4)
+            people = _over_states(groups)  # (R, G, 4)
             told_bad = (
                 people[..., SILENT] * pt.told[:, None, SILENT]
                 + people[..., MOLLIFIED] * pt.told[:, None, MOLLIFIED]
@@ -248,6 +260,7 @@ def run_block(
         stayed = counts.sum(axis=2)  # (R, G)
         revenue_t = (stayed * pt.value[:, seg_of]).sum(axis=1) * p.discount[t]
 
+        _check_growth(wom_won.sum(axis=1), t)
         # Acquisition: would-be buyers, sales lost before purchase, word of mouth.
         v_new = new_value(pt, t)  # (R, S)
         buyers = sampler.binomial(SLOT_ACQUIRE, _counts(sampler, pt.prospects), pt.conversion)
@@ -261,7 +274,8 @@ def run_block(
             lost_t += lost.sum(axis=1)
             loss_t += (lost * v_new).sum(axis=1)
         for j in customer_tps:
-            deterred = np.minimum(sampler.poisson(SLOT_WOM, wom_lost[:, j, :]), buyers)
+            put_off = np.minimum(wom_lost[:, j, :], MAX_POISSON)  # above: deters every buyer
+            deterred = np.minimum(sampler.poisson(SLOT_WOM, put_off), buyers)
             won = sampler.poisson(SLOT_WOM, wom_won[:, j, :])
             buyers = buyers - deterred + won
             net = deterred - won
@@ -306,6 +320,32 @@ def run_block(
         )
     totals["lost_revenue"] = attribution.sum(axis=(1, 2, 3))
     return BlockResult(attribution=attribution, totals=totals, periods=keep)
+
+
+def _check_growth(people: NDArray, t: int) -> None:
+    """Refuse a run whose customers (or referrals) outgrow any business, before counts overflow.
+
+    A scenario that loads may still grow without bound when referrals feed on themselves.
+    """
+    if people.size and float(np.max(people)) > MAX_CUSTOMERS:
+        raise UserError(
+            f"more than {MAX_CUSTOMERS:.0e} customers in period {t + 1}: the customer base "
+            "grows without bound; check the segments' customers and prospects and "
+            "loss_tree.word_of_mouth (told, referred)"
+        )
+
+
+def _over_states(x: NDArray) -> NDArray:
+    """Sum over the memory-state axis (axis 2), as `x.sum(axis=2)` but by plain additions.
+
+    numpy's reduction over a short middle axis costs several times more than adding the
+    slices. Counts (the Monte Carlo) are integers, exact in any order; the expected-value
+    model's floats are added state 0, 1, 2 in turn, as numpy's reduction does here.
+    """
+    out = x[:, :, 0] + x[:, :, 1]
+    for k in range(2, x.shape[2]):
+        out += x[:, :, k]
+    return out
 
 
 def _counts(sampler: Sampler, x: FloatArray) -> NDArray:

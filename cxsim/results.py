@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy
 from numpy.typing import NDArray
 
 from cxsim import __version__
@@ -239,6 +240,7 @@ def provenance(source: Source | None) -> dict[str, Any]:
         "overrides": list(source.overrides) if source else [],
         "cxsim_version": __version__,
         "numpy_version": np.__version__,
+        "scipy_version": scipy.__version__,  # its quantile functions turn draws into inputs
         "python_version": platform.python_version(),
     }
 

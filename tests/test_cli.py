@@ -101,3 +101,12 @@ def test_schema_is_json() -> None:
     out = cxsim("schema")
     assert out.returncode == 0
     assert json.loads(out.stdout)["title"] == "cxsim scenario"
+
+
+def test_run_to_a_precision_says_how_many_runs_it_took() -> None:
+    out = cxsim("run", "scenarios/ecommerce.yaml", "--precision", "0.01", "--seed", "1", "--json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    m = doc["metrics"]["lost_revenue"]
+    assert 1.96 * m["sem"] <= 0.0101 * m["mean"]
+    assert f"after {doc['runs']:,} runs" in out.stderr and "reached" in out.stderr

@@ -1,0 +1,393 @@
+"""cxsim's benchmarks (`make bench`): ratios measured in one run, printed and written to
+benchmarks/results.md with the date and the machine.
+
+- how run time grows with customers (10 thousand to 10 million) and with runs;
+- engine time / the time numpy takes to draw the same binomial variates (the design's floor);
+- cxsim / a per-customer simulation of the same model at 100 thousand customers, and whether
+  their loss distributions agree;
+- 2 workers / 1 worker (and a Dask LocalCluster);
+- peak memory at 100 thousand runs, keeping every run or only a summary.
+
+Single-process times are CPU times (`time.process_time`, best of several), so other load on the
+machine disturbs them less; times that involve several processes are wall-clock times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+import cxsim
+from cxsim.engine import FIRST_TOUCHPOINT_SLOT, RandomSampler, run_block
+from cxsim.parameters import build, draw_values, mean_values
+from cxsim.scenario import Scenario
+from cxsim.simulation import CHUNK, dask_client, default_workers, simulate, summarise
+from cxsim.variants import AT_MEANS
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from per_customer import simulate_customers  # noqa: E402
+
+SEED = 20261125
+CUSTOMERS = (10_000, 100_000, 1_000_000, 10_000_000, 100_000_000)
+TEN_THOUSAND, TEN_MILLION = 10_000, 10_000_000
+PEAK_RUNS = 100_000
+
+
+def load(name: str, customers: int | None = None) -> Scenario:
+    """An example scenario, its customers and prospects scaled to `customers` in all."""
+    scenario = cxsim.load(ROOT / "scenarios" / f"{name}.yaml")
+    if customers is None:
+        return scenario
+    total = sum(s.customers.mean() for s in scenario.segments)
+    factor = customers / total
+    changes: dict[str, Any] = {}
+    for i, s in enumerate(scenario.segments):
+        changes[f"segments.{i}.customers"] = round(s.customers.mean() * factor)
+        changes[f"segments.{i}.prospects"] = round(s.prospects.mean() * factor)
+    return cxsim.modify(scenario, changes)
+
+
+def cpu(fn: Callable[[], object], repeat: int = 3) -> float:
+    """Best CPU time of `repeat` calls, in seconds."""
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.process_time()
+        fn()
+        best = min(best, time.process_time() - t)
+    return best
+
+
+def wall(fn: Callable[[], object], repeat: int = 2) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+# --- the measurements --------------------------------------------------------------------------
+
+
+def by_customers() -> dict[str, dict[int, float]]:
+    """Seconds per 1000 runs, by customers, for two scenarios."""
+    out: dict[str, dict[int, float]] = {}
+    for name, runs in (("ecommerce", 2 * CHUNK), ("subscription", CHUNK)):
+        out[name] = {}
+        for n in CUSTOMERS:
+            scenario = load(name, n)
+            seconds = cpu(lambda sc=scenario, r=runs: simulate(sc, r, SEED, keep_periods=False))
+            out[name][n] = seconds / runs * 1000
+    return out
+
+
+def by_runs() -> dict[int, float]:
+    """Seconds by runs (e-commerce, 100 thousand customers, one worker)."""
+    scenario = load("ecommerce", 100_000)
+    return {
+        runs: cpu(lambda r=runs: simulate(scenario, r, SEED, keep_periods=False), repeat=2)
+        for runs in (CHUNK, 4 * CHUNK, 16 * CHUNK)
+    }
+
+
+class Recording(RandomSampler):
+    """The engine's sampler, keeping every (n, p) it is asked to draw from."""
+
+    def __init__(self, seed: np.random.SeedSequence, slots: int) -> None:
+        super().__init__(seed, slots)
+        self.n: list[np.ndarray] = []
+        self.p: list[np.ndarray] = []
+
+    def binomial(self, slot: int, n: Any, p: Any) -> Any:
+        n_b, p_b = np.broadcast_arrays(n, np.minimum(np.maximum(p, 0.0), 1.0))
+        self.n.append(n_b.ravel().copy())
+        self.p.append(p_b.ravel().copy())
+        return super().binomial(slot, n, p)
+
+
+def floor(name: str) -> dict[str, float]:
+    """Engine (one block of `CHUNK` runs) against numpy drawing the same variates in one call."""
+    scenario = load(name)
+    params = build(scenario, draw_values(scenario, CHUNK, np.random.default_rng(SEED)))
+    slots = FIRST_TOUCHPOINT_SLOT + len(scenario.touchpoints())
+    seed = np.random.SeedSequence(SEED)
+    recording = Recording(seed, slots)
+    run_block(params, recording, keep_periods=False)
+    n, p = np.concatenate(recording.n), np.concatenate(recording.p)
+    engine = cpu(lambda: run_block(params, RandomSampler(seed, slots), keep_periods=False))
+    rng = np.random.default_rng(SEED)
+    numpy_time = cpu(lambda: rng.binomial(n, p))
+    return {
+        "variates": float(n.size),
+        "calls": float(len(recording.n)),
+        "engine": engine,
+        "numpy": numpy_time,
+        "ratio": engine / numpy_time,
+    }
+
+
+def against_per_customer(runs: int = 250) -> dict[str, float]:
+    """cxsim and the per-customer simulation at 100 thousand customers, inputs at their means."""
+    scenario = load("ecommerce", 100_000)
+    params = build(scenario, mean_values(scenario))
+    rng = np.random.default_rng(SEED)
+    t = time.process_time()
+    agents = [simulate_customers(params, rng) for _ in range(runs)]
+    agent_time = time.process_time() - t
+    counts: list[cxsim.Results] = []
+    cx_time = cpu(lambda: counts.append(simulate(scenario, runs, SEED, variant=AT_MEANS)))
+    out = {"runs": float(runs), "per_customer": agent_time / runs, "cxsim": cx_time / runs}
+    for metric in ("lost_revenue", "customers_lost"):
+        a = np.array([x[metric] for x in agents])
+        b = counts[0].metric(metric)
+        sem = np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
+        out[f"{metric}_per_customer"] = float(a.mean())
+        out[f"{metric}_cxsim"] = float(b.mean())
+        out[f"{metric}_z"] = float((b.mean() - a.mean()) / sem)
+        out[f"{metric}_ks_p"] = float(stats.ks_2samp(a, b).pvalue)
+    return out
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (this process and its finished children) of one call."""
+    t, before = time.perf_counter(), os.times()
+    fn()
+    after = os.times()
+    cpu_s = sum(after[i] - before[i] for i in range(4))  # user, system, children's user, system
+    return time.perf_counter() - t, cpu_s
+
+
+def workers(runs: int = 6 * CHUNK) -> dict[str, float]:
+    """Wall time of one job on 1 and 2 local processes, and on a 2-process Dask LocalCluster.
+
+    The CPU seconds the job used show whether a wall-clock ratio far from 1/2 is the cost of
+    spreading the work or other load on the machine taking the second core.
+    """
+    scenario = load("subscription")
+    job = {"runs": runs, "seed": SEED, "keep_periods": False}
+    one, one_cpu = timed(lambda: simulate(scenario, workers=1, **job))  # type: ignore[arg-type]
+    two, two_cpu = timed(lambda: simulate(scenario, workers=2, **job))  # type: ignore[arg-type]
+    t = time.perf_counter()
+    with dask_client("local", 2) as client:
+        simulate(scenario, runs=2 * CHUNK, seed=SEED, scheduler=client)  # workers import cxsim
+        start = time.perf_counter() - t
+        dask = wall(lambda: simulate(scenario, scheduler=client, **job), 1)  # type: ignore[arg-type]
+    return {
+        "runs": runs,
+        "one": one,
+        "one_cpu": one_cpu,
+        "two": two,
+        "two_cpu": two_cpu,
+        "dask": dask,
+        "dask_start": start,
+        "load": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
+    }
+
+
+def peak(mode: str) -> dict[str, float]:
+    """Run in a fresh process: peak resident memory of one 100-thousand-run job."""
+    scenario = load("ecommerce")
+    job = {"runs": PEAK_RUNS, "seed": SEED, "workers": 2}
+    t = time.perf_counter()
+    if mode == "simulate":
+        r = simulate(scenario, **job)  # type: ignore[arg-type]
+        figure = r.stats("lost_revenue")["p95"]
+    elif mode == "simulate-no-periods":
+        r = simulate(scenario, keep_periods=False, **job)  # type: ignore[arg-type]
+        figure = r.stats("lost_revenue")["p95"]
+    elif mode == "summarise":
+        figure = summarise(scenario, **job).stats("lost_revenue")["p95"]  # type: ignore[arg-type]
+    else:  # nothing simulated: what importing cxsim and loading the scenario take
+        figure = 0.0
+    seconds = time.perf_counter() - t
+    return {"peak_mb": peak_rss_mb(), "seconds": seconds, "p95": figure}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set since it started (not its parent's before exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource  # ru_maxrss can include the parent's peak from before exec
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def peaks() -> dict[str, dict[str, float]]:
+    out = {}
+    for mode in ("baseline", "summarise", "simulate-no-periods", "simulate"):
+        done = subprocess.run(
+            [sys.executable, __file__, "--peak", mode],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        out[mode] = json.loads(done.stdout.strip().splitlines()[-1])
+    return out
+
+
+# --- the report --------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{model}, {default_workers()} cores, {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}, numpy {np.__version__}, cxsim {cxsim.__version__}; "
+        f"load average {load:.1f} at the start"
+    )
+
+
+def report(m: dict[str, Any], started: float) -> str:
+    cust, runs, fl, pc, wk, pk = (
+        m["customers"],
+        m["runs"],
+        m["floor"],
+        m["per_customer"],
+        m["workers"],
+        m["peaks"],
+    )
+    lines = [
+        "# cxsim benchmarks",
+        "",
+        f"{dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {machine()}.",
+        "Produced by `make bench` (`benchmarks/run.py`); single-process times are CPU seconds",
+        "(best of several), multi-process times wall-clock seconds.",
+        "",
+        "## Headline ratios",
+        "",
+        "| figure | measured | goal |",
+        "|---|---|---|",
+    ]
+    e, s = cust["ecommerce"], cust["subscription"]
+    lines += [
+        f"| time at 10 million customers / time at 10 thousand (e-commerce) "
+        f"| {e[TEN_MILLION] / e[TEN_THOUSAND]:.2f} | ≤ 1.2 |",
+        f"| time at 10 million customers / time at 10 thousand (subscription, 13 classes) "
+        f"| {s[TEN_MILLION] / s[TEN_THOUSAND]:.2f} | ≤ 1.2 |",
+        f"| time at 100 million customers / time at 10 million (e-commerce; subscription) "
+        f"| {e[CUSTOMERS[-1]] / e[TEN_MILLION]:.2f}; {s[CUSTOMERS[-1]] / s[TEN_MILLION]:.2f} "
+        "| (bounded) |",
+    ]
+    for name, f in fl.items():
+        lines.append(
+            f"| engine / numpy drawing the same {f['variates'] / 1e6:.1f} M binomial variates "
+            f"({name}, {CHUNK} runs, {f['calls']:.0f} calls) "
+            f"| {f['ratio']:.2f} ({f['engine']:.3f} s / {f['numpy']:.3f} s) | ≤ 2 |"
+        )
+    lines += [
+        f"| cxsim / per-customer simulation, 100 thousand customers "
+        f"| {pc['cxsim'] / pc['per_customer']:.4f} ({pc['cxsim'] * 1e3:.2f} ms / "
+        f"{pc['per_customer'] * 1e3:.0f} ms per run) | |",
+        f"| 2 workers / 1 worker ({wk['runs']:.0f} runs, subscription, wall) "
+        f"| {wk['two'] / wk['one']:.2f} ({wk['two']:.2f} s / {wk['one']:.2f} s) | ~0.5 |",
+        f"| CPU seconds used, 2 workers / 1 worker (the cost of spreading the work) "
+        f"| {wk['two_cpu'] / wk['one_cpu']:.2f} ({wk['two_cpu']:.2f} s / {wk['one_cpu']:.2f} s) "
+        "| ~1 |",
+        f"| Dask LocalCluster of 2 / 1 worker (after {wk['dask_start']:.1f} s to start and warm "
+        "it) "
+        f"| {wk['dask'] / wk['one']:.2f} ({wk['dask']:.2f} s) | |",
+        f"| peak memory at {PEAK_RUNS:,} runs, `summarise` "
+        f"| {pk['summarise']['peak_mb']:.0f} MB ({pk['summarise']['seconds']:.0f} s) | bounded |",
+        f"| peak memory at {PEAK_RUNS:,} runs, `simulate(keep_periods=False)` "
+        f"| {pk['simulate-no-periods']['peak_mb']:.0f} MB "
+        f"({pk['simulate-no-periods']['seconds']:.0f} s) | |",
+        f"| peak memory at {PEAK_RUNS:,} runs, `simulate` (every run and period kept) "
+        f"| {pk['simulate']['peak_mb']:.0f} MB ({pk['simulate']['seconds']:.0f} s) | |",
+        "",
+        f"Peak memory is the resident set of the parent process (e-commerce, 2 workers); importing "
+        f"cxsim and loading the scenario alone take {pk['baseline']['peak_mb']:.0f} MB. The "
+        f"workers' wall-clock ratio depends on a free second core: the load average was "
+        f"{wk['load']:.1f} when it was measured.",
+        "",
+        "## Agreement with the per-customer simulation",
+        "",
+        f"E-commerce scaled to 100 thousand customers, inputs at their means, {pc['runs']:.0f} "
+        "runs each; z is the difference of the means over its standard error, p the two-sample "
+        "Kolmogorov-Smirnov test's.",
+        "",
+        "| metric | per customer (mean) | cxsim (mean) | z | KS p |",
+        "|---|---|---|---|---|",
+    ]
+    for metric in ("lost_revenue", "customers_lost"):
+        lines.append(
+            f"| {metric} | {pc[f'{metric}_per_customer']:,.0f} | {pc[f'{metric}_cxsim']:,.0f} "
+            f"| {pc[f'{metric}_z']:+.2f} | {pc[f'{metric}_ks_p']:.2f} |"
+        )
+    lines += [
+        "",
+        "## Run time by customers",
+        "",
+        "CPU seconds per 1000 runs, one worker (customers and prospects scaled together).",
+        "",
+        "| customers | e-commerce | subscription |",
+        "|---|---|---|",
+    ]
+    for n in CUSTOMERS:
+        lines.append(f"| {n:,} | {e[n]:.3f} | {s[n]:.3f} |")
+    lines += [
+        "",
+        "## Run time by runs",
+        "",
+        "E-commerce, 100 thousand customers, one worker.",
+        "",
+        "| runs | CPU seconds | ms per run |",
+        "|---|---|---|",
+    ]
+    for n, seconds in runs.items():
+        lines.append(f"| {n:,} | {seconds:.3f} | {seconds / n * 1e3:.3f} |")
+    lines += ["", f"The whole benchmark took {time.perf_counter() - started:.0f} s.", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    started = time.perf_counter()
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        ("customers", by_customers),
+        ("runs", by_runs),
+        ("floor", lambda: {name: floor(name) for name in ("ecommerce", "subscription")}),
+        ("per_customer", against_per_customer),
+        ("workers", workers),
+        ("peaks", peaks),
+    ]
+    measured: dict[str, Any] = {}
+    for key, step in steps:
+        t = time.perf_counter()
+        print(f"measuring {key} ...", end=" ", flush=True, file=sys.stderr)
+        measured[key] = step()
+        print(f"{time.perf_counter() - t:.0f} s", file=sys.stderr)
+    text = report(measured, started)
+    (HERE / "results.md").write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--peak":
+        print(json.dumps(peak(sys.argv[2])))
+    else:
+        main()

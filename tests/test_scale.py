@@ -1,0 +1,215 @@
+"""Scale: the same numbers on one core, many cores or a Dask cluster; memory that stays bounded."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+from collections.abc import Iterator
+from functools import partial
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from distributed import Client, LocalCluster
+
+import cxsim
+from cxsim.cli import cli
+from cxsim.compare import best_within_budget, compare
+from cxsim.results import METRICS
+from cxsim.simulation import CHUNK, dask_client, parallel_map, simulate, summarise
+from cxsim.streaming import QuantileSketch
+
+from .conftest import ROOT, TINY
+
+ECOMMERCE = ROOT / "scenarios" / "ecommerce.yaml"
+JAPAN = ROOT / "scenarios" / "japan_ec.yaml"
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Client]:
+    """One LocalCluster of two worker processes for the module (pickling included)."""
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as c,
+    ):
+        yield c
+
+
+def assert_same(a: cxsim.Results, b: cxsim.Results) -> None:
+    assert a.totals.keys() == b.totals.keys() and a.periods.keys() == b.periods.keys()
+    for name in a.totals:
+        np.testing.assert_array_equal(a.totals[name], b.totals[name], err_msg=name)
+    for name in a.periods:
+        np.testing.assert_array_equal(a.periods[name], b.periods[name], err_msg=name)
+    np.testing.assert_array_equal(a.attribution, b.attribution)
+
+
+def test_same_numbers_whatever_the_workers_the_block_size_or_the_scheduler(client: Client) -> None:
+    """One seed, four ways of spreading 700 runs (3 chunks): bit-identical results."""
+    scenario = cxsim.load(ECOMMERCE)
+    one = simulate(scenario, runs=700, seed=42, workers=1)
+    assert_same(one, simulate(scenario, runs=700, seed=42, workers=2))
+    assert_same(one, simulate(scenario, runs=700, seed=42, workers=2, block=2 * CHUNK))
+    assert_same(one, simulate(scenario, runs=700, seed=42, scheduler=client, block=3 * CHUNK))
+    assert_same(one, simulate(scenario, runs=700, seed=42, scheduler=client))
+    assert not np.array_equal(
+        one.totals["lost_revenue"], simulate(scenario, runs=700, seed=43).totals["lost_revenue"]
+    )
+
+
+def test_compare_and_budget_search_on_dask_match_the_local_result(client: Client) -> None:
+    scenario = cxsim.load(JAPAN)
+    local = compare(scenario, runs=300, seed=5, budget=5e7)
+    remote = compare(scenario, runs=300, seed=5, budget=5e7, scheduler=client)
+    assert [o.name for o in local.outcomes] == [o.name for o in remote.outcomes]
+    assert_same(local.baseline, remote.baseline)
+    for a, b in zip(local.outcomes, remote.outcomes, strict=True):
+        np.testing.assert_array_equal(a.npv, b.npv)
+        np.testing.assert_array_equal(a.payback_periods, b.payback_periods)
+    best = best_within_budget(scenario, 5e7)
+    assert best is not None
+    assert best_within_budget(scenario, 5e7, workers=2) == best
+    assert best_within_budget(scenario, 5e7, scheduler=client) == best
+
+
+def _lost_revenue(scenario: cxsim.Scenario, seed: int) -> float:
+    return float(simulate(scenario, runs=64, seed=seed).stats("lost_revenue")["mean"])
+
+
+def _apply_pair(pair: tuple[object, object]) -> object:
+    fn, arg = pair
+    return fn(arg)  # type: ignore[operator]
+
+
+def test_parallel_map_keeps_order_on_processes_and_on_dask(client: Client) -> None:
+    """A sweep: one function over many items, in order, wherever it runs."""
+    scenario = cxsim.loads(TINY)
+    fn = partial(_lost_revenue, scenario)
+    seeds = list(range(5))
+    serial = [fn(s) for s in seeds]
+    assert parallel_map(fn, seeds) == serial
+    assert parallel_map(fn, seeds, workers=2) == serial
+    assert parallel_map(fn, seeds, scheduler=client) == serial
+    # Items are handed over as they are (Dask would run a tuple that starts with a function).
+    pairs = [(len, "abc"), (sum, (1, 2))]
+    assert parallel_map(_apply_pair, pairs, scheduler=client) == [3, 3]
+
+
+def test_cli_runs_on_a_scheduler_by_address(client: Client) -> None:
+    """`--scheduler tcp://HOST:PORT` gives the same document as local processes."""
+    address = client.scheduler.address
+    assert address.startswith("tcp://")
+    args = ["run", str(ECOMMERCE), "--runs", "300", "--seed", "9", "--json"]
+    local = CliRunner().invoke(cli, [*args, "--workers", "2"])
+    remote = CliRunner().invoke(cli, [*args, "--scheduler", address])
+    assert local.exit_code == 0, local.output
+    assert remote.exit_code == 0, remote.output
+    assert json.loads(local.output) == json.loads(remote.output)
+
+
+def test_a_bad_scheduler_or_block_is_refused() -> None:
+    with pytest.raises(ValueError, match="scheduler"), dask_client(""):
+        pass
+    with dask_client(None) as nothing:
+        assert nothing is None
+    with pytest.raises(ValueError, match="block"):
+        simulate(cxsim.loads(TINY), runs=10, seed=1, block=0)
+
+
+def test_per_period_arrays_only_when_asked_for() -> None:
+    scenario = cxsim.loads(TINY)
+    r = simulate(scenario, runs=300, seed=1, keep_periods=False)
+    assert r.periods == {}
+    assert all(v.shape == (300,) for v in r.totals.values())
+    assert r.attribution.shape[0] == 300 and r.attribution.ndim == 4
+    with pytest.raises(ValueError, match="keep_periods"):
+        r.indicators()
+    kept = simulate(scenario, runs=300, seed=1)
+    assert kept.periods["revenue"].shape == (300, scenario.economics.horizon)
+    for name in r.totals:  # keeping them or not changes no number
+        np.testing.assert_array_equal(r.totals[name], kept.totals[name])
+
+
+def test_summary_answers_as_results_do_up_to_the_sketch_capacity() -> None:
+    """Below the sketch's capacity the percentiles are exact and the moments agree."""
+    scenario = cxsim.load(ECOMMERCE)
+    full = simulate(scenario, runs=600, seed=3)
+    summary = summarise(scenario, runs=600, seed=3)
+    assert summary.runs == 600 and summary.seed == 3
+    for m in METRICS:
+        a, b = full.stats(m), summary.stats(m)
+        for k in ("p5", "p50", "p95"):
+            assert a[k] == b[k], (m, k)
+        for k in ("mean", "std", "sem"):
+            assert b[k] == pytest.approx(a[k], rel=1e-12), (m, k)
+    for by in ("touchpoint", "stage", "segment", "pathway"):
+        a_t, b_t = full.attribution_table(by), summary.attribution_table(by)
+        assert list(a_t.index) == list(b_t.index)
+        np.testing.assert_allclose(b_t["mean"], a_t["mean"], rtol=1e-12)
+        np.testing.assert_array_equal(b_t["p95"], a_t["p95"])
+    means = summary.period_means()
+    np.testing.assert_allclose(means["revenue"], full.periods["revenue"].mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(means["active"], full.periods["active"].mean(axis=0), rtol=1e-12)
+    assert "lost" in summary.report_text()
+    doc = json.loads(summary.to_json())
+    assert doc["metrics"]["lost_revenue"]["p50"] == full.stats("lost_revenue")["p50"]
+    assert doc["runs"] == 600 and len(doc["period_means"]["revenue"]) == 24
+
+
+def test_summary_is_the_same_on_one_core_many_or_dask(client: Client) -> None:
+    """Chunks are folded in order, so even the approximate percentiles do not move."""
+    scenario = cxsim.loads(TINY)
+    job = partial(summarise, scenario, 2000, 8, capacity=200)  # the sketch compacts: 2000 > 200
+    one = job(workers=1)
+    others = [job(workers=2, block=3 * CHUNK), job(scheduler=client)]
+    for other in others:
+        for m in METRICS:
+            assert one.stats(m) == other.stats(m), m
+    full = simulate(scenario, runs=2000, seed=8).metric("lost_revenue")
+    for q in (5, 50, 95):  # an approximate percentile sits within 2 points of rank of its target
+        estimate = one.stats("lost_revenue")[f"p{q}"]
+        rank = float(np.mean(full <= estimate)) * 100
+        assert abs(rank - q) < 2.0, (q, rank)
+
+
+def test_quantile_sketch_is_exact_then_close_and_small() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.lognormal(size=300_000)
+    sketch = QuantileSketch(capacity=1024)
+    sketch.add(x[:1000])
+    assert sketch.exact
+    assert sketch.percentile(37) == float(np.percentile(x[:1000], 37))
+    for i in range(1000, x.size, 256):
+        sketch.add(x[i : i + 256])
+    assert not sketch.exact and sketch.n == x.size
+    assert sketch.held < 1024 * 10  # log2(300_000 / 1024) ~ 8 levels
+    for q in (1, 5, 50, 95, 99):
+        rank = float(np.mean(x <= sketch.percentile(q))) * 100
+        assert abs(rank - q) < 0.3, (q, rank)
+
+
+def _peak_bytes(fn: partial[object]) -> int:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_summary_memory_does_not_grow_with_runs() -> None:
+    """Four times the runs: simulate's peak grows about fourfold, summarise's hardly at all."""
+    scenario = cxsim.loads(TINY)
+    small, large = 4 * CHUNK, 16 * CHUNK
+    summary_peaks = [
+        _peak_bytes(partial(summarise, scenario, runs=n, seed=1, capacity=256))
+        for n in (small, large)
+    ]
+    results_peaks = [
+        _peak_bytes(partial(simulate, scenario, runs=n, seed=1)) for n in (small, large)
+    ]
+    assert results_peaks[1] > 3 * results_peaks[0]
+    assert summary_peaks[1] < 1.3 * summary_peaks[0]
+    assert summary_peaks[1] < results_peaks[1] / 3
