@@ -358,9 +358,7 @@ class Costs(Model):
 
     one_off: Money = 0.0
     per_period: Money = 0.0
-    per_customer: Money = Field(
-        default=0.0, description="Per active customer reached, per period."
-    )
+    per_customer: Money = Field(default=0.0, description="Per active customer reached, per period.")
 
 
 class Intervention(Model):
