@@ -25,6 +25,9 @@ def cli() -> None:
     """cxsim: what a bad customer experience costs, and which fix pays back."""
 
 
+KEEP_RUNS_UP_TO = 100_000  # beyond this, `run` keeps statistics, not every run
+
+
 def _progress_bar(runs: int, show: bool):  # type: ignore[no-untyped-def]
     """A progress bar on stderr when it is a terminal and the job is long; else a no-op."""
     if show and runs >= 2000 and sys.stderr.isatty():
@@ -124,6 +127,20 @@ def run(
             f"precision {precision:.1%} {state} after {record.runs:,} runs: "
             f"95% half-width {record.half_width:,.0f} around {record.mean:,.0f}\n"
         )
+    elif runs > KEEP_RUNS_UP_TO:
+        # Every run kept would take memory in proportion to runs: fold chunks into statistics.
+        from cxsim.simulation import summarise
+
+        with _progress_bar(runs, not as_json) as bar:
+            results = summarise(  # type: ignore[assignment]
+                scenario,
+                runs=runs,
+                seed=seed,
+                workers=workers,
+                source=source,
+                progress=bar.update if bar is not None else None,
+                scheduler=scheduler,
+            )
     else:
         with _progress_bar(runs, not as_json) as bar:
             results = api.simulate(

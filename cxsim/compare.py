@@ -210,6 +210,17 @@ def _outcome(name: str, description: str, base: Results, world: Results) -> Outc
     )
 
 
+COMBINATION_LABELS = {
+    "en": {"together": "All together: ", "budget": "Best within budget: "},
+    "ja": {"together": "すべて実施: ", "budget": "予算内の最適な組み合わせ: "},
+}
+
+
+def _label(kind: str, scenario: Scenario) -> str:
+    """Names of combinations, in the scenario's language (they reach the client's report)."""
+    return COMBINATION_LABELS.get(scenario.language, COMBINATION_LABELS["en"])[kind]
+
+
 def intervention_sets(
     scenario: Scenario, names: Sequence[str] | None = None, combined: bool = True
 ) -> list[InterventionSet]:
@@ -225,7 +236,8 @@ def intervention_sets(
     if combined and len(chosen) > 1:
         sets.append(
             InterventionSet(
-                tuple(known.index(n) for n in chosen), "All together: " + " + ".join(chosen)
+                tuple(known.index(n) for n in chosen),
+                _label("together", scenario) + " + ".join(chosen),
             )
         )
     return sets
@@ -319,7 +331,7 @@ def best_within_budget(
         raise UserError("--budget searches every subset: name at most 12 interventions")
     base = expected(scenario)
     options = [
-        InterventionSet(subset, "Best within budget: " + " + ".join(known[i] for i in subset))
+        InterventionSet(subset, _label("budget", scenario) + " + ".join(known[i] for i in subset))
         for k in range(1, len(pool) + 1)
         for subset in itertools.combinations(pool, k)
     ]

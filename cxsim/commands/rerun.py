@@ -24,6 +24,7 @@ import numpy as np
 import scipy
 
 import cxsim
+from cxsim.compare import COMBINATION_LABELS
 from cxsim.errors import ScenarioError, UserError
 from cxsim.loader import Source
 
@@ -193,10 +194,13 @@ def _as_json(doc: dict[str, Any]) -> dict[str, Any]:
 def _chosen(doc: dict[str, Any]) -> list[str] | None:
     """The interventions a comparison was asked for, from its outcomes (older documents)."""
     names = [str(o.get("name")) for o in doc.get("interventions", [])]
-    together = [n for n in names if n.startswith("All together: ")]
-    if together:
-        return together[0].removeprefix("All together: ").split(" + ")
-    single = [n for n in names if not n.startswith(("All together: ", "Best within budget: "))]
+    prefixes = tuple(p for labels in COMBINATION_LABELS.values() for p in labels.values())
+    together_prefixes = tuple(labels["together"] for labels in COMBINATION_LABELS.values())
+    for n in names:
+        for prefix in together_prefixes:
+            if n.startswith(prefix):
+                return n.removeprefix(prefix).split(" + ")
+    single = [n for n in names if not n.startswith(prefixes)]
     return single or None
 
 
