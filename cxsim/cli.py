@@ -15,6 +15,7 @@ import click
 
 import cxsim as api
 from cxsim import __version__, output
+from cxsim.commands.options import runs_option, seed_option, set_option
 from cxsim.errors import ScenarioError, UserError
 from cxsim.output import check_free, write_text
 
@@ -54,19 +55,9 @@ def validate(files: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option(
-    "--runs", default=1000, show_default=True, type=click.IntRange(min=1), help="Monte Carlo runs."
-)
-@click.option(
-    "--seed", type=click.IntRange(min=0), help="Random seed (default: a fresh one, recorded)."
-)
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="PATH=VALUE",
-    help="Override a field, e.g. segments.0.customers=2000000.",
-)
+@runs_option
+@seed_option
+@set_option
 @click.option(
     "--expected", is_flag=True, help="Run the expected-value model (inputs at their means)."
 )
@@ -127,23 +118,14 @@ def run(
             f"precision {precision:.1%} {state} after {record.runs:,} runs: "
             f"95% half-width {record.half_width:,.0f} around {record.mean:,.0f}\n"
         )
-    elif runs > KEEP_RUNS_UP_TO:
-        # Every run kept would take memory in proportion to runs: fold chunks into statistics.
+    else:
         from cxsim.simulation import summarise
 
+        # Beyond KEEP_RUNS_UP_TO, keeping every run would take memory in proportion to runs:
+        # fold the chunks into statistics instead.
+        verb = summarise if runs > KEEP_RUNS_UP_TO else api.simulate
         with _progress_bar(runs, not as_json) as bar:
-            results = summarise(  # type: ignore[assignment]
-                scenario,
-                runs=runs,
-                seed=seed,
-                workers=workers,
-                source=source,
-                progress=bar.update if bar is not None else None,
-                scheduler=scheduler,
-            )
-    else:
-        with _progress_bar(runs, not as_json) as bar:
-            results = api.simulate(
+            results = verb(  # type: ignore[operator]
                 scenario,
                 runs=runs,
                 seed=seed,

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 import cxsim
+from cxsim.commands.options import runs_option, seed_option, set_option
 from cxsim.compare import compare as run_compare
 from cxsim.compare import plan_pilot
 from cxsim.output import check_free, write_atomic
@@ -18,9 +19,9 @@ from cxsim.output import check_free, write_atomic
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--intervention", "names", multiple=True, help="Compare only these (repeatable).")
 @click.option("--budget", type=click.FloatRange(min=0), help="Also find the best set within it.")
-@click.option("--runs", default=1000, show_default=True, type=click.IntRange(min=1))
-@click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: a fresh one).")
-@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a field.")
+@runs_option
+@seed_option
+@set_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option("--xlsx", type=click.Path(dir_okay=False), help="Write the finance workbook here.")
 @click.option("--force", is_flag=True, help="Replace an existing --xlsx file.")
@@ -72,7 +73,7 @@ def compare(
 @click.option("--intervention", required=True, help="The intervention to pilot.")
 @click.option("--power", default=0.8, show_default=True, type=click.FloatRange(0.5, 0.999))
 @click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0.001, 0.2))
-@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a field.")
+@set_option
 @click.option("--json", "as_json", is_flag=True)
 def pilot(
     file: str,

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 import cxsim as api
+from cxsim.commands.options import runs_option, seed_option, set_option
 from cxsim.i18n import LANGUAGES
 from cxsim.report import check_target, write_report
 
@@ -30,19 +31,9 @@ def _has(module: str) -> bool:
     type=click.Path(file_okay=False),
     help="Folder to write the report into (new or empty, unless --force).",
 )
-@click.option(
-    "--runs", default=1000, show_default=True, type=click.IntRange(min=1), help="Monte Carlo runs."
-)
-@click.option(
-    "--seed", type=click.IntRange(min=0), help="Random seed (default: a fresh one, recorded)."
-)
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="PATH=VALUE",
-    help="Override a field, e.g. segments.0.customers=2000000.",
-)
+@runs_option
+@seed_option
+@set_option
 @click.option(
     "--language",
     type=click.Choice(LANGUAGES),
