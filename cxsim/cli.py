@@ -18,6 +18,8 @@ from cxsim import __version__, output
 from cxsim.commands.options import runs_option, seed_option, set_option
 from cxsim.errors import ScenarioError, UserError
 from cxsim.output import check_free, write_text
+from cxsim.simulation import summarise
+from cxsim.streaming import Summary
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -103,6 +105,7 @@ def run(
     targets = [Path(out) / "results.json", Path(out) / "summary.txt"] if out else []
     check_free(targets, force)
     note = ""
+    results: api.Results | Summary
     if expected:
         results = api.expected(scenario, source=source)
     elif precision is not None:
@@ -119,13 +122,11 @@ def run(
             f"95% half-width {record.half_width:,.0f} around {record.mean:,.0f}\n"
         )
     else:
-        from cxsim.simulation import summarise
-
         # Beyond KEEP_RUNS_UP_TO, keeping every run would take memory in proportion to runs:
         # fold the chunks into statistics instead.
         verb = summarise if runs > KEEP_RUNS_UP_TO else api.simulate
         with _progress_bar(runs, not as_json) as bar:
-            results = verb(  # type: ignore[operator]
+            results = verb(
                 scenario,
                 runs=runs,
                 seed=seed,

@@ -357,7 +357,7 @@ def _data_loc(loc: Loc, data: Any) -> Loc:
             isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here)
         ):
             out.append(part)
-            here = here[part]
+            here = here[part]  # type: ignore[index]  # an int for lists, checked above
             tag_seen = False
         elif isinstance(here, dict | list):
             continue  # a tag such as 'uniform' or 'function-after[...]'
