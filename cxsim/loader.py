@@ -64,6 +64,66 @@ def load(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
 
 
 def load_with_source(path: str | Path, overrides: Sequence[str] = ()) -> tuple[Scenario, Source]:
+    """A scenario file, or an interventions file naming its scenario (`scenario: path`)."""
+    name = str(path)
+    text = _read_text(path)
+    data, marks = parse_yaml(text, name)
+    if isinstance(data, dict) and isinstance(data.get("scenario"), str):
+        return _load_interventions_file(Path(path), data, marks, overrides)
+    return loads(text, name, overrides), Source(name, text, tuple(overrides))
+
+
+def _load_interventions_file(
+    path: Path, data: dict[str, Any], marks: Marks, overrides: Sequence[str]
+) -> tuple[Scenario, Source]:
+    """Interventions kept apart from the scenario they apply to: merged, validated, located."""
+    unknown = sorted(set(data) - {"scenario", "interventions"})
+    if unknown:
+        key = unknown[0]
+        line, col = marks.get((key, "__key__"), (None, None))
+        message = f"unknown key {key!r}; an interventions file holds 'scenario' and 'interventions'"
+        raise ScenarioError([Problem(str(path), line, col, key, message)])
+    base_path = path.parent / data["scenario"]
+    base_text = _read_text(base_path)
+    base, base_marks = parse_yaml(base_text, str(base_path))
+    if not isinstance(base, dict):
+        raise ScenarioError(
+            [Problem(str(base_path), 1, 1, "", "a scenario must be a mapping of keys to values")]
+        )
+    own = base.get("interventions") or []
+    added = data.get("interventions") or []
+    if not isinstance(own, list) or not isinstance(added, list):
+        raise ScenarioError(
+            [Problem(str(path), None, None, "interventions", "must be a list of interventions")]
+        )
+    merged = {**base, "interventions": [*own, *added]}
+    merged_marks = dict(base_marks)
+    for loc, mark in marks.items():
+        if loc[:1] == ("interventions",) and len(loc) > 1 and isinstance(loc[1], int):
+            merged_marks[("interventions", loc[1] + len(own), *loc[2:])] = mark
+    set_marks: dict[Loc, str] = {}
+    for item in overrides:
+        set_marks[apply_override(merged, item)] = f"--set {item}"
+    try:
+        scenario = validate(merged, str(base_path), merged_marks, set_marks)
+    except ScenarioError as exc:
+        raise ScenarioError([_moved(p, str(path), len(own)) for p in exc.problems]) from None
+    text = yaml.safe_dump(merged, allow_unicode=True, sort_keys=False)
+    return scenario, Source(f"{path} (on {base_path})", text, tuple(overrides))
+
+
+def _moved(problem: Problem, source: str, offset: int) -> Problem:
+    """A problem in an intervention that came from the interventions file: say so."""
+    match = re.match(r"interventions\[(\d+)\]", problem.path)
+    if match and int(match.group(1)) >= offset and problem.source != "--set":
+        k = int(match.group(1)) - offset
+        path = f"interventions[{k}]" + problem.path[match.end() :]
+        return Problem(source, problem.line, problem.column, path, problem.message)
+    return problem
+
+
+def _read_text(path: str | Path) -> str:
+    """A file's text: bounded in size, UTF-8, or a located problem."""
     name = str(path)
     try:
         with Path(path).open("rb") as file:
@@ -86,7 +146,7 @@ def load_with_source(path: str | Path, overrides: Sequence[str] = ()) -> tuple[S
                 )
             ]
         ) from None
-    return loads(text, name, overrides), Source(name, text, tuple(overrides))
+    return text
 
 
 def loads(text: str, source: str = "<string>", overrides: Sequence[str] = ()) -> Scenario:

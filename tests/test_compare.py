@@ -197,3 +197,31 @@ def test_pilot_and_unknown_intervention_cli() -> None:
     assert json.loads(out.stdout)["plan"][0]["periods"] == 1
     bad = cli("pilot", str(SUBSCRIPTION), "--intervention", "Live chta")
     assert bad.returncode == 2 and "no intervention named 'Live chta'" in bad.stderr
+
+
+FIXES = ROOT / "scenarios" / "interventions" / "ecommerce_fixes.yaml"
+
+
+def test_an_interventions_file_names_its_scenario(tmp_path: Path) -> None:
+    scenario, source = cxsim.load_with_source(FIXES)
+    assert scenario.name == "Modehaus online retailer"
+    assert [iv.name for iv in scenario.interventions] == [
+        "Premium carrier",
+        "Instant refunds",
+        "Honest product pages",
+    ]
+    # The recorded text is the merged scenario, so a result can be re-run from it alone.
+    assert cxsim.loads(source.text) == scenario
+    bad = tmp_path / "fixes.yaml"
+    bad.write_text(
+        FIXES.read_text()
+        .replace("../ecommerce.yaml", str(ROOT / "scenarios" / "ecommerce.yaml"))
+        .replace("touchpoints[Slow refund]", "touchpoints[Slow refnd]")
+    )
+    with pytest.raises(ScenarioError) as info:
+        cxsim.load(bad)
+    (problem,) = info.value.problems
+    assert str(problem).startswith(f"{bad}:16:16: interventions[1].effects[0].path: names no input")
+    out = cli("compare", str(FIXES), "--runs", "64", "--seed", "1", "--json")
+    assert out.returncode == 0, out.stderr
+    assert len(json.loads(out.stdout)["interventions"]) == 4
