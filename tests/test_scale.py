@@ -200,9 +200,11 @@ def _peak_bytes(fn: partial[object]) -> int:
 
 
 def test_summary_memory_does_not_grow_with_runs() -> None:
-    """Four times the runs: simulate's peak grows about fourfold, summarise's hardly at all."""
+    """Eight times the runs: simulate's peak grows about eightfold, summarise's hardly at all
+    (its quantile sketches grow with the logarithm of the runs)."""
     scenario = cxsim.loads(TINY)
-    small, large = 4 * CHUNK, 16 * CHUNK
+    small, large = 4 * CHUNK, 32 * CHUNK
+    summarise(scenario, runs=small, seed=1, capacity=256)  # one-time allocations (caches) first
     summary_peaks = [
         _peak_bytes(partial(summarise, scenario, runs=n, seed=1, capacity=256))
         for n in (small, large)
@@ -210,6 +212,6 @@ def test_summary_memory_does_not_grow_with_runs() -> None:
     results_peaks = [
         _peak_bytes(partial(simulate, scenario, runs=n, seed=1)) for n in (small, large)
     ]
-    assert results_peaks[1] > 3 * results_peaks[0]
-    assert summary_peaks[1] < 1.3 * summary_peaks[0]
-    assert summary_peaks[1] < results_peaks[1] / 3
+    assert results_peaks[1] > 6 * results_peaks[0]
+    assert summary_peaks[1] < 1.6 * summary_peaks[0]
+    assert summary_peaks[1] < results_peaks[1] / 6
