@@ -326,9 +326,24 @@ class Support(Model):
 
     channels: list[Channel] = Field(min_length=1, max_length=20)
     resolution: ResolutionBySpeed = ResolutionBySpeed()
-    hourly_profile: list[Annotated[float, Field(ge=0)]] | None = Field(
-        default=None, min_length=24, max_length=24, description="Arrivals by hour of day."
+    hourly_profile: list[Annotated[float, Field(ge=0, le=1e6)]] | None = Field(
+        default=None,
+        min_length=24,
+        max_length=168,
+        description="Relative arrivals by hour: 24 values (each day alike) or 168 (the week, "
+        "Monday 00:00 first).",
     )
+
+    @model_validator(mode="after")
+    def _profile(self) -> Support:
+        if self.hourly_profile is not None:
+            if len(self.hourly_profile) not in (24, 168):
+                raise ValueError(
+                    f"hourly_profile needs 24 or 168 values, got {len(self.hourly_profile)}"
+                )
+            if sum(self.hourly_profile) <= 0:
+                raise ValueError("hourly_profile must not be all zero")
+        return self
 
 
 class Effect(Model):
