@@ -514,7 +514,10 @@ def _located(
 
 
 def _did_you_mean(key: str) -> str:
-    close = difflib.get_close_matches(key, sorted(_vocabulary()), n=1, cutoff=0.7)
+    vocabulary = _vocabulary()
+    if key in vocabulary:
+        return " here (it belongs in another section)"
+    close = difflib.get_close_matches(key, sorted(vocabulary), n=1, cutoff=0.7)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 

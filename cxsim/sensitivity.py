@@ -51,10 +51,12 @@ from cxsim.parameters import Values, build, input_label, iter_inputs
 from cxsim.results import METRICS, Results
 from cxsim.scenario import Scenario
 from cxsim.simulation import (
+    Scheduler,
     chunks,
     combine,
     default_workers,
     new_seed,
+    parallel_map,
     run_chunk,
     run_chunks,
     support_hooks,
@@ -187,6 +189,7 @@ def mean_model(
     output: str = "lost_revenue",
     intervention: InterventionSet | None = None,
     workers: int | None = 1,
+    scheduler: Scheduler = None,
 ) -> FloatArray:
     """The expected-value model, vectorised: one output per column of `x` (shape (d, m)).
 
@@ -200,11 +203,7 @@ def mean_model(
         for i in range(0, m, BATCH)
     ]
     n_workers = max(1, min(workers or default_workers(), len(tasks)))
-    if n_workers == 1:
-        parts = [_mean_model_task(t) for t in tasks]
-    else:
-        with _pool(n_workers) as pool:
-            parts = list(pool.map(_mean_model_task, tasks))
+    parts = parallel_map(_mean_model_task, tasks, workers=n_workers, scheduler=scheduler)
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
@@ -362,6 +361,7 @@ def tornado(
     runs: int | None = None,
     seed: int | None = None,
     workers: int | None = 1,
+    scheduler: Scheduler = None,
 ) -> Tornado:
     """Swing each uncertain input from its `low_q` to its `high_q` quantile, the others at their
     means, and rank the inputs by the swing of `output`.
@@ -380,6 +380,10 @@ def tornado(
     given = _resolve_ranges(scenario, ranges or {})
     paths = [p for p, d in scope.items() if not d.is_fixed or p in given]
     paths += [p for p in given if p not in scope and p not in paths]
+    if not paths:
+        raise UserError(
+            "nothing to swing: no input is uncertain (give it a distribution, or a range)"
+        )
     dists = dict(iter_inputs(scenario))
     lows = np.array([given[p][0] if p in given else dists[p].quantile(low_q) for p in paths])
     highs = np.array([given[p][1] if p in given else dists[p].quantile(high_q) for p in paths])
@@ -393,7 +397,7 @@ def tornado(
             raise UserError('"runs" must be at least 1')
         seed = new_seed() if seed is None else int(seed)
         base, at_low, at_high, sem = _tornado_monte_carlo(
-            scenario, paths, lows, highs, output, chosen, runs, seed, workers
+            scenario, paths, lows, highs, output, chosen, runs, seed, workers, scheduler
         )
         method = "monte carlo"
     bars = pd.DataFrame(
@@ -452,6 +456,7 @@ def _tornado_monte_carlo(
     runs: int,
     seed: int,
     workers: int | None,
+    scheduler: Scheduler = None,
 ) -> tuple[float, FloatArray, FloatArray, FloatArray]:
     """Every setting simulated on the same chunks of random numbers (common random numbers)."""
     settings = [Changes(at_means=True)]
@@ -461,7 +466,9 @@ def _tornado_monte_carlo(
     variants: list[Any] = list(settings)
     if chosen is not None:
         variants += [_ChangedIntervention(chosen.indices, chosen.name, changes=s) for s in settings]
-    per_variant = run_chunks(scenario, runs, seed, variants, workers, keep_periods=False)
+    per_variant = run_chunks(
+        scenario, runs, seed, variants, workers, keep_periods=False, scheduler=scheduler
+    )
     blocks = [combine(b) for b in per_variant]
     k = len(settings)
     y = [
@@ -682,6 +689,7 @@ def sobol(
     n_resamples: int = 999,
     max_half_width: float = 0.1,
     workers: int | None = 1,
+    scheduler: Scheduler = None,
 ) -> SobolIndices:
     """Sobol indices of a scenario's output over all its uncertain inputs.
 
@@ -698,7 +706,7 @@ def sobol(
     labels = _labels(scenario, paths)
 
     def func(x: FloatArray) -> FloatArray:
-        return mean_model(scenario, paths, x, output, chosen, workers)
+        return mean_model(scenario, paths, x, output, chosen, workers, scheduler)
 
     result = sobol_analysis(
         func,

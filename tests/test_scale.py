@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from functools import partial
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from distributed import Client, LocalCluster
@@ -95,6 +96,25 @@ def test_parallel_map_keeps_order_on_processes_and_on_dask(client: Client) -> No
     # Items are handed over as they are (Dask would run a tuple that starts with a function).
     pairs = [(len, "abc"), (sum, (1, 2))]
     assert parallel_map(_apply_pair, pairs, scheduler=client) == [3, 3]
+
+
+def test_sensitivity_sweeps_on_dask_match_the_local_result(client: Client) -> None:
+    """Tornado (Monte Carlo on common random numbers) and Sobol give the same numbers on Dask."""
+    from cxsim.sensitivity import sobol, tornado
+
+    scenario = cxsim.modify(
+        cxsim.loads(TINY),
+        {
+            "segments.0.revenue": {"dist": "uniform", "low": 8, "high": 12},
+            "loss_tree.complaint_rate": {"dist": "uniform", "low": 0.4, "high": 0.6},
+        },
+    )
+    local = tornado(scenario, runs=256, seed=3)
+    remote = tornado(scenario, runs=256, seed=3, scheduler=client)
+    pd.testing.assert_frame_equal(local.to_df(), remote.to_df())
+    s_local = sobol(scenario, n=1024, seed=2, workers=1)
+    s_remote = sobol(scenario, n=1024, seed=2, scheduler=client)
+    pd.testing.assert_frame_equal(s_local.to_df(), s_remote.to_df())
 
 
 def test_cli_runs_on_a_scheduler_by_address(client: Client) -> None:

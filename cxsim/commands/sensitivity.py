@@ -94,6 +94,11 @@ def _parse_range(item: str) -> tuple[str, tuple[float, float]]:
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: a fresh one).")
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a field.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes.")
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Tornado and Sobol on Dask: 'local' (a LocalCluster) or tcp://HOST:PORT.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def sensitivity(
     file: str,
@@ -110,6 +115,7 @@ def sensitivity(
     seed: int | None,
     overrides: tuple[str, ...],
     workers: int | None,
+    scheduler: str | None,
     as_json: bool,
 ) -> None:
     """Which inputs move the result most, and how many runs pin it down.
@@ -160,6 +166,7 @@ def sensitivity(
                 runs=runs,
                 seed=seed,
                 workers=workers,
+                scheduler=scheduler,
             )
             doc: Any = result.to_list()
         elif method == "sobol":
@@ -170,6 +177,7 @@ def sensitivity(
                 n=1024 if samples is None else samples,
                 seed=seed,
                 workers=workers,
+                scheduler=scheduler,
             )
             doc = result.to_dict()
         else:
