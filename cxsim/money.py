@@ -118,3 +118,16 @@ def format_money_label(value: float, currency: str = "USD", language: str = "en"
             return f"{sign}{sym}{digits}{unit}"
     decimals = 0 if currency in NO_DECIMALS or v >= 100 else 2
     return f"{sign}{sym}{v:,.{decimals}f}"
+
+
+def significant(x: float, sig: int = 4) -> str:
+    """A number with `sig` significant digits, never in exponent form (YAML 1.1 safe)."""
+    if not math.isfinite(x):
+        return str(x)
+    if x == 0:
+        return "0"
+    digits = sig - 1 - math.floor(math.log10(abs(x)))
+    if digits > 0:
+        text = f"{x:.{digits}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return f"{round(x, digits):.0f}"

@@ -15,19 +15,21 @@ import yaml
 from click.testing import CliRunner
 
 import cxsim
-from cxsim.calibrate import (
+from cxsim.churn import sbg_survival
+from cxsim.cli import cli
+from cxsim.complaints import (
     calibrate_complaints,
     complaints_yaml,
-    fit_sbg,
     read_complaints_yaml,
+)
+from cxsim.errors import UserError
+from cxsim.retention import (
+    fit_sbg,
     read_retention_csv,
     sbg_loglik,
     sbg_yaml,
     simulate_sbg_cohort,
 )
-from cxsim.churn import sbg_survival
-from cxsim.cli import cli
-from cxsim.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "scenarios" / "calibration"

@@ -1,6 +1,6 @@
 """`cxsim calibrate`: numbers for a scenario from what a company observes.
 
-A thin layer over `cxsim.calibrate`: read the file, call the function, print.
+A thin layer over `cxsim.retention` and `cxsim.complaints`: read the file, call the function, print.
 """
 
 from __future__ import annotations
@@ -11,16 +11,13 @@ from typing import Any
 
 import click
 
-from cxsim.calibrate import (
+from cxsim.complaints import (
     ComplaintCalibration,
     Estimate,
-    SbgFit,
     calibrate_complaints,
-    fit_sbg,
     read_complaints_yaml,
-    read_retention_csv,
-    sbg_yaml,
 )
+from cxsim.retention import SbgFit, fit_sbg, read_retention_csv, sbg_yaml
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
