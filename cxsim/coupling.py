@@ -1,7 +1,7 @@
 """Coupling the support operation to the engine: complaints drive the queue, the queue the split.
 
 The contact centre of a scenario's `support:` section is simulated once per world with SimPy on a
-grid of complaint volumes (`cxsim.support.ResponseCurve`); each period, the engine reads the
+grid of complaint volumes (`cxsim.response_curve.ResponseCurve`); each period, the engine reads the
 satisfied / mollified / dissatisfied split and the mean response time off that curve at the
 complaint volume of the period before (a one-period lag: complaints are counted as the period's
 touchpoints are drawn, so the previous period's count is the load the agents face; the first
@@ -19,8 +19,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cxsim.engine import ResolutionHook
+from cxsim.response_curve import ResponseCurve
 from cxsim.scenario import Scenario
-from cxsim.support import Channel, ResolutionCurve, ResponseCurve, SupportOperation
+from cxsim.support import Channel, ResolutionCurve, SupportOperation
 
 FloatArray = NDArray[np.float64]
 HOURS_PER_PERIOD = {"week": 168.0, "month": 730.5, "quarter": 2191.5, "year": 8766.0}

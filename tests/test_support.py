@@ -9,11 +9,11 @@ import pytest
 from scipy import stats
 
 from cxsim.erlang import erlang_a, erlang_c
+from cxsim.response_curve import ResponseCurve
 from cxsim.support import (
     Channel,
     ReplicationStats,
     ResolutionCurve,
-    ResponseCurve,
     SupportOperation,
     replicate,
     resolution_split,
