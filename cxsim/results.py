@@ -132,15 +132,8 @@ class Results:
     def attribution_table(self, by: str = "touchpoint") -> pd.DataFrame:
         """Mean loss (with sem, percentiles and share of the total) by one breakdown."""
         x = self.loss_by(by)
-        total = self.metric("lost_revenue").mean()
-        rows = {}
-        for i, label in enumerate(self.labels(by)):
-            d = describe(x[:, i])
-            d["share"] = d["mean"] / total if total else float("nan")
-            rows[label] = d
-        table = pd.DataFrame.from_dict(rows, orient="index")
-        table.index.name = by
-        return table
+        described = [describe(x[:, i]) for i in range(x.shape[1])]
+        return attribution_frame(by, self.labels(by), described, self.metric("lost_revenue").mean())
 
     def indicators(self) -> pd.DataFrame:
         """Per-period key indicators, averaged over runs."""
@@ -223,6 +216,19 @@ class Results:
     def report_text(self) -> str:
         """The readable summary `cxsim run` prints."""
         return render_summary(self)
+
+
+def attribution_frame(
+    by: str, labels: list[str], described: list[dict[str, float]], total: float
+) -> pd.DataFrame:
+    """One row per category: its loss statistics and its share of the total."""
+    rows = {
+        label: {**d, "share": d["mean"] / total if total else float("nan")}
+        for label, d in zip(labels, described, strict=True)
+    }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = by
+    return table
 
 
 def _nanmean(x: FloatArray) -> FloatArray:

@@ -28,7 +28,14 @@ from cxsim import __version__
 from cxsim.engine import PERIOD_OUTPUTS, BlockResult
 from cxsim.loader import Source
 from cxsim.money import format_money
-from cxsim.results import BREAKDOWNS, METRICS, Results, provenance, render_summary
+from cxsim.results import (
+    BREAKDOWNS,
+    METRICS,
+    Results,
+    attribution_frame,
+    provenance,
+    render_summary,
+)
 from cxsim.scenario import PATHWAYS, Scenario
 
 FloatArray = NDArray[np.float64]
@@ -275,15 +282,8 @@ class Summary:
         """Mean loss (with sem, percentiles and share of the total) by one breakdown."""
         if by not in BREAKDOWNS:
             raise ValueError(f"by must be one of {BREAKDOWNS}, got {by!r}")
-        total = self.stats("lost_revenue")["mean"]
-        rows = {}
-        for label, series in zip(self.labels(by), self.breakdowns[by], strict=True):
-            d = series.describe()
-            d["share"] = d["mean"] / total if total else float("nan")
-            rows[label] = d
-        table = pd.DataFrame.from_dict(rows, orient="index")
-        table.index.name = by
-        return table
+        described = [series.describe() for series in self.breakdowns[by]]
+        return attribution_frame(by, self.labels(by), described, self.stats("lost_revenue")["mean"])
 
     def period_means(self) -> pd.DataFrame:
         """Mean over runs of each per-period output (NaN where no run had a value)."""
