@@ -4,7 +4,8 @@ Every customer is an element of numpy arrays (group, memory state); every event 
 customer: churn, failure at each touchpoint, complaint, the complaint's outcome, defection, word
 of mouth (a Poisson count per customer who met a failure), conversion of each prospect, a lost
 sale per buyer, the class of each newcomer. The rules and the values of defections are the
-engine's (`cxsim.engine`), so the two should give the same loss distribution; only the way the
+engine's (`cxsim.engine.recursion`), so the two should give the same loss distribution; only the
+way the
 randomness is drawn differs (one draw per customer instead of one binomial per cell of counts).
 """
 
@@ -13,8 +14,16 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from cxsim.engine import DISSATISFIED, MOLLIFIED, SATISFIED, SILENT, STATES, new_value, stay_value
-from cxsim.parameters import Params
+from cxsim.engine.recursion import (
+    DISSATISFIED,
+    MOLLIFIED,
+    SATISFIED,
+    SILENT,
+    STATES,
+    new_value,
+    stay_value,
+)
+from cxsim.model.parameters import Params
 
 
 def _classes(rng: np.random.Generator, p: Params, segment: int, n: int, weight: NDArray) -> NDArray:

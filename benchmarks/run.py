@@ -29,11 +29,11 @@ import numpy as np
 from scipy import stats
 
 import cxsim
-from cxsim.engine import FIRST_TOUCHPOINT_SLOT, RandomSampler, run_block
-from cxsim.parameters import build, draw_values, mean_values
-from cxsim.scenario import Scenario
-from cxsim.simulation import CHUNK, dask_client, default_workers, simulate, summarise
-from cxsim.variants import AT_MEANS
+from cxsim.engine.recursion import FIRST_TOUCHPOINT_SLOT, RandomSampler, run_block
+from cxsim.engine.simulation import CHUNK, dask_client, default_workers, simulate, summarise
+from cxsim.model.parameters import build, draw_values, mean_values
+from cxsim.model.scenario import Scenario
+from cxsim.model.variants import AT_MEANS
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

@@ -8,14 +8,13 @@
 >>> cxsim.compare(scenario, runs=1000, seed=1).summary()
 """
 
-__version__ = "0.1.0"
-
-from cxsim.compare import Comparison, compare, plan_pilot
+from cxsim._version import __version__
+from cxsim.analysis.compare import Comparison, compare, plan_pilot
+from cxsim.engine.results import Results
+from cxsim.engine.simulation import expected, simulate
 from cxsim.errors import ScenarioError, UserError
-from cxsim.loader import load, load_with_source, loads, modify, scenario_schema, validate
-from cxsim.results import Results
-from cxsim.scenario import Scenario
-from cxsim.simulation import expected, simulate
+from cxsim.model.loader import load, load_with_source, loads, modify, scenario_schema, validate
+from cxsim.model.scenario import Scenario
 
 __all__ = [
     "Comparison",

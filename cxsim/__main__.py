@@ -1,5 +1,5 @@
 """`python -m cxsim` runs the CLI."""
 
-from cxsim.cli import main
+from cxsim.cli.main import main
 
 main()

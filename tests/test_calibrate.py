@@ -15,21 +15,21 @@ import yaml
 from click.testing import CliRunner
 
 import cxsim
-from cxsim.churn import sbg_survival
-from cxsim.cli import cli
-from cxsim.complaints import (
+from cxsim.analysis.complaints import (
     calibrate_complaints,
     complaints_yaml,
     read_complaints_yaml,
 )
-from cxsim.errors import UserError
-from cxsim.retention import (
+from cxsim.analysis.retention import (
     fit_sbg,
     read_retention_csv,
     sbg_loglik,
     sbg_yaml,
     simulate_sbg_cohort,
 )
+from cxsim.cli.main import cli
+from cxsim.errors import UserError
+from cxsim.model.churn import sbg_survival
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "scenarios" / "calibration"

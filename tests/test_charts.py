@@ -18,8 +18,8 @@ from matplotlib.figure import Figure
 from matplotlib.image import imread
 
 import cxsim
-from cxsim import charts
-from cxsim.money import format_count_compact, format_money_label, format_ticks
+from cxsim.outputs import charts
+from cxsim.outputs.money import format_count_compact, format_money_label, format_ticks
 
 from .conftest import SCENARIOS
 
@@ -32,7 +32,7 @@ def simulated(name: str) -> tuple[Any, Any, Any]:
     scenario, source = cxsim.load_with_source(next(p for p in SCENARIOS if p.name == name))
     comparison = None
     if scenario.interventions:
-        from cxsim.compare import compare
+        from cxsim.analysis.compare import compare
 
         # Two interventions and their combination. Ones that change the contact centre make
         # the SimPy support model run again (seconds each): leave those to the report tests.
@@ -45,7 +45,7 @@ def simulated(name: str) -> tuple[Any, Any, Any]:
         results = comparison.baseline
     else:
         results = cxsim.simulate(scenario, runs=RUNS, seed=11, source=source)
-    from cxsim.sensitivity import tornado
+    from cxsim.analysis.sensitivity import tornado
 
     # A tornado of the SimPy support model takes seconds; the chart is the same for all.
     sensitivity = None if getattr(scenario, "support", None) else tornado(scenario)

@@ -13,9 +13,9 @@ import pytest
 from openpyxl import load_workbook
 
 import cxsim
-from cxsim.compare import best_within_budget, compare, plan_pilot
+from cxsim.analysis.compare import best_within_budget, compare, plan_pilot
 from cxsim.errors import ScenarioError
-from cxsim.interventions import InterventionSet, resolve
+from cxsim.model.interventions import InterventionSet, resolve
 
 from .conftest import ROOT, TINY
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import cxsim
-from cxsim.compare import compare
+from cxsim.analysis.compare import compare
 from cxsim.errors import ScenarioError
 
 from .conftest import ROOT

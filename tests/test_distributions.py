@@ -7,7 +7,7 @@ import pytest
 from pydantic import TypeAdapter
 from scipy import stats
 
-from cxsim.distributions import NonNegative, Probability
+from cxsim.model.distributions import NonNegative, Probability
 
 PROB = TypeAdapter(Probability)
 NONNEG = TypeAdapter(NonNegative)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import cxsim
-from cxsim.churn import sbg_survival
-from cxsim.scenario import PATHWAYS
-from cxsim.variants import AT_MEANS, NO_FAILURES, Change, Changes
+from cxsim.model.churn import sbg_survival
+from cxsim.model.scenario import PATHWAYS
+from cxsim.model.variants import AT_MEANS, NO_FAILURES, Change, Changes
 
 from .conftest import ROOT, TINY
 

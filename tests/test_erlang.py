@@ -9,7 +9,7 @@ from fractions import Fraction
 import pytest
 from scipy import stats
 
-from cxsim.erlang import erlang_a, erlang_b, erlang_c
+from cxsim.support.erlang import erlang_a, erlang_b, erlang_c
 
 
 def exact_erlang_c(agents: int, load: Fraction) -> Fraction:

@@ -28,11 +28,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cxsim
-import cxsim.cli
-from cxsim import output
+import cxsim.cli.main
 from cxsim.errors import ScenarioError, UserError
-from cxsim.loader import format_loc
-from cxsim.variants import Change, Changes
+from cxsim.model.loader import format_loc
+from cxsim.model.variants import Change, Changes
+from cxsim.outputs import files as output
 
 from .conftest import ROOT, TINY
 
@@ -201,7 +201,7 @@ class Dumper(yaml.SafeDumper):
 
 
 Dumper.yaml_implicit_resolvers = {
-    k: list(v) for k, v in cxsim.loader.SafeLoader.yaml_implicit_resolvers.items()
+    k: list(v) for k, v in cxsim.model.loader.SafeLoader.yaml_implicit_resolvers.items()
 }
 
 
@@ -591,7 +591,7 @@ def main(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
     monkeypatch.setattr(sys, "argv", ["cxsim", *args])
     monkeypatch.setattr(output, "written", [])
     try:
-        cxsim.cli.main()
+        cxsim.cli.main.main()
     except SystemExit as exc:
         return int(exc.code or 0)
     return 0

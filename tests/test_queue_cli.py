@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cxsim.commands.queue import queue
-from cxsim.erlang import erlang_a, erlang_c
+from cxsim.cli.queue import queue
+from cxsim.support.erlang import erlang_a, erlang_c
 
 BASE = ["--arrivals-per-hour", "120", "--aht-seconds", "240"]
 QUICK = ["--replications", "30", "--hours", "3", "--warmup-hours", "1"]
@@ -112,6 +112,6 @@ def test_missing_required_option() -> None:
 
 
 def test_registered_on_the_cxsim_command() -> None:
-    from cxsim.cli import cli
+    from cxsim.cli.main import cli
 
     assert cli.get_command(None, "queue") is queue  # type: ignore[arg-type]

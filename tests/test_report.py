@@ -15,9 +15,10 @@ from PIL import Image
 from pypdf import PdfReader
 
 import cxsim
-from cxsim import __version__, charts, report
+from cxsim._version import __version__
 from cxsim.errors import UserError
-from cxsim.money import format_money_label
+from cxsim.outputs import charts, report
+from cxsim.outputs.money import format_money_label
 
 from .conftest import ROOT
 
@@ -43,8 +44,8 @@ def strict_json(text: str) -> Any:
 
 @pytest.fixture(scope="module")
 def subscription() -> tuple[Any, Any, Any]:
-    from cxsim.compare import compare
-    from cxsim.sensitivity import tornado
+    from cxsim.analysis.compare import compare
+    from cxsim.analysis.sensitivity import tornado
 
     scenario, source = cxsim.load_with_source(ROOT / "scenarios" / "subscription.yaml")
     names = [iv.name for iv in scenario.interventions[:2]]

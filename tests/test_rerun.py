@@ -17,8 +17,8 @@ import pytest
 import scipy
 
 import cxsim
-import cxsim.cli
-from cxsim import output
+import cxsim.cli.main
+from cxsim.outputs import files as output
 
 from .conftest import ROOT, TINY
 
@@ -58,7 +58,7 @@ def main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *a
     monkeypatch.setattr(sys, "argv", ["cxsim", *args])
     monkeypatch.setattr(output, "written", [])
     try:
-        cxsim.cli.main()
+        cxsim.cli.main.main()
         code = 0
     except SystemExit as exc:
         code = int(exc.code or 0)
@@ -252,7 +252,7 @@ def test_results_made_in_python_say_they_cannot_be_rerun(
 
 
 def test_provenance_records_what_a_rerun_needs() -> None:
-    source = cxsim.loader.Source("tiny.yaml", TINY, ("segments.0.customers=100",))
+    source = cxsim.model.loader.Source("tiny.yaml", TINY, ("segments.0.customers=100",))
     doc = cxsim.expected(cxsim.loads(TINY, "tiny.yaml", source.overrides), source=source).to_dict()
     assert doc["scenario_sha256"] == source.sha256 and doc["kind"] == "expected"
     assert doc["provenance"] == {

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from distributed import Client, LocalCluster
 
 import cxsim
-from cxsim.cli import cli
-from cxsim.compare import best_within_budget, compare
-from cxsim.results import METRICS
-from cxsim.simulation import CHUNK, dask_client, parallel_map, simulate, summarise
-from cxsim.streaming import QuantileSketch
+from cxsim.analysis.compare import best_within_budget, compare
+from cxsim.cli.main import cli
+from cxsim.engine.results import METRICS
+from cxsim.engine.simulation import CHUNK, dask_client, parallel_map, simulate, summarise
+from cxsim.engine.summary import QuantileSketch
 
 from .conftest import ROOT, TINY
 
@@ -100,7 +100,7 @@ def test_parallel_map_keeps_order_on_processes_and_on_dask(client: Client) -> No
 
 def test_sensitivity_sweeps_on_dask_match_the_local_result(client: Client) -> None:
     """Tornado (Monte Carlo on common random numbers) and Sobol give the same numbers on Dask."""
-    from cxsim.sensitivity import sobol, tornado
+    from cxsim.analysis.sensitivity import sobol, tornado
 
     scenario = cxsim.modify(
         cxsim.loads(TINY),

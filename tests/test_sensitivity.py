@@ -10,11 +10,8 @@ from click.testing import CliRunner
 from scipy import stats
 
 import cxsim
-from cxsim.cli import cli
-from cxsim.compare import intervention_sets
-from cxsim.errors import UserError
-from cxsim.parameters import iter_inputs
-from cxsim.sensitivity import (
+from cxsim.analysis.compare import intervention_sets
+from cxsim.analysis.sensitivity import (
     SensitivityWarning,
     convergence,
     mean_model,
@@ -24,7 +21,10 @@ from cxsim.sensitivity import (
     tornado,
     uncertain_inputs,
 )
-from cxsim.variants import Change, Changes
+from cxsim.cli.main import cli
+from cxsim.errors import UserError
+from cxsim.model.parameters import iter_inputs
+from cxsim.model.variants import Change, Changes
 
 from .conftest import ROOT, TINY
 

@@ -8,9 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from cxsim.erlang import erlang_a, erlang_c
-from cxsim.response_curve import ResponseCurve
-from cxsim.support import (
+from cxsim.support.contact_centre import (
     Channel,
     ReplicationStats,
     ResolutionCurve,
@@ -21,6 +19,8 @@ from cxsim.support import (
     simulate_period,
     weekly_profile,
 )
+from cxsim.support.erlang import erlang_a, erlang_c
+from cxsim.support.response_curve import ResponseCurve
 
 H = 3600.0
 DAY = 24 * H

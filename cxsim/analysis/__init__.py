@@ -1,0 +1,1 @@
+"""Analyses on top of the engine: comparisons, sensitivity, calibration."""

@@ -1,0 +1,433 @@
+"""The business case: what each intervention saves against what it costs.
+
+`compare` runs the baseline and every intervention on common random numbers: each chunk of runs
+draws its inputs and its customers' randomness once, and every world uses them, so the
+difference between worlds has a far smaller error than either total. The benefit of an
+intervention is the discounted revenue (or margin) it adds over the baseline, which is the loss
+it avoids when it acts on failures, plus whatever else it changes (churn, acquisition).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import stats
+
+from cxsim.engine.results import Results, describe
+from cxsim.engine.simulation import (
+    Scheduler,
+    combine,
+    dask_client,
+    expected,
+    new_seed,
+    parallel_map,
+    run_chunks,
+)
+from cxsim.model.interventions import InterventionSet
+from cxsim.model.loader import Source
+from cxsim.model.scenario import Scenario
+from cxsim.outputs.money import format_money
+
+FloatArray = NDArray[np.float64]
+OUTCOME_METRICS = ("loss_avoided", "cost", "npv", "roi", "payback_periods")
+
+
+@dataclass(frozen=True, repr=False)
+class Outcome:
+    """One intervention (or a combination) against the baseline, on the same random numbers."""
+
+    name: str
+    description: str
+    results: Results
+    loss_avoided: FloatArray
+    cost: FloatArray
+    npv: FloatArray
+    roi: FloatArray
+    payback_periods: FloatArray
+    p_pays: float
+
+    def stats(self, metric: str) -> dict[str, float | None]:
+        """Mean and P5 / P50 / P95 (payback: `None` where it never pays back)."""
+        x = np.asarray(getattr(self, metric), dtype=float)
+        finite = np.isfinite(x)
+        out: dict[str, float | None] = {"mean": None, "sem": None}
+        if finite.all():
+            d = describe(x)
+            out["mean"], out["sem"] = d["mean"], d["sem"]
+        # Never paying back sorts above every finite payback; such a percentile is None.
+        never = np.nanmax(np.where(finite, x, np.nan)) + 1 if finite.any() else 1.0
+        ranked = np.where(finite, x, never)
+        for q in (5, 50, 95):
+            v = float(np.percentile(ranked, q, method="inverted_cdf"))
+            out[f"p{q}"] = v if v < never else None
+        if metric == "payback_periods":
+            out["p_never"] = float(1 - finite.mean())
+        return out
+
+    def __repr__(self) -> str:
+        cur = self.results.currency
+        return (
+            f"<Outcome {self.name!r}: NPV {format_money(float(self.npv.mean()), cur)}, "
+            f"P(pays) {self.p_pays:.0%}>"
+        )
+
+
+@dataclass(frozen=True, repr=False)
+class Comparison:
+    """A baseline and its interventions, ranked by mean NPV (best first)."""
+
+    baseline: Results
+    outcomes: list[Outcome]
+    #: The choices of `compare` that decide the numbers (recorded so `cxsim rerun` can repeat it).
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Outcome:
+        for o in self.outcomes:
+            if o.name == name:
+                return o
+        raise KeyError(name)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per intervention: mean and P5 / P50 / P95 of each figure, and P(pays)."""
+        rows = {}
+        for o in self.outcomes:
+            row: dict[str, Any] = {}
+            for metric in OUTCOME_METRICS:
+                for k, v in o.stats(metric).items():
+                    if k != "sem":
+                        row[f"{metric}_{k}"] = v
+            row["p_pays"] = o.p_pays
+            rows[o.name] = row
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        frame.index.name = "intervention"
+        return frame
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of `cxsim compare --json`."""
+        base = self.baseline.to_dict()
+        return {
+            "scenario": base["scenario"],
+            "cxsim_version": base["cxsim_version"],
+            "seed": base["seed"],
+            "runs": base["runs"],
+            "scenario_sha256": base["scenario_sha256"],
+            "currency": base["currency"],
+            "baseline": base["metrics"],
+            "interventions": [
+                {
+                    "name": o.name,
+                    "description": o.description,
+                    **{
+                        m: {k: v for k, v in o.stats(m).items() if k != "sem"}
+                        for m in OUTCOME_METRICS
+                    },
+                    "p_pays": o.p_pays,
+                }
+                for o in self.outcomes
+            ],
+            "provenance": {**base["provenance"], "compare": self.options},
+        }
+
+    def __repr__(self) -> str:
+        cur = self.baseline.currency
+        best = self.outcomes[0] if self.outcomes else None
+        head = (
+            f"best {best.name!r} NPV {format_money(float(best.npv.mean()), cur)}"
+            if best
+            else "no interventions"
+        )
+        return f"<Comparison {self.baseline.scenario.name!r}: {len(self.outcomes)} options, {head}>"
+
+    def report_text(self) -> str:
+        cur, lang = self.baseline.currency, self.baseline.scenario.language
+        money = lambda v: "n/a" if v is None else format_money(v, cur, language=lang)  # noqa: E731
+        lines = [
+            f"{self.baseline.scenario.name}: interventions on {self.baseline.runs:,} runs "
+            f"(seed {self.baseline.seed}), common random numbers",
+            "",
+        ]
+        for rank, o in enumerate(self.outcomes, 1):
+            npv, avoided, cost = o.stats("npv"), o.stats("loss_avoided"), o.stats("cost")
+            payback = o.stats("payback_periods")
+            pb = (
+                f"{payback['p50']:.0f} {self.baseline.scenario.economics.period}s"
+                if payback["p50"] is not None
+                else "not within the horizon"
+            )
+            roi = o.stats("roi")["p50"]
+            lines += [
+                f"{rank}. {o.name}",
+                f"   loss avoided {money(avoided['mean'])} (P5 {money(avoided['p5'])}, "
+                f"P95 {money(avoided['p95'])})",
+                f"   cost {money(cost['mean'])};  NPV {money(npv['mean'])} "
+                f"(P5 {money(npv['p5'])}, P95 {money(npv['p95'])})",
+                f"   ROI (median) {roi:.0%};  payback (median) {pb};  P(pays) {o.p_pays:.0%}"
+                if roi is not None
+                else f"   payback (median) {pb};  P(pays) {o.p_pays:.0%}",
+                "",
+            ]
+        return "\n".join(lines).rstrip() + "\n"
+
+
+def _payback(benefit: FloatArray, cost: FloatArray) -> FloatArray:
+    """Periods until cumulative net benefit first turns positive (inf if it never does)."""
+    cum = np.cumsum(benefit - cost, axis=1)
+    positive = cum > 0
+    first = np.argmax(positive, axis=1).astype(float) + 1.0
+    return np.where(positive.any(axis=1), first, np.inf)
+
+
+def _outcome(name: str, description: str, base: Results, world: Results) -> Outcome:
+    horizon = base.scenario.economics.horizon
+    benefit_t = world.periods["revenue"] - base.periods["revenue"]
+    total_benefit = world.metric("revenue") - base.metric("revenue")
+    # What lies beyond the horizon (lifetime valuation) counts in the last period.
+    benefit_t = benefit_t.copy()
+    benefit_t[:, horizon - 1] += total_benefit - benefit_t.sum(axis=1)
+    cost_t = world.periods["cost"]
+    cost = world.metric("cost")
+    npv = total_benefit - cost
+    with np.errstate(divide="ignore", invalid="ignore"):
+        roi = np.where(cost > 0, npv / cost, np.nan)
+    return Outcome(
+        name=name,
+        description=description,
+        results=world,
+        loss_avoided=total_benefit,
+        cost=cost,
+        npv=npv,
+        roi=roi,
+        payback_periods=_payback(benefit_t, cost_t),
+        p_pays=float(np.mean(npv > 0)),
+    )
+
+
+COMBINATION_LABELS = {
+    "en": {"together": "All together: ", "budget": "Best within budget: "},
+    "ja": {"together": "すべて実施: ", "budget": "予算内の最適な組み合わせ: "},
+}
+
+
+def _label(kind: str, scenario: Scenario) -> str:
+    """Names of combinations, in the scenario's language (they reach the client's report)."""
+    return COMBINATION_LABELS.get(scenario.language, COMBINATION_LABELS["en"])[kind]
+
+
+def intervention_sets(
+    scenario: Scenario, names: Sequence[str] | None = None, combined: bool = True
+) -> list[InterventionSet]:
+    """One set per named intervention (all by default), plus all of them together."""
+    known = [iv.name for iv in scenario.interventions]
+    chosen = list(names) if names else known
+    for n in chosen:
+        if n not in known:
+            from cxsim.errors import UserError
+
+            raise UserError(f"no intervention named {n!r}; the scenario has: {', '.join(known)}")
+    sets = [InterventionSet((known.index(n),), n) for n in chosen]
+    if combined and len(chosen) > 1:
+        sets.append(
+            InterventionSet(
+                tuple(known.index(n) for n in chosen),
+                _label("together", scenario) + " + ".join(chosen),
+            )
+        )
+    return sets
+
+
+def compare(
+    scenario: Scenario,
+    runs: int = 1000,
+    seed: int | None = None,
+    interventions: Sequence[str] | None = None,
+    *,
+    combined: bool = True,
+    budget: float | None = None,
+    workers: int | None = 1,
+    source: Source | None = None,
+    common_random_numbers: bool = True,
+    scheduler: Scheduler = None,
+) -> Comparison:
+    """Simulate the baseline and each intervention on the same random numbers; rank by NPV.
+
+    `budget` adds the set of interventions with the best expected NPV whose expected cost fits
+    (searched with the expected-value model over every subset, then simulated).
+    `common_random_numbers=False` gives the interventions streams of their own: only useful to
+    show how much the common numbers reduce the error of a difference. `workers` and
+    `scheduler` say where the runs (and the budget search) go, as in `cxsim.simulate`.
+    """
+    if not scenario.interventions:
+        from cxsim.errors import UserError
+
+        raise UserError(f"scenario {scenario.name!r} has no interventions to compare")
+    seed = new_seed() if seed is None else int(seed)
+    sets = intervention_sets(scenario, interventions, combined)
+    with dask_client(scheduler, workers) as client:
+        if budget is not None:
+            best = best_within_budget(
+                scenario, budget, interventions, workers=workers, scheduler=client
+            )
+            if best is not None and all(best.indices != s.indices for s in sets):
+                sets.append(best)
+        if common_random_numbers:
+            per_variant = run_chunks(scenario, runs, seed, [None, *sets], workers, scheduler=client)
+        else:
+            (base_blocks,) = run_chunks(scenario, runs, seed, [None], workers, scheduler=client)
+            others = run_chunks(scenario, runs, seed + 1, sets, workers, scheduler=client)
+            per_variant = [base_blocks, *others]
+    base = Results.from_block(
+        scenario, combine(per_variant[0]), runs=runs, seed=seed, kind="monte carlo", source=source
+    )
+    outcomes = []
+    for s, blocks in zip(sets, per_variant[1:], strict=True):
+        world = Results.from_block(
+            scenario, combine(blocks), runs=runs, seed=seed, kind="monte carlo", source=source
+        )
+        description = "; ".join(iv.description.strip() for iv in s.interventions(scenario))
+        outcomes.append(_outcome(s.name, description, base, world))
+    outcomes.sort(key=lambda o: -float(np.mean(o.npv)))
+    options = {
+        "interventions": list(interventions) if interventions else None,
+        "combined": combined,
+        "budget": budget,
+        "common_random_numbers": common_random_numbers,
+    }
+    return Comparison(base, outcomes, options)
+
+
+def _revenue_and_cost(scenario: Scenario, option: InterventionSet) -> tuple[float, float]:
+    """Expected revenue and cost of one set of interventions (a task of the budget search)."""
+    world = expected(scenario, variant=option)
+    return float(world.metric("revenue")[0]), float(world.metric("cost")[0])
+
+
+def best_within_budget(
+    scenario: Scenario,
+    budget: float,
+    names: Sequence[str] | None = None,
+    *,
+    workers: int | None = 1,
+    scheduler: Scheduler = None,
+) -> InterventionSet | None:
+    """The subset with the highest expected NPV whose expected cost is within `budget`.
+
+    Every subset is run through the expected-value model, so interactions between
+    interventions are simulated, not summed. The subsets are spread over `workers` local
+    processes or a Dask `scheduler`, as in `cxsim.simulate`.
+    """
+    known = [iv.name for iv in scenario.interventions]
+    pool = [known.index(n) for n in (names or known)]
+    if len(pool) > 12:
+        from cxsim.errors import UserError
+
+        raise UserError("--budget searches every subset: name at most 12 interventions")
+    base = expected(scenario)
+    options = [
+        InterventionSet(subset, _label("budget", scenario) + " + ".join(known[i] for i in subset))
+        for k in range(1, len(pool) + 1)
+        for subset in itertools.combinations(pool, k)
+    ]
+    figures = parallel_map(
+        functools.partial(_revenue_and_cost, scenario),
+        options,
+        workers=workers,
+        scheduler=scheduler,
+    )
+    best: tuple[float, InterventionSet] | None = None
+    for option, (revenue, cost) in zip(options, figures, strict=True):
+        if cost > budget:
+            continue
+        npv = float(revenue - base.metric("revenue")[0]) - cost
+        if best is None or npv > best[0]:
+            best = (npv, option)
+    return best[1] if best else None
+
+
+@dataclass(frozen=True)
+class PilotPlan:
+    """How large an A/B pilot must be to see an intervention's effect on churn."""
+
+    intervention: str
+    churn_control: float  # per period
+    churn_treated: float  # per period, at full effect
+    alpha: float
+    power: float
+    table: pd.DataFrame  # periods -> customers per arm
+
+    def report_text(self) -> str:
+        lines = [
+            f"Pilot for {self.intervention!r}: detect churn {self.churn_control:.2%} -> "
+            f"{self.churn_treated:.2%} a period",
+            f"two-sided test at alpha {self.alpha:g}, power {self.power:.0%}",
+            "",
+            self.table.to_string(),
+            "",
+            "Assumptions: customers are randomised one by one to control and treatment; the",
+            "outcome is whether a customer has left by the end of the pilot; the effect is at",
+            "full strength from the start; churn rates come from the expected-value model;",
+            "word of mouth between the groups is ignored.",
+        ]
+        return "\n".join(lines) + "\n"
+
+
+def plan_pilot(
+    scenario: Scenario,
+    intervention: str,
+    power: float = 0.8,
+    alpha: float = 0.05,
+    periods: Sequence[int] = (1, 2, 3, 6, 12),
+) -> PilotPlan:
+    """Customers per arm for a two-proportion test on cumulative churn over a pilot."""
+    known = [iv.name for iv in scenario.interventions]
+    if intervention not in known:
+        from cxsim.errors import UserError
+
+        raise UserError(
+            f"no intervention named {intervention!r}; the scenario has: {', '.join(known)}"
+        )
+    full = _FullEffect(InterventionSet((known.index(intervention),), intervention))
+    p0 = _churn_per_period(expected(scenario))
+    p1 = _churn_per_period(expected(scenario, variant=full))
+    z_a, z_b = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
+    rows = {}
+    for k in periods:
+        c0, c1 = 1 - (1 - p0) ** k, 1 - (1 - p1) ** k
+        if abs(c0 - c1) < 1e-12:
+            n = math.inf
+        else:
+            pbar = (c0 + c1) / 2
+            n = (
+                z_a * math.sqrt(2 * pbar * (1 - pbar))
+                + z_b * math.sqrt(c0 * (1 - c0) + c1 * (1 - c1))
+            ) ** 2 / (c0 - c1) ** 2
+        rows[k] = {
+            "churned_control": c0,
+            "churned_treated": c1,
+            "customers_per_arm": math.ceil(n) if math.isfinite(n) else None,
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "pilot_periods"
+    return PilotPlan(intervention, p0, p1, alpha, power, table)
+
+
+@dataclass(frozen=True)
+class _FullEffect:
+    """An intervention at full effect from the first period, without its costs."""
+
+    inner: InterventionSet
+
+    def apply(self, values: dict[str, FloatArray], scenario: Scenario) -> dict[str, FloatArray]:
+        return self.inner.apply(values, scenario, [1.0] * len(self.inner.indices))
+
+
+def _churn_per_period(r: Results) -> float:
+    p = r.periods
+    return float((p["churned"] + p["defected"]).sum() / p["active"].sum())

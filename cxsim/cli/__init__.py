@@ -1,0 +1,1 @@
+"""The `cxsim` command: a thin layer over the public API."""

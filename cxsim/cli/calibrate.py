@@ -1,0 +1,246 @@
+"""`cxsim calibrate`: numbers for a scenario from what a company observes.
+
+A thin layer over `cxsim.analysis.retention` and `cxsim.analysis.complaints`: read the file, call
+the function, print.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import click
+
+from cxsim.analysis.complaints import (
+    ComplaintCalibration,
+    Estimate,
+    calibrate_complaints,
+    read_complaints_yaml,
+)
+from cxsim.analysis.retention import SbgFit, fit_sbg, read_retention_csv, sbg_yaml
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def calibrate() -> None:
+    """Turn observed data into scenario inputs: retention curves, complaint counts."""
+
+
+@calibrate.command()
+@click.argument("file", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--periods",
+    default=24,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Periods to project beyond the data.",
+)
+@click.option(
+    "--discount",
+    default=0.1,
+    show_default=True,
+    type=click.FloatRange(min=0, max=1),
+    help="Discount rate per period of the data, for the expected residual lifetime "
+    "(0.1 with yearly data as in Fader & Hardie 2010; about 0.008 for 10%% a year with "
+    "monthly data).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON document instead of the report."
+)
+def retention(file: str, periods: int, discount: float, as_json: bool) -> None:
+    """Fit the shifted-beta-geometric churn model to a retention curve.
+
+    FILE.csv has a header and one row per period: period,alive (customers still active; period
+    0 is the cohort's start), and a cohort column when there are several cohorts (each with its
+    own period 0). Lines starting with # are comments.
+
+    \b
+        period,alive
+        0,1000
+        1,631
+        2,468
+
+    Prints alpha, beta and the log-likelihood of the maximum-likelihood fit (Fader & Hardie,
+    J. Interactive Marketing 21(1), 2007), fitted and projected survival, the discounted
+    expected residual lifetime (Fader & Hardie, Marketing Science 29(1), 2010), and a churn:
+    block to paste into a scenario. --json gives alpha, beta, loglik, survival (from period 0),
+    projected (--periods values, from the period after the data) and more.
+    """
+    periods_, alive, cohort = read_retention_csv(file)
+    fit = fit_sbg(periods_, alive, cohort)
+    if as_json:
+        doc = _jsonable(fit.to_dict(periods=periods, discount=discount))
+        click.echo(json.dumps(doc, indent=2, allow_nan=False))
+        return
+    click.echo(_retention_report(fit, file, periods, discount), nl=False)
+
+
+def _retention_report(fit: SbgFit, file: str, periods: int, discount: float) -> str:
+    cohorts = f"{fit.n_cohorts} cohorts" if fit.n_cohorts > 1 else "1 cohort"
+    lo_a, hi_a = _interval(fit.alpha, fit.se_log_alpha)
+    lo_b, hi_b = _interval(fit.beta, fit.se_log_beta)
+    mean_first = fit.alpha / (fit.alpha + fit.beta)
+    out = [
+        f"sBG fit (Fader & Hardie 2007) to {file}",
+        f"  {fit.n_customers} customers, {cohorts}, periods 0-{fit.last_period}",
+        f"  alpha           {fit.alpha:.4g}  (SE {fit.se_alpha:.3g}; 95% {lo_a:.4g} to {hi_a:.4g})",
+        f"  beta            {fit.beta:.4g}  (SE {fit.se_beta:.3g}; 95% {lo_b:.4g} to {hi_b:.4g})",
+        f"  log-likelihood  {fit.loglik:.2f}",
+        f"  correlation of the estimates (log scale) {fit.corr:.2f}",
+        f"  churn at the first renewal {mean_first:.1%}, at period {fit.last_period} "
+        f"{1 - float(fit.retention(fit.last_period)):.1%} (the loyal stay on)",
+        "",
+        "  period  observed  fitted",
+    ]
+    for t, obs, fitted in zip(fit.periods, fit.observed, fit.survival, strict=True):
+        out.append(f"  {t:6d}  {obs:8.4f}  {fitted:6.4f}")
+    ahead = range(fit.last_period + 1, fit.last_period + 1 + periods)
+    out.append(f"  projected, periods {ahead[0]}-{ahead[-1]}:")
+    for t, s in zip(ahead, fit.project(ahead), strict=True):
+        out.append(f"  {t:6d}            {s:6.4f}")
+    derl = fit.derl(discount)
+    undiscounted = fit.derl(0.0)
+    out += [
+        "",
+        "  expected residual lifetime of a new customer (Fader & Hardie 2010, renewals to come):",
+        f"    discounted at {discount:.3g} per period: {derl:.3f} periods",
+        "    undiscounted: "
+        + (
+            f"{undiscounted:.3f} periods"
+            if math.isfinite(undiscounted)
+            else "infinite (alpha <= 1: a long tail of customers who almost never leave)"
+        ),
+        "",
+        "# for a scenario's segment:",
+        sbg_yaml(fit).rstrip("\n"),
+        "# or, carrying the fit's uncertainty:",
+        sbg_yaml(fit, uncertainty=True, comments=False),
+    ]
+    return "\n".join(out)
+
+
+def _interval(value: float, se_log: float) -> tuple[float, float]:
+    return value * math.exp(-1.96 * se_log), value * math.exp(1.96 * se_log)
+
+
+_COMPLAINTS_HELP = """Failure and complaint rates from complaint counts (Goodman's iceberg).
+
+Most customers who meet a problem never tell anyone who records it: about half tell a
+front-line person and only 1-5% of those reach headquarters (Goodman, Basic Facts on Customer
+Complaint Behavior, 1999). Each recorded complaint stands for a multiplier of customers with a
+problem, 1 / (complain share x share reaching the recording level), or, with a survey, the
+survey's customers with a problem per recorded complaint. Failures at a touchpoint are its
+complaints x multiplier; its failure rate is failures / customers passing through it. The
+inputs' uncertainty (Poisson counts, the survey's sample, the shares) is carried by simulation
+and summarised as beta distributions in the scenario's syntax.
+
+FILE.yaml (one period's observations; only touchpoints is required):
+
+\b
+    customers: 120000          # active customers per period
+    periods: 3                 # the counts below cover 3 periods (default 1)
+    recorded_at: headquarters  # or front_line (default): where complaints are counted
+    complain_share: {dist: pert, low: 0.3, mode: 0.5, high: 0.75}  # to the front line
+    escalation_share: {dist: uniform, low: 0.01, high: 0.05}       # headquarters only
+    survey:                    # optional: sizes the iceberg from data
+      respondents: 800
+      with_problem: 264        # respondents who had a problem
+      recall_periods: 12       # "in the last 12 months", monthly periods (default 1)
+    customer_value: 420        # optional: CCMC's revenue at risk
+    touchpoints:
+      - name: Billing error
+        complaints: 450        # complaints recorded over `periods`
+        customers: 120000      # passing through it per period (default: customers)
+      - name: Delivery
+        complaints: 90
+        customers: 40000
+
+complain_share and escalation_share take a number or a uniform, triangular, pert or beta
+distribution; their defaults are the ones shown (Goodman's figures). Prints the rates with
+p10-p90 and the YAML lines to paste into the scenario (touchpoints' failure_rate, the loss
+tree's complaint_rate).
+"""
+
+
+@calibrate.command(help=_COMPLAINTS_HELP)
+@click.argument("file", metavar="FILE.yaml", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--draws",
+    default=100_000,
+    show_default=True,
+    type=click.IntRange(min=100),
+    help="Simulation draws for the uncertainty.",
+)
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON document instead of the report."
+)
+def complaints(file: str, draws: int, seed: int, as_json: bool) -> None:
+    spec = read_complaints_yaml(file)
+    cal = calibrate_complaints(**spec, draws=draws, seed=seed)
+    if as_json:
+        doc = _jsonable(cal.to_dict())
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False))
+        return
+    click.echo(_complaints_report(cal, file), nl=False)
+
+
+def _complaints_report(cal: ComplaintCalibration, file: str) -> str:
+    how = (
+        "the survey's customers with a problem per recorded complaint"
+        if cal.method == "survey"
+        else "Goodman's complain and escalation shares"
+    )
+    level = cal.recorded_at.replace("_", " ")
+    out = [
+        f"Complaint calibration (Goodman's iceberg) of {file}",
+        f"  complaints recorded at {level}; multiplier from {how}",
+        f"  customers with a problem per recorded complaint: {_est(cal.multiplier)}",
+        "",
+        f"  {'touchpoint':<28} {'complaints':>10} {'customers':>10}  failure rate",
+    ]
+    for tp in cal.touchpoints:
+        out.append(
+            f"  {tp.name[:28]:<28} {tp.complaints:>10.4g} {tp.customers:>10,.0f}  "
+            f"{_est(tp.failure_rate)}"
+        )
+    out += [
+        "  (complaints and customers per period; failure rate per customer passing through)",
+        "",
+        f"  complaint rate (to a front-line person): {_est(cal.complaint_rate)}",
+    ]
+    if cal.escalation is not None:
+        out.append(f"  of those, reaching headquarters: {_est(cal.escalation)}")
+    if cal.problem_share is not None:
+        out.append(f"  customers with a problem per period: {_est(cal.problem_share, pct=True)}")
+    if cal.revenue_at_risk is not None:
+        out.append(
+            "  revenue at risk per period (CCMC: complaints x multiplier x customer value): "
+            f"{_est(cal.revenue_at_risk, money=True)}"
+        )
+    if cal.notes:
+        out += ["", "notes:"] + [f"  - {note}" for note in cal.notes]
+    out += ["", cal.to_yaml()]
+    return "\n".join(out)
+
+
+def _est(e: Estimate, pct: bool = False, money: bool = False) -> str:
+    def f(x: float) -> str:
+        if money:
+            return f"{x:,.0f}"
+        return f"{x:.2%}" if pct else f"{x:.4g}"
+
+    if e.p10 == e.p90:
+        return f(e.mean)
+    return f"{f(e.mean)} (p10 {f(e.p10)}, p90 {f(e.p90)})"
+
+
+def _jsonable(value: Any) -> Any:
+    """NaN and infinity become null, so the output is strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value

@@ -1,0 +1,151 @@
+"""Coupling the support operation to the engine: complaints drive the queue, the queue the split.
+
+The contact centre of a scenario's `support:` section is simulated once per world with SimPy on a
+grid of complaint volumes (`cxsim.support.response_curve.ResponseCurve`); each period, the engine
+reads the
+satisfied / mollified / dissatisfied split and the mean response time off that curve at the
+complaint volume of the period before (a one-period lag: complaints are counted as the period's
+touchpoints are drawn, so the previous period's count is the load the agents face; the first
+period uses the expected volume). Curves are cached by configuration and seed, so a scenario and
+the interventions that leave support alone share one curve.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cxsim.engine.recursion import ResolutionHook
+from cxsim.model.scenario import Scenario
+from cxsim.support.contact_centre import Channel, ResolutionCurve, SupportOperation
+from cxsim.support.response_curve import ResponseCurve
+
+FloatArray = NDArray[np.float64]
+HOURS_PER_PERIOD = {"week": 168.0, "month": 730.5, "quarter": 2191.5, "year": 8766.0}
+WINDOW_HOURS = 4 * 168.0  # simulate at most four weeks per load point; rates scale to the period
+HEADROOM = 3.0  # the grid reaches this multiple of the expected first-period volume
+_CACHE: OrderedDict[tuple[Any, ...], ResponseCurve] = OrderedDict()
+
+
+def operation(scenario: Scenario, values: Mapping[str, FloatArray]) -> SupportOperation | None:
+    """The scenario's support section as plain data, with agents from the (changed) values."""
+    support = scenario.support
+    if support is None:
+        return None
+    channels = []
+    for i, c in enumerate(support.channels):
+        agents = float(np.asarray(values[f"support.channels.{i}.agents"]).ravel()[0])
+        staff = np.full((7, 24), round(max(agents, 0.0)))
+        for shift in c.schedule:
+            staff[shift.mask()] = shift.agents
+        open_mask = c.open.mask()
+        if not (staff * open_mask).any():
+            continue  # not offered (e.g. live chat before the intervention that adds it)
+        share = float(np.asarray(values[f"support.channels.{i}.share"]).ravel()[0])
+        channels.append(
+            Channel(
+                name=c.name,
+                agents=staff,
+                aht_seconds=c.aht_seconds,
+                handle=c.handle,
+                handle_cv=c.handle_cv,
+                patience_seconds=c.patience_seconds,
+                share=share,
+                open_hours=open_mask,
+                asynchronous=c.asynchronous,
+            )
+        )
+    total = sum(c.share for c in channels)
+    if total <= 0:
+        raise ValueError("the support channels on offer receive no complaints (shares are 0)")
+    channels = [_with_share(c, c.share / total) for c in channels]
+    profile = None if support.hourly_profile is None else np.asarray(support.hourly_profile)
+    return SupportOperation(
+        tuple(channels),
+        profile=profile,
+        period_hours=HOURS_PER_PERIOD[scenario.economics.period],
+    )
+
+
+def _with_share(c: Channel, share: float) -> Channel:
+    return Channel(
+        name=c.name,
+        agents=c.staff.reshape(7, 24),
+        aht_seconds=c.aht_seconds,
+        handle=c.handle,
+        handle_cv=c.handle_cv,
+        patience_seconds=c.patience_seconds,
+        share=share,
+        open_hours=c.open_mask.reshape(7, 24),
+        asynchronous=c.asynchronous,
+    )
+
+
+def _key(op: SupportOperation, peak: float, seed: int) -> tuple[Any, ...]:
+    channels = tuple(
+        (
+            c.name,
+            c.staff.tobytes(),
+            c.aht_seconds,
+            c.handle,
+            c.handle_cv,
+            c.patience_seconds,
+            round(c.share, 12),
+            c.open_mask.tobytes(),
+            c.asynchronous,
+        )
+        for c in op.channels
+    )
+    return (channels, op.weights.tobytes(), op.period_hours, round(peak, 6), seed)
+
+
+def response_curve(op: SupportOperation, peak: float, seed: int) -> ResponseCurve:
+    """The operation simulated on a grid of loads (cached: building takes a second or two)."""
+    key = _key(op, peak, seed)
+    if key not in _CACHE:
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31,)))
+        _CACHE[key] = ResponseCurve.build(
+            op,
+            max(peak, 10.0),
+            rng=rng,
+            window_hours=min(op.period_hours, WINDOW_HOURS),
+        )
+        while len(_CACHE) > 16:
+            _CACHE.popitem(last=False)
+    return _CACHE[key]
+
+
+def hook(
+    scenario: Scenario,
+    values: Mapping[str, FloatArray],
+    peak: float,
+    seed: int,
+) -> ResolutionHook | None:
+    """The engine's resolution hook for one world, or None without a support section."""
+    op = operation(scenario, values)
+    if op is None:
+        return None
+    curve = response_curve(op, peak * HEADROOM, seed)
+    r = "support.resolution"
+    resolution = ResolutionCurve(
+        satisfied_fast=np.asarray(values[f"{r}.satisfied_fast"], dtype=float),
+        satisfied_slow=np.asarray(values[f"{r}.satisfied_slow"], dtype=float),
+        dissatisfied_fast=np.asarray(values[f"{r}.dissatisfied_fast"], dtype=float),
+        dissatisfied_slow=np.asarray(values[f"{r}.dissatisfied_slow"], dtype=float),
+        midpoint_hours=_midpoint(scenario),
+    )
+
+    def resolve(complaints: FloatArray, _: FloatArray) -> tuple[FloatArray, FloatArray]:
+        out = curve.outcomes(np.asarray(complaints, dtype=float), resolution=resolution)
+        return out.split, out.mean_response_hours
+
+    return resolve
+
+
+def _midpoint(scenario: Scenario) -> float:
+    assert scenario.support is not None
+    return float(scenario.support.resolution.midpoint_hours)

@@ -1,0 +1,302 @@
+"""Results: plain arrays with named axes, summary tables as DataFrames, JSON for tools.
+
+`Results.totals[name]` holds one value per run; `attribution` is shaped (runs, touchpoints,
+pathways, segments) and holds the discounted loss; `periods[name]` is shaped (runs, periods).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy
+from numpy.typing import NDArray
+
+from cxsim._version import __version__
+from cxsim.engine.recursion import BlockResult
+from cxsim.model.loader import Source
+from cxsim.model.scenario import PATHWAYS, Scenario
+from cxsim.outputs.money import format_count, format_money
+
+FloatArray = NDArray[np.float64]
+PERCENTILES = (5, 50, 95)
+#: The headline metrics, in the order reports show them.
+METRICS = ("lost_revenue", "customers_lost", "lost_acquisitions", "churn_rate", "revenue")
+BREAKDOWNS = ("touchpoint", "stage", "segment", "pathway")
+
+
+def describe(x: FloatArray, percentiles: tuple[float, ...] = PERCENTILES) -> dict[str, float]:
+    """Mean, standard deviation, standard error of the mean, and percentiles."""
+    x = np.asarray(x, dtype=float)
+    n = x.size
+    std = float(np.std(x, ddof=1)) if n > 1 else 0.0
+    out = {"mean": float(np.mean(x)), "std": std, "sem": std / np.sqrt(n) if n > 1 else 0.0}
+    for q in percentiles:
+        out[f"p{q:g}"] = float(np.percentile(x, q))
+    return out
+
+
+@dataclass(frozen=True, repr=False)
+class Results:
+    """What a simulation produced, with the scenario, seed and version that produced it."""
+
+    scenario: Scenario
+    runs: int
+    seed: int | None
+    kind: str  # "monte carlo" or "expected"
+    totals: dict[str, FloatArray]
+    attribution: FloatArray
+    periods: dict[str, FloatArray] = field(default_factory=dict)
+    source: Source | None = None
+
+    @classmethod
+    def from_block(
+        cls,
+        scenario: Scenario,
+        block: BlockResult,
+        runs: int,
+        seed: int | None,
+        kind: str,
+        source: Source | None = None,
+    ) -> Results:
+        return cls(
+            scenario, runs, seed, kind, block.totals, block.attribution, block.periods, source
+        )
+
+    # --- labels -------------------------------------------------------------------------------
+    @property
+    def touchpoints(self) -> list[str]:
+        return [tp.name for _, tp in self.scenario.touchpoints()]
+
+    @property
+    def stages(self) -> list[str]:
+        """The stage of each touchpoint."""
+        return [stage.name for stage, _ in self.scenario.touchpoints()]
+
+    @property
+    def segments(self) -> list[str]:
+        return [s.name for s in self.scenario.segments]
+
+    @property
+    def currency(self) -> str:
+        return self.scenario.economics.currency
+
+    # --- numbers ------------------------------------------------------------------------------
+    def metric(self, name: str) -> FloatArray:
+        """One value per run of a metric (`lost_revenue`, `customers_lost`, ...)."""
+        if name not in self.totals:
+            raise KeyError(f"no metric {name!r}; have {sorted(self.totals)}")
+        return self.totals[name]
+
+    def stats(self, name: str, percentiles: tuple[float, ...] = PERCENTILES) -> dict[str, float]:
+        return describe(self.metric(name), percentiles)
+
+    def summary(self, percentiles: tuple[float, ...] = PERCENTILES) -> pd.DataFrame:
+        """The headline metrics: one row each, with mean, std, sem and percentiles."""
+        rows = {m: self.stats(m, percentiles) for m in METRICS}
+        return pd.DataFrame.from_dict(rows, orient="index")
+
+    def loss_by(self, by: str = "touchpoint") -> FloatArray:
+        """(runs, categories) loss by touchpoint, stage, segment or pathway."""
+        a = self.attribution
+        if by == "touchpoint":
+            return a.sum(axis=(2, 3))
+        if by == "pathway":
+            return a.sum(axis=(1, 3))
+        if by == "segment":
+            return a.sum(axis=(1, 2))
+        if by == "stage":
+            per_tp = a.sum(axis=(2, 3))
+            names = self.stage_names()
+            out = np.zeros((a.shape[0], len(names)))
+            for j, stage in enumerate(self.stages):
+                out[:, names.index(stage)] += per_tp[:, j]
+            return out
+        raise ValueError(f"by must be one of {BREAKDOWNS}, got {by!r}")
+
+    def stage_names(self) -> list[str]:
+        return [s.name for s in self.scenario.journey.stages]
+
+    def labels(self, by: str) -> list[str]:
+        return {
+            "touchpoint": self.touchpoints,
+            "stage": self.stage_names(),
+            "segment": self.segments,
+            "pathway": list(PATHWAYS),
+        }[by]
+
+    def attribution_table(self, by: str = "touchpoint") -> pd.DataFrame:
+        """Mean loss (with sem, percentiles and share of the total) by one breakdown."""
+        x = self.loss_by(by)
+        described = [describe(x[:, i]) for i in range(x.shape[1])]
+        return attribution_frame(by, self.labels(by), described, self.metric("lost_revenue").mean())
+
+    def indicators(self) -> pd.DataFrame:
+        """Per-period key indicators, averaged over runs."""
+        if not self.periods:
+            raise ValueError("per-period outputs were not kept (simulate with keep_periods=True)")
+        p = {k: np.asarray(v, dtype=float) for k, v in self.periods.items()}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            churn = (p["churned"] + p["defected"]) / p["active"]
+            csat = p["satisfied"] / p["complaints"]
+            frame = pd.DataFrame(
+                {
+                    "active": p["active"].mean(axis=0),
+                    "churn_rate": np.nanmean(churn, axis=0),
+                    "retention": 1 - np.nanmean(churn, axis=0),
+                    "failures": p["failures"].mean(axis=0),
+                    "complaints": p["complaints"].mean(axis=0),
+                    "complaint_rate": p["complaints"].mean(axis=0) / p["failures"].mean(axis=0),
+                    "csat": _nanmean(csat),
+                    "nps": _nanmean(p["nps"]),
+                    "response_hours": _nanmean(p["response_hours"]),
+                    "acquired": p["acquired"].mean(axis=0),
+                    "lost_acquisitions": p["lost_acquisitions"].mean(axis=0),
+                    "revenue": p["revenue"].mean(axis=0),
+                    "loss": p["loss"].mean(axis=0),
+                }
+            )
+        frame.index = pd.RangeIndex(1, len(frame) + 1, name="period")
+        return frame
+
+    # --- output -------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of `cxsim run --json`."""
+        metrics = {m: self.stats(m) for m in METRICS}
+        attribution = {
+            f"by_{by}": {
+                label: float(v)
+                for label, v in zip(self.labels(by), self.loss_by(by).mean(axis=0), strict=True)
+            }
+            for by in BREAKDOWNS
+        }
+        doc: dict[str, Any] = {
+            "scenario": self.scenario.name,
+            "kind": self.kind.replace(" ", "_"),
+            "cxsim_version": __version__,
+            "seed": self.seed,
+            "runs": self.runs,
+            "scenario_sha256": self.source.sha256 if self.source else None,
+            "currency": self.currency,
+            "horizon": self.scenario.economics.horizon,
+            "period": self.scenario.economics.period,
+            "metrics": metrics,
+            "attribution": attribution,
+        }
+        if self.periods:
+            ind = self.indicators()
+            doc["indicators"] = {
+                col: [None if not np.isfinite(x) else float(x) for x in ind[col]]
+                for col in ind.columns
+            }
+        doc["provenance"] = provenance(self.source)
+        return doc
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def __repr__(self) -> str:
+        s = self.stats("lost_revenue")
+        cur = self.currency
+        interval = (
+            f" (P5 {format_money(s['p5'], cur)} – P95 {format_money(s['p95'], cur)})"
+            if self.runs > 1
+            else ""
+        )
+        basis = self.scenario.economics.value
+        return (
+            f"<Results {self.scenario.name!r}: {self.kind}, {self.runs} runs, seed {self.seed}; "
+            f"lost {basis} {format_money(s['mean'], cur)}{interval}>"
+        )
+
+    def report_text(self) -> str:
+        """The readable summary `cxsim run` prints."""
+        return render_summary(self)
+
+
+def attribution_frame(
+    by: str, labels: list[str], described: list[dict[str, float]], total: float
+) -> pd.DataFrame:
+    """One row per category: its loss statistics and its share of the total."""
+    rows = {
+        label: {**d, "share": d["mean"] / total if total else float("nan")}
+        for label, d in zip(labels, described, strict=True)
+    }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = by
+    return table
+
+
+def _nanmean(x: FloatArray) -> FloatArray:
+    x = np.asarray(x, dtype=float)
+    ok = np.isfinite(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(ok.any(axis=0), np.where(ok, x, 0).sum(axis=0) / ok.sum(axis=0), np.nan)
+
+
+def provenance(source: Source | None) -> dict[str, Any]:
+    """What reproducing a result needs: the scenario text and the versions that ran it."""
+    return {
+        "scenario_source": source.name if source else None,
+        "scenario_text": source.text if source else None,
+        "overrides": list(source.overrides) if source else [],
+        "cxsim_version": __version__,
+        "numpy_version": np.__version__,
+        "scipy_version": scipy.__version__,  # its quantile functions turn draws into inputs
+        "python_version": platform.python_version(),
+    }
+
+
+def render_summary(r: Results) -> str:
+    """A short, currency-formatted account of a result."""
+    sc = r.scenario
+    e = sc.economics
+    cur, lang = r.currency, sc.language
+    money = lambda v: format_money(v, cur, language=lang)  # noqa: E731
+    lost = r.stats("lost_revenue")
+    basis = "margin" if e.value == "margin" else "revenue"
+    view = "lifetime value" if e.lifetime else f"{e.horizon} {e.period}s"
+    lines = [
+        f"{sc.name}",
+        f"{r.kind}, {r.runs:,} runs, seed {r.seed}, cxsim {__version__}",
+        "",
+        f"Lost {basis} from experience failures "
+        f"({view}, discounted at {e.discount_rate:.0%} a year):",
+    ]
+    if r.runs > 1:
+        lines.append(
+            f"  {money(lost['mean'])} expected  (90% interval {money(lost['p5'])} to "
+            f"{money(lost['p95'])}; standard error {money(lost['sem'])})"
+        )
+    else:
+        lines.append(f"  {money(lost['mean'])}")
+    rev = r.stats("revenue")["mean"]
+    lines.append(
+        f"  {lost['mean'] / (rev + lost['mean']):.1%} of the {basis} "
+        "a failure-free journey would bring"
+    )
+    facts = [
+        ("customers lost to failures", format_count(r.stats("customers_lost")["mean"])),
+        ("acquisitions lost (net)", format_count(r.stats("lost_acquisitions")["mean"])),
+        (f"churn per {e.period}, all causes", f"{r.stats('churn_rate')['mean']:.2%}"),
+    ]
+    lines += [f"  {label + ':':<32} {value}" for label, value in facts]
+    lines.append("")
+    for by, title in (
+        ("pathway", "By pathway"),
+        ("stage", "By stage"),
+        ("touchpoint", "By touchpoint"),
+    ):
+        table = r.attribution_table(by)
+        table = table[table["mean"].abs() > 0] if by != "pathway" else table
+        lines.append(f"{title}:")
+        width = max(len(str(i)) for i in table.index) if len(table) else 10
+        for label, row in table.sort_values("mean", ascending=False).iterrows():
+            name = str(label).replace("_", " ") if by == "pathway" else str(label)
+            lines.append(f"  {name:<{width}}  {money(row['mean']):>10}  {row['share']:>6.1%}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"

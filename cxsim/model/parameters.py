@@ -1,0 +1,289 @@
+"""From a scenario to arrays: the uncertain inputs drawn per run, then the engine's parameters.
+
+Every number of a scenario has a path (`journey.stages.1.touchpoints.0.failure_rate`). The
+uncertain ones are drawn once per run from one matrix of standard normals (a Gaussian copula
+carries the scenario's correlations); fixed ones are constant. `build` turns the values, one
+array per path, into `Params`: plain arrays shaped by runs, the engine's only input. Overrides
+(interventions, `--set`, sensitivity swings) act on the values, so every variant of a scenario
+sees the same draws.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel
+from scipy import stats
+
+from cxsim.model.churn import beta_quadrature, quadrature_nodes_for
+from cxsim.model.distributions import Dist
+from cxsim.model.scenario import GROUPS, SEVERITIES, Sbg, Scenario
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+Values = dict[str, FloatArray]
+
+
+def path_str(path: tuple[str | int, ...]) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def iter_inputs(model: BaseModel, prefix: tuple[str | int, ...] = ()) -> Iterator[tuple[str, Dist]]:
+    """Every number of the scenario that may be a distribution, with its path."""
+    for name in type(model).model_fields:
+        yield from _walk(getattr(model, name), (*prefix, name))
+
+
+def _walk(value: object, path: tuple[str | int, ...]) -> Iterator[tuple[str, Dist]]:
+    if isinstance(value, Dist):
+        yield path_str(path), value
+    elif isinstance(value, BaseModel):
+        yield from iter_inputs(value, path)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _walk(item, (*path, i))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk(item, (*path, key))
+
+
+def uncertain_paths(scenario: Scenario) -> set[str]:
+    return {path for path, dist in iter_inputs(scenario) if not dist.is_fixed}
+
+
+def input_label(scenario: Scenario, path: str) -> str:
+    """A readable name for an input: `Delivery failure_rate` rather than its path."""
+    parts = path.split(".")
+    if parts[0] == "segments" and len(parts) > 2:
+        return f"{scenario.segments[int(parts[1])].name}: {'.'.join(parts[2:])}"
+    if parts[:2] == ["journey", "stages"] and len(parts) > 4:
+        tp = scenario.journey.stages[int(parts[2])].touchpoints[int(parts[4])]
+        return f"{tp.name}: {'.'.join(parts[5:])}"
+    return path
+
+
+def _copula_factor(scenario: Scenario, order: list[str]) -> FloatArray | None:
+    """Cholesky factor of the copula correlation, or None when inputs are independent."""
+    if not scenario.correlations:
+        return None
+    # Only inputs that are uncertain can be correlated; check_references says so at load time.
+    index = {p: i for i, p in enumerate(order)}
+    corr = np.eye(len(order))
+    for c in scenario.correlations:
+        i, j = index[c.between[0]], index[c.between[1]]
+        # Spearman's rank correlation rho_s of a Gaussian copula is (6 / pi) asin(r / 2).
+        r = 2.0 * math.sin(math.pi * c.rho / 6.0)
+        corr[i, j] = corr[j, i] = r
+    return np.asarray(np.linalg.cholesky(corr), dtype=float)
+
+
+def draw_values(
+    scenario: Scenario,
+    runs: int,
+    rng: np.random.Generator,
+    intervention_rng: np.random.Generator | None = None,
+) -> Values:
+    """One value per run for every input: uncertain ones drawn, fixed ones repeated.
+
+    Interventions' inputs (effect sizes, costs) come from `intervention_rng`, so adding an
+    intervention to a file leaves the scenario's own draws as they were.
+    """
+    inputs = list(iter_inputs(scenario))
+    values: Values = {}
+    for own, generator in ((True, rng), (False, intervention_rng or rng)):
+        part = [(p, d) for p, d in inputs if p.startswith("interventions.") != own]
+        uncertain = [path for path, dist in part if not dist.is_fixed]
+        z = generator.standard_normal((runs, len(uncertain)))
+        factor = _copula_factor(scenario, uncertain) if own else None
+        if factor is not None:
+            z = z @ factor.T
+        u = stats.norm.cdf(z)
+        column = {path: i for i, path in enumerate(uncertain)}
+        for path, dist in part:
+            if path in column:
+                values[path] = dist.ppf(u[:, column[path]])
+            else:
+                values[path] = np.full(runs, dist.mean())
+    return values
+
+
+def mean_values(scenario: Scenario) -> Values:
+    """Every input at its mean (one run): the expected-value model's inputs."""
+    return {path: np.array([dist.mean()]) for path, dist in iter_inputs(scenario)}
+
+
+@dataclass(frozen=True)
+class Params:
+    """The engine's input for a block of runs. Groups are (segment, churn class) pairs."""
+
+    runs: int
+    horizon: int
+    discount: FloatArray  # (H,) discount factor applied to period t's revenue
+    period_discount: float  # one period's factor d
+    lifetime: bool
+    group_segment: IntArray  # (G,) segment of each group
+    class_weight: FloatArray  # (R, G) share of a segment's new customers in each class
+    initial_weight: FloatArray  # (R, G) share of a segment's initial customers in each class
+    churn: FloatArray  # (R, G) per-period baseline churn of each class
+    initial: FloatArray  # (R, S)
+    prospects: FloatArray  # (R, S)
+    conversion: FloatArray  # (R, S)
+    value: FloatArray  # (R, S) revenue (or margin) per customer per period
+    tp_prob: FloatArray  # (R, T, S) exposure x failure rate
+    tp_customers: NDArray[np.bool_]  # (T,) post-purchase touchpoint
+    tp_severity: IntArray  # (T,)
+    tp_complaint: FloatArray  # (R, T)
+    tp_stage: IntArray  # (T,)
+    split: FloatArray  # (R, 3) satisfied, mollified, dissatisfied
+    defect: FloatArray  # (R, 2, 3, 4) severity, memory state, group
+    told: FloatArray  # (R, 4)
+    deterred: FloatArray  # (R,)
+    referred: FloatArray  # (R,)
+    promoters: FloatArray  # (3,)
+    detractors: FloatArray  # (3,)
+
+    @property
+    def segments(self) -> int:
+        return self.initial.shape[1]
+
+    @property
+    def groups(self) -> int:
+        return int(self.group_segment.size)
+
+    def segment_matrix(self) -> FloatArray:
+        """(G, S) one-hot: sums group arrays into segments."""
+        m = np.zeros((self.groups, self.segments))
+        m[np.arange(self.groups), self.group_segment] = 1.0
+        return m
+
+
+def build(scenario: Scenario, values: Mapping[str, FloatArray]) -> Params:
+    """Turn one value per run for every input into the engine's arrays."""
+    runs = len(next(iter(values.values())))
+    econ = scenario.economics
+    horizon = econ.horizon
+    d = econ.discount_factor
+    nodes = quadrature_nodes_for(horizon)
+
+    def v(path: str) -> FloatArray:
+        return np.asarray(values[path], dtype=float)
+
+    group_segment: list[int] = []
+    weights: list[FloatArray] = []
+    initial_weights: list[FloatArray] = []
+    churns: list[FloatArray] = []
+    for s, seg in enumerate(scenario.segments):
+        base = f"segments.{s}.churn"
+        if isinstance(seg.churn, Sbg):
+            theta, w = beta_quadrature(v(f"{base}.alpha"), v(f"{base}.beta"), nodes)
+            # The initial customers have survived `tenure` renewals: Bayes on the class weights.
+            w0 = w * (1.0 - theta) ** seg.churn.tenure
+            w0 /= w0.sum(axis=1, keepdims=True)
+            for m in range(nodes):
+                group_segment.append(s)
+                weights.append(w[:, m])
+                initial_weights.append(w0[:, m])
+                churns.append(theta[:, m])
+        else:
+            group_segment.append(s)
+            weights.append(np.ones(runs))
+            initial_weights.append(np.ones(runs))
+            churns.append(v(f"{base}.rate"))
+
+    seg_names = [seg.name for seg in scenario.segments]
+    n_seg = len(seg_names)
+    tps = scenario.touchpoints()
+    tp_prob = np.zeros((runs, len(tps), n_seg))
+    tp_complaint = np.zeros((runs, len(tps)))
+    stage_index = {id(stage): i for i, stage in enumerate(scenario.journey.stages)}
+    t = 0
+    for i, stage in enumerate(scenario.journey.stages):
+        for j, tp in enumerate(stage.touchpoints):
+            base = f"journey.stages.{i}.touchpoints.{j}"
+            exposure = _per_segment(values, f"{base}.exposure", tp.exposure, seg_names, runs)
+            failure = _per_segment(values, f"{base}.failure_rate", tp.failure_rate, seg_names, runs)
+            tp_prob[:, t, :] = exposure * failure
+            tp_complaint[:, t] = (
+                v(f"{base}.complaint_rate")
+                if tp.complaint_rate is not None
+                else v("loss_tree.complaint_rate")
+            )
+            t += 1
+
+    if scenario.loss_tree.resolution is not None:
+        sat = v("loss_tree.resolution.satisfied")
+        mol = np.minimum(v("loss_tree.resolution.mollified"), 1.0 - sat)
+    else:  # the support model sets the split every period; this is only its placeholder
+        sat, mol = np.full(runs, 1 / 3), np.full(runs, 1 / 3)
+    split = np.stack([sat, mol, 1.0 - sat - mol], axis=1)
+
+    base_defect = np.stack(
+        [
+            np.stack([v(f"loss_tree.defection.{g}.{sev}") for g in GROUPS], axis=1)
+            for sev in SEVERITIES
+        ],
+        axis=1,
+    )  # (R, 2, 4)
+    odds = np.asarray(scenario.memory.odds_ratio, dtype=float)
+    defect = _scale_odds(base_defect[:, :, None, :], odds[None, None, :, None])
+
+    value = np.stack(
+        [
+            v(f"segments.{s}.revenue")
+            * (v(f"segments.{s}.margin") if econ.value == "margin" else 1.0)
+            for s in range(n_seg)
+        ],
+        axis=1,
+    )
+    wom = "loss_tree.word_of_mouth"
+    return Params(
+        runs=runs,
+        horizon=horizon,
+        discount=np.power(d, np.arange(horizon) + 1.0, dtype=np.float64),
+        period_discount=d,
+        lifetime=econ.lifetime,
+        group_segment=np.asarray(group_segment, dtype=np.int64),
+        class_weight=np.stack(weights, axis=1),
+        initial_weight=np.stack(initial_weights, axis=1),
+        churn=np.stack(churns, axis=1),
+        initial=np.stack([v(f"segments.{s}.customers") for s in range(n_seg)], axis=1),
+        prospects=np.stack([v(f"segments.{s}.prospects") for s in range(n_seg)], axis=1),
+        conversion=np.stack([v(f"segments.{s}.conversion") for s in range(n_seg)], axis=1),
+        value=value,
+        tp_prob=np.clip(tp_prob, 0.0, 1.0),
+        tp_customers=np.array([stage.audience == "customers" for stage, _ in tps], dtype=bool),
+        tp_severity=np.array([SEVERITIES.index(tp.severity) for _, tp in tps], dtype=np.int64),
+        tp_complaint=tp_complaint,
+        tp_stage=np.array([stage_index[id(stage)] for stage, _ in tps], dtype=np.int64),
+        split=split,
+        defect=defect,
+        told=np.stack([v(f"{wom}.told.{g}") for g in GROUPS], axis=1),
+        deterred=v(f"{wom}.deterred"),
+        referred=v(f"{wom}.referred"),
+        promoters=np.asarray(scenario.nps.promoters, dtype=float),
+        detractors=np.asarray(scenario.nps.detractors, dtype=float),
+    )
+
+
+def _per_segment(
+    values: Mapping[str, FloatArray], path: str, spec: object, names: list[str], runs: int
+) -> FloatArray:
+    """(R, S) values of a field given for all segments or per segment (missing ones: 0)."""
+    if isinstance(spec, dict):
+        out = np.zeros((runs, len(names)))
+        for s, name in enumerate(names):
+            if name in spec:
+                out[:, s] = values[f"{path}.{name}"]
+        return out
+    return np.repeat(np.asarray(values[path], dtype=float)[:, None], len(names), axis=1)
+
+
+def _scale_odds(p: FloatArray, ratio: FloatArray) -> FloatArray:
+    """Multiply the odds p / (1 - p) by `ratio`, staying within [0, 1]."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = ratio * p / (1.0 - p + ratio * p)
+    return np.where(p >= 1.0, 1.0, np.where(p <= 0.0, 0.0, scaled))

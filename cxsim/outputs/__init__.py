@@ -1,0 +1,1 @@
+"""What people read: money and labels, charts, the report, the workbook, files written safely."""

@@ -1,0 +1,666 @@
+"""The client report: a folder with every chart, a PDF, a workbook, JSON and a short summary.
+
+`write_report` builds everything in a hidden sibling folder and moves it into place only when
+all of it is written, so an interrupted or failed run leaves no partial files behind. It refuses
+a folder that is not empty unless `force`; with `force` it replaces the report's own files and
+`charts/` folder and leaves anything else in the folder alone.
+
+    out/
+      report.pdf        summary page, main assumptions, then one chart per page
+      summary.md        the headline figures in a few lines
+      results.json      every figure (Results.to_dict, plus the comparison under "comparison")
+      workbook.xlsx     the finance workbook (cxsim.outputs.workbook)
+      charts/NAME.png   each chart at 200 dpi, and as NAME.svg and NAME.pdf
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from cxsim._version import __version__
+from cxsim.engine.results import Results
+from cxsim.errors import UserError
+from cxsim.model.distributions import Dist
+from cxsim.model.scenario import GROUPS, PATHWAYS, ConstantChurn
+from cxsim.outputs import charts
+from cxsim.outputs.i18n import language_of, text
+from cxsim.outputs.money import format_count, format_money_label
+
+if TYPE_CHECKING:
+    from cxsim.analysis.compare import Comparison
+
+CHARTS_DIR = "charts"
+CHART_FORMATS = ("png", "svg", "pdf")
+REPORT_FILES = ("report.pdf", "summary.md", "results.json", "workbook.xlsx")
+PAGE = charts.FIGSIZE
+
+
+def report_files(chart_names: Sequence[str]) -> list[str]:
+    """The relative paths a report folder holds, for the given charts."""
+    files = list(REPORT_FILES)
+    files += [f"{CHARTS_DIR}/{name}.{fmt}" for name in chart_names for fmt in CHART_FORMATS]
+    return sorted(files)
+
+
+def write_report(
+    results: Results,
+    comparison: Comparison | None = None,
+    out_dir: str | Path = "report",
+    *,
+    force: bool = False,
+    language: str | None = None,
+    sensitivity: Any = None,
+) -> list[Path]:
+    """Write the report folder for `results` (and `comparison`, and a sensitivity analysis:
+    a `cxsim.analysis.sensitivity.Tornado` or a table for `charts.tornado`); return the files
+    written."""
+    out = Path(out_dir)
+    check_target(out, force)
+    lang = language_of(language, default=results.scenario.language)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with _staging(out) as tmp:
+        names = _build(tmp, results, comparison, lang, sensitivity)
+        _move_into_place(tmp, out)
+    return [out / f for f in report_files(names)]
+
+
+def check_target(out: Path, force: bool) -> None:
+    """Refuse a file, or a folder that is not empty unless `force`."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise UserError(f"{out} is not empty; use --force to replace the report in it")
+
+
+@contextmanager
+def _staging(out: Path) -> Iterator[Path]:
+    """A hidden sibling folder to build in; removed afterwards whatever happens."""
+    tmp = out.parent / f".{out.name}.{secrets.token_hex(4)}.part"
+    tmp.mkdir()
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _move_into_place(tmp: Path, out: Path) -> None:
+    """Rename the finished folder into place (one atomic step when `out` is new or empty);
+    into a folder with other files, rename each of the report's entries over its old one."""
+    if out.is_dir() and not any(out.iterdir()):
+        out.rmdir()
+    if not out.exists():
+        os.rename(tmp, out)
+        tmp.mkdir()  # for the staging context to remove
+        return
+    trash = out.parent / f".{out.name}.{secrets.token_hex(4)}.old"
+    trash.mkdir()
+    try:
+        for entry in sorted(tmp.iterdir()):
+            target = out / entry.name
+            if target.is_dir() and not target.is_symlink():
+                os.rename(target, trash / entry.name)
+            os.replace(entry, target)
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def _build(
+    tmp: Path,
+    results: Results,
+    comparison: Comparison | None,
+    lang: str,
+    sensitivity: Any,
+) -> list[str]:
+    figs = charts.all_charts(results, comparison, language=lang, sensitivity=sensitivity)
+    (tmp / CHARTS_DIR).mkdir()
+    for name, fig in figs.items():
+        for fmt in CHART_FORMATS:
+            charts.save(fig, tmp / CHARTS_DIR / f"{name}.{fmt}")
+    pages = [
+        summary_page(results, comparison, language=lang),
+        assumptions_page(results, language=lang),
+        *figs.values(),
+    ]
+    _write_pdf(tmp / "report.pdf", pages, results, lang)
+    _write_workbook(tmp / "workbook.xlsx", results, comparison)
+    doc = results.to_dict()
+    if comparison is not None:
+        doc["comparison"] = comparison.to_dict()
+    if hasattr(sensitivity, "to_dict"):
+        doc["sensitivity"] = sensitivity.to_dict()
+    (tmp / "results.json").write_text(
+        json.dumps(_finite(doc), indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+        encoding="utf-8",
+    )
+    (tmp / "summary.md").write_text(summary_markdown(results, comparison, lang), encoding="utf-8")
+    return list(figs)
+
+
+def _write_pdf(path: Path, pages: list[Figure], results: Results, lang: str) -> None:
+    """One page per figure, numbered; fonts embedded as TrueType, so text stays searchable."""
+    metadata = {
+        "Title": text("report_title", lang, scenario=results.scenario.name),
+        "Creator": f"cxsim {__version__}",
+        "Subject": f"seed {results.seed}, {results.runs} runs",
+    }
+    with charts.theme(), PdfPages(path, metadata=metadata) as pdf:
+        for n, fig in enumerate(pages, 1):
+            height = fig.get_figheight()
+            label = fig.text(
+                0.99,
+                0.1 / height,
+                text("page", lang, n=n, total=len(pages)),
+                ha="right",
+                va="bottom",
+                fontsize=7.5,
+                color=charts.MUTED,
+            )
+            try:
+                pdf.savefig(fig)
+            finally:
+                label.remove()
+
+
+def _write_workbook(path: Path, results: Results, comparison: Comparison | None) -> None:
+    from cxsim.outputs.workbook import write_workbook
+
+    write_workbook(path, results, comparison)
+
+
+def _finite(x: Any) -> Any:
+    """JSON has no NaN or infinity: such numbers become null."""
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_finite(v) for v in x]
+    if isinstance(x, float | np.floating):
+        return float(x) if math.isfinite(x) else None
+    if isinstance(x, np.integer):
+        return int(x)
+    return x
+
+
+# --- the words: headline figures ------------------------------------------------------------
+
+
+def _pct(x: float) -> str:
+    """47%, 2.5%, 0.8%: a decimal only below 10%, and only where it is not zero."""
+    if abs(x) >= 0.095:
+        return f"{x:.0%}"
+    s = f"{x * 100:.1f}"
+    s = s[:-2] if s.endswith(".0") else s
+    return f"{s}%"
+
+
+def _view(results: Results, lang: str) -> str:
+    e = results.scenario.economics
+    if e.lifetime:
+        return text("view_lifetime", lang)
+    return text("view_horizon", lang, n=e.horizon, unit=text(f"{e.period}s", lang))
+
+
+def _what(results: Results, lang: str) -> str:
+    key = "lost_margin" if results.scenario.economics.value == "margin" else "lost_revenue"
+    return text(key, lang)
+
+
+def headline(results: Results, comparison: Comparison | None, lang: str) -> list[str]:
+    """The findings in sentences: the loss, its share, the silent customers, the top source,
+    the best intervention."""
+    money = _money(results, lang)
+    s = results.stats("lost_revenue")
+    basis = text(results.scenario.economics.value, lang)
+    lines = [
+        text(
+            "headline" if results.runs > 1 else "headline_one",
+            lang,
+            amount=money(s["mean"]),
+            basis=basis,
+            what=_what(results, lang),
+            view=_view(results, lang),
+            p5=money(s["p5"]),
+            p95=money(s["p95"]),
+        )
+    ]
+    revenue = results.stats("revenue")["mean"]
+    if revenue + s["mean"] > 0:
+        share = _pct(s["mean"] / (revenue + s["mean"]))
+        space = "" if lang == "ja" else " "
+        lines[0] += space + text("headline_share", lang, share=share, basis=basis)
+    total = s["mean"]
+    if total > 0:
+        by_path = results.loss_by("pathway").mean(axis=0)
+        silent = by_path[PATHWAYS.index("silent")]
+        complainers = sum(by_path[PATHWAYS.index(g)] for g in GROUPS if g != "silent")
+        lines.append(
+            text(
+                "headline_silent",
+                lang,
+                silent=_pct(silent / total),
+                complainers=_pct(complainers / total),
+            )
+        )
+        per_tp = results.loss_by("touchpoint").mean(axis=0)
+        j = int(np.argmax(per_tp))
+        lines.append(
+            text(
+                "headline_top",
+                lang,
+                touchpoint=results.touchpoints[j],
+                stage=results.stages[j],
+                amount=money(per_tp[j]),
+                share=_pct(per_tp[j] / total),
+            )
+        )
+    if comparison is not None and comparison.outcomes:
+        best = comparison.outcomes[0]
+        npv = best.npv
+        if npv.mean() > 0:
+            lines.append(
+                text(
+                    "headline_best",
+                    lang,
+                    name=best.name,
+                    npv=money(npv.mean()),
+                    p5=money(np.percentile(npv, 5)),
+                    p95=money(np.percentile(npv, 95)),
+                    p=_pct(best.p_pays),
+                )
+            )
+        else:
+            lines.append(text("headline_none", lang, n=len(comparison.outcomes)))
+    return lines
+
+
+def _money(results: Results, lang: str) -> Callable[[float], str]:
+    cur = results.currency
+    return lambda v: format_money_label(float(v), cur, language=lang)
+
+
+def provenance_line(results: Results, lang: str) -> str:
+    sha = results.source.sha256[:16] if results.source else "n/a"
+    return text(
+        "provenance",
+        lang,
+        kind=text(results.kind.replace(" ", "_"), lang),
+        runs=f"{results.runs:,}",
+        seed=results.seed,
+        version=__version__,
+        sha=sha,
+        date=dt.date.today().isoformat(),
+    )
+
+
+# --- the pages ------------------------------------------------------------------------------
+
+
+def _paragraph(
+    fig: Figure,
+    y_in: float,
+    body: str,
+    size: float,
+    width: int,
+    bullet: bool = False,
+    **kw: Any,
+) -> float:
+    """Write text wrapped at `width` characters or the page's edge, from `y_in` inches below the
+    top (a bullet hangs to the left of its lines); return where the next paragraph goes."""
+    width_in, height = fig.get_figwidth(), fig.get_figheight()
+    x = 0.12 / width_in
+    if bullet:
+        bullet_y = 1 - (y_in + 0.2 * size / 72) / height  # level with the line's x-height
+        fig.text(x, bullet_y, "•", va="top", ha="left", fontsize=size, **kw)
+        x += 0.22 / width_in
+    # DejaVu Sans averages about 0.56 em a character; a Japanese one is 1 em and counts 2.
+    fits = int((width_in * (1 - x) - 0.15) * 72 / (0.56 * size))
+    wrapped = charts.wrap_label(body, min(width, fits), lines=12)
+    n = wrapped.count("\n") + 1
+    fig.text(
+        x, 1 - y_in / height, wrapped, va="top", ha="left", fontsize=size, linespacing=1.35, **kw
+    )
+    return y_in + n * size * 1.35 / 72 + 0.12
+
+
+def _page() -> Figure:
+    return Figure(figsize=PAGE)
+
+
+@charts.styled
+def summary_page(
+    results: Results, comparison: Comparison | None = None, *, language: str | None = None
+) -> Figure:
+    """The report's first page: the findings in words, the headline figures, provenance."""
+    lang = language_of(language, default=results.scenario.language)
+    fig = _page()
+    money = _money(results, lang)
+    y = 0.22
+    title = text("report_title", lang, scenario=results.scenario.name)
+    y = _paragraph(fig, y, title, 16, 70, fontweight=charts._weight(lang), color=charts.INK)
+    if results.scenario.description.strip():
+        y = _paragraph(
+            fig, y - 0.04, results.scenario.description.strip(), 9.5, 150, color=charts.MUTED
+        )
+    y += 0.1
+    sentences = headline(results, comparison, lang)
+    y = _paragraph(fig, y, sentences[0], 12.5, 100, color=charts.INK)
+    for line in sentences[1:]:
+        y = _paragraph(fig, y, line, 10.5, 118, bullet=True, color=charts.INK)
+
+    # the figures, as tiles along the bottom
+    s = results.stats("lost_revenue")
+    tiles = [
+        (
+            text("kpi_loss", lang, what=_what(results, lang)),
+            money(s["mean"]),
+            f"{text('kpi_interval', lang)} {money(s['p5'])}–{money(s['p95'])}"
+            if results.runs > 1
+            else text("expected", lang),
+        ),
+        (
+            text("kpi_customers", lang),
+            format_count(results.stats("customers_lost")["mean"]),
+            _view(results, lang),
+        ),
+        (
+            text("kpi_acquisitions", lang),
+            format_count(results.stats("lost_acquisitions")["mean"]),
+            _view(results, lang),
+        ),
+    ]
+    total = s["mean"]
+    if comparison is not None and comparison.outcomes:
+        best = comparison.outcomes[0]
+        tiles.append(
+            (
+                text("kpi_best", lang),
+                money(best.npv.mean()),
+                charts.wrap_label(best.name, 38, 1),
+            )
+        )
+    elif total > 0:
+        silent = results.loss_by("pathway").mean(axis=0)[PATHWAYS.index("silent")]
+        tiles.append((text("kpi_silent", lang), _pct(silent / total), ""))
+    height = fig.get_figheight()
+    top = 1 - 3.75 / height
+    fig.add_artist(Line2D([0.012, 0.988], [top + 0.03, top + 0.03], color=charts.RULE, lw=0.8))
+    for i, (label, value, sub) in enumerate(tiles):
+        x = 0.012 + i * 0.245
+        fig.text(x, top, label, va="top", fontsize=9, color=charts.MUTED)
+        fig.text(
+            x,
+            top - 0.3 / height,
+            value,
+            va="top",
+            fontsize=22,
+            color=charts.DARK,
+            fontweight=charts._weight(lang),
+        )
+        fig.text(x, top - 0.82 / height, sub, va="top", fontsize=8.5, color=charts.MUTED)
+    fig.text(
+        0.012,
+        0.1 / height,
+        provenance_line(results, lang),
+        fontsize=7.5,
+        color=charts.MUTED,
+        va="bottom",
+    )
+    return fig
+
+
+def _dist(d: Dist, fmt: Callable[[float], str]) -> str:
+    """A fixed input as itself; an uncertain one as its mean with the P5–P95 range."""
+    if d.is_fixed:
+        return fmt(d.mean())
+    return f"{fmt(d.mean())} ({fmt(d.quantile(0.05))}–{fmt(d.quantile(0.95))})"
+
+
+def _assumption_lines(results: Results, lang: str) -> list[str]:
+    sc = results.scenario
+    tree = sc.loss_tree
+    lines = [
+        text("a_complaint", lang, x=_dist(tree.complaint_rate, _pct)),
+    ]
+    if tree.resolution is not None:
+        lines.append(
+            text(
+                "a_resolution",
+                lang,
+                s=_dist(tree.resolution.satisfied, _pct),
+                m=_dist(tree.resolution.mollified, _pct),
+            )
+        )
+    support = getattr(sc, "support", None)
+    if support is not None:
+        channels = ", ".join(c.name for c in support.channels)
+        lines.append(text("a_support", lang, channels=channels))
+    d = tree.defection
+    lines.append(
+        text(
+            "a_defection",
+            lang,
+            s1=_dist(d.silent.minor, _pct),
+            s2=_dist(d.silent.major, _pct),
+            d1=_dist(d.dissatisfied.minor, _pct),
+            d2=_dist(d.dissatisfied.major, _pct),
+        )
+    )
+    told = tree.word_of_mouth.told
+    number = lambda v: f"{v:.1f}".removesuffix(".0")  # noqa: E731
+    lines.append(
+        text(
+            "a_wom",
+            lang,
+            low=number(told.satisfied.mean()),
+            high=number(told.dissatisfied.mean()),
+            deterred=_dist(tree.word_of_mouth.deterred, _pct),
+        )
+    )
+    odds = sc.memory.odds_ratio
+    lines.append(text("a_memory", lang, one=f"{odds[1]:g}", more=f"{odds[2]:g}"))
+    return lines
+
+
+def _costs(costs: Any, money: Callable[[float], str], period: str, lang: str) -> str:
+    """The non-zero parts of an intervention's cost, in words."""
+    parts = []
+    for field in ("one_off", "per_period", "per_customer"):
+        d = getattr(costs, field)
+        if d.mean() > 0:
+            parts.append(text(f"a_cost_{field}", lang, x=_dist(d, money), period=period))
+    return ("、" if lang == "ja" else ", ").join(parts) or text("a_cost_none", lang)
+
+
+@charts.styled
+def assumptions_page(results: Results, *, language: str | None = None) -> Figure:
+    """The report's second page: the main assumptions behind the figures."""
+    lang = language_of(language, default=results.scenario.language)
+    sc = results.scenario
+    e = sc.economics
+    fig = _page()
+    money = _money(results, lang)
+    width_in, height = fig.get_figwidth(), fig.get_figheight()
+    y = _paragraph(
+        fig,
+        0.22,
+        text("assumptions", lang),
+        15,
+        70,
+        fontweight=charts._weight(lang),
+        color=charts.INK,
+    )
+    unit = text(f"{e.period}s", lang)
+    period = text(e.period, lang).lower() if lang == "en" else text(e.period, lang)
+    economics = text(
+        "a_economics",
+        lang,
+        currency=e.currency,
+        horizon=e.horizon,
+        unit=unit,
+        basis=text(e.value, lang),
+        rate=_pct(e.discount_rate),
+        lifetime=text("a_lifetime", lang) if e.lifetime else "",
+    )
+    y = _paragraph(fig, y, economics, 10, 130, color=charts.INK)
+
+    # segments as a small table
+    margin_note = text("a_margin_note", lang) if e.value == "margin" else ""
+    columns = [
+        (text("a_segment", lang), 0.012, "left"),
+        (text("a_customers", lang), 0.34, "right"),
+        (text("a_new", lang, period=period), 0.48, "right"),
+        (text("a_revenue", lang, period=period) + margin_note, 0.72, "right"),
+        (text("a_churn", lang, period=period), 0.95, "right"),
+    ]
+    row_in = 0.24
+    y += 0.05
+    for label, x, ha in columns:
+        fig.text(x, 1 - y / height, label, ha=ha, va="top", fontsize=9, color=charts.MUTED)
+    y += row_in
+    shown = sc.segments[:6]
+    for seg in shown:
+        churn = seg.churn
+        if isinstance(churn, ConstantChurn):
+            churn_text = _dist(churn.rate, _pct)
+        else:
+            rate = churn.alpha.mean() / (churn.alpha.mean() + churn.beta.mean())
+            churn_text = text("a_sbg", lang, period=period, rate=_pct(rate))
+        new = seg.prospects.mean() * seg.conversion.mean()
+        cells = [
+            charts.wrap_label(seg.name, 48, 1),
+            _dist(seg.customers, lambda v: format_count(v)),
+            format_count(new),
+            _dist(seg.revenue, money) + (f" ({_pct(seg.margin.mean())})" if margin_note else ""),
+            churn_text,
+        ]
+        for (_, x, ha), cell in zip(columns, cells, strict=True):
+            fig.text(x, 1 - y / height, cell, ha=ha, va="top", fontsize=9.5, color=charts.INK)
+        y += row_in
+    if len(sc.segments) > len(shown):
+        fig.text(
+            0.012,
+            1 - y / height,
+            f"+ {len(sc.segments) - len(shown)}",
+            va="top",
+            fontsize=9,
+            color=charts.MUTED,
+        )
+        y += row_in
+    y += 0.1
+    for line in _assumption_lines(results, lang):
+        y = _paragraph(fig, y, line, 9.5, 140, bullet=True, color=charts.INK) - 0.04
+
+    interventions = list(getattr(sc, "interventions", []) or [])
+    if interventions:
+        y = (
+            _paragraph(
+                fig,
+                y + 0.06,
+                text("a_interventions", lang),
+                10.5,
+                100,
+                fontweight=charts._weight(lang),
+                color=charts.INK,
+            )
+            - 0.04
+        )
+        colon = "：" if lang == "ja" else ": "
+        for iv in interventions[:7]:
+            y = (
+                _paragraph(
+                    fig,
+                    y,
+                    iv.name + colon + _costs(iv.costs, money, period, lang),
+                    9,
+                    150,
+                    bullet=True,
+                    color=charts.INK,
+                )
+                - 0.05
+            )
+    fig.text(
+        0.12 / width_in,
+        0.1 / height,
+        text("assumptions_note", lang),
+        fontsize=7.5,
+        color=charts.MUTED,
+        va="bottom",
+    )
+    return fig
+
+
+# --- summary.md -----------------------------------------------------------------------------
+
+
+def summary_markdown(results: Results, comparison: Comparison | None, lang: str) -> str:
+    """A short Markdown summary: the findings, the headline figures, the top sources."""
+    money = _money(results, lang)
+    t = lambda key, **kw: text(key, lang, **kw)  # noqa: E731
+    out = [f"# {t('report_title', scenario=results.scenario.name)}", ""]
+    sentences = headline(results, comparison, lang)
+    out += [sentences[0], ""] + [f"- {line}" for line in sentences[1:]] + [""]
+    out += [f"## {t('md_figures')}", ""]
+    out += [f"| {t('md_metric')} | {t('md_mean')} | P5 | P50 | P95 |", "|---|--:|--:|--:|--:|"]
+    s = results.stats("lost_revenue")
+    out.append(
+        f"| {_what(results, lang)} | {money(s['mean'])} | {money(s['p5'])} | {money(s['p50'])} "
+        f"| {money(s['p95'])} |"
+    )
+    for key, metric in (
+        ("kpi_customers", "customers_lost"),
+        ("kpi_acquisitions", "lost_acquisitions"),
+    ):
+        m = results.stats(metric)
+        out.append(
+            f"| {t(key)} | {format_count(m['mean'])} | {format_count(m['p5'])} "
+            f"| {format_count(m['p50'])} | {format_count(m['p95'])} |"
+        )
+    out += ["", f"## {t('md_where')}", ""]
+    out += [
+        f"| {t('md_touchpoint')} | {t('md_stage')} | {t('md_mean')} | {t('md_share')} |",
+        "|---|---|--:|--:|",
+    ]
+    table = results.attribution_table("touchpoint").sort_values("mean", ascending=False)
+    stage_of = dict(zip(results.touchpoints, results.stages, strict=True))
+    for name, row in table.head(5).iterrows():
+        out.append(
+            f"| {name} | {stage_of[str(name)]} | {money(row['mean'])} | {_pct(row['share'])} |"
+        )
+    if comparison is not None and comparison.outcomes:
+        unit = text(f"{results.scenario.economics.period}s", lang)
+        out += ["", f"## {t('a_interventions')}", ""]
+        out += [
+            f"| {t('md_intervention')} | NPV | P5 | P95 | {t('md_p_pays')} | {t('md_payback')} |",
+            "|---|--:|--:|--:|--:|--:|",
+        ]
+        for o in comparison.outcomes:
+            payback = float(np.median(o.payback_periods))
+            space = "" if lang == "ja" else " "
+            pb = f"{payback:.0f}{space}{unit}" if math.isfinite(payback) else t("md_never")
+            out.append(
+                f"| {o.name} | {money(o.npv.mean())} | {money(np.percentile(o.npv, 5))} "
+                f"| {money(np.percentile(o.npv, 95))} | {_pct(o.p_pays)} | {pb} |"
+            )
+    out += [
+        "",
+        f"## {t('md_files')}",
+        "",
+        t("md_files_text"),
+        "",
+        f"_{provenance_line(results, lang)}_",
+        "",
+    ]
+    return "\n".join(out)

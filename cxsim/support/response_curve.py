@@ -1,0 +1,299 @@
+"""The shortcut: each support channel simulated once on a grid of loads, then interpolated.
+
+A SimPy run for every Monte Carlo run and period would be slow, and complaint volume is the only
+thing that changes between runs. `ResponseCurve.build` simulates each channel of a
+`SupportOperation` over a grid of loads (from 2% to beyond 100% of its weekly capacity, denser
+near the knee), with replications, and stores mean response, abandonment and 50 quantiles of the
+response-time distribution at each load. `ResponseCurve.outcomes(complaints)` interpolates
+linearly in load (pure numpy, vectorised over runs) and averages the resolution split over the
+interpolated response-time quantiles, so the split is E[f(R)], not f(E[R]). The tests check it
+against direct simulation (`cxsim.support.contact_centre.simulate_period`) at loads between grid
+points.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats
+
+from cxsim.support.contact_centre import (
+    HOURS_PER_WEEK,
+    SECONDS_PER_HOUR,
+    Channel,
+    ResolutionCurve,
+    SupportOperation,
+    simulate_channel,
+)
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+__all__ = ["GRID_UTILISATION", "ChannelCurve", "Outcomes", "ResponseCurve"]
+
+
+# Utilisation (load / weekly capacity) at which each channel is simulated: dense near the knee.
+GRID_UTILISATION = (
+    0.02, 0.15, 0.3, 0.45, 0.6, 0.7, 0.78, 0.85, 0.9, 0.94, 0.97, 1.0, 1.05, 1.15, 1.3, 1.5,
+)  # fmt: skip
+QUANTILES = 50
+NEVER_HOURS = 1e9  # response "time" stored where no contact was answered (weight 0 anyway)
+
+
+@dataclass(frozen=True, eq=False)
+class ChannelCurve:
+    """One channel's figures on a grid of loads (contacts per period reaching the channel).
+
+    `response_quantiles_hours[g]` holds the response-time quantiles of answered contacts at the
+    probability midpoints (j + 0.5) / 50; `*_hw` are 95% half-widths across replications.
+    """
+
+    channel: Channel
+    loads: FloatArray
+    mean_response_hours: FloatArray
+    mean_response_hw: FloatArray
+    abandon_rate: FloatArray
+    abandon_hw: FloatArray
+    asa_seconds: FloatArray
+    backlog_end: FloatArray
+    response_quantiles_hours: FloatArray
+    replications: NDArray[np.int64]
+    contacts: NDArray[np.int64]
+
+    def __repr__(self) -> str:
+        return (
+            f"<ChannelCurve {self.channel.name}: loads {self.loads[0]:.0f}–{self.loads[-1]:.0f} "
+            f"per period in {self.loads.size} points>"
+        )
+
+    def _where(self, load: FloatArray) -> tuple[NDArray[np.int64], FloatArray]:
+        """Left grid index and weight of `load` (clamped to the grid)."""
+        x = np.clip(load, self.loads[0], self.loads[-1])
+        i = np.clip(np.searchsorted(self.loads, x, side="right") - 1, 0, self.loads.size - 2)
+        w = (x - self.loads[i]) / (self.loads[i + 1] - self.loads[i])
+        return i, w
+
+    def at(self, load: ArrayLike) -> dict[str, FloatArray]:
+        """Linearly interpolated figures at `load` (any shape); quantiles get a trailing axis."""
+        x = np.asarray(load, dtype=float)
+        i, w = self._where(x)
+        out: dict[str, FloatArray] = {}
+        for name in ("mean_response_hours", "mean_response_hw", "abandon_rate", "abandon_hw",
+                     "asa_seconds", "backlog_end"):  # fmt: skip
+            v = getattr(self, name)
+            out[name] = v[i] * (1.0 - w) + v[i + 1] * w
+        q = self.response_quantiles_hours
+        out["response_quantiles_hours"] = q[i] * (1.0 - w)[..., None] + q[i + 1] * w[..., None]
+        return out
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """What the support operation does to one period's complaints (arrays over runs).
+
+    `split[..., :]` is (satisfied, mollified, dissatisfied) of all complaints; `beyond_grid`
+    flags loads above the largest simulated one (figures there are those of the largest load).
+    """
+
+    mean_response_hours: FloatArray
+    abandon_rate: FloatArray
+    split: FloatArray
+    beyond_grid: BoolArray
+
+
+@dataclass(frozen=True, eq=False)
+class ResponseCurve:
+    """The shortcut: each channel simulated on a grid of loads once, then interpolated."""
+
+    operation: SupportOperation
+    curves: tuple[ChannelCurve, ...]
+    max_complaints: float
+
+    def __repr__(self) -> str:
+        parts = ", ".join(
+            f"{c.channel.name} ({c.loads.size} loads, {int(c.contacts.sum())} contacts)"
+            for c in self.curves
+        )
+        return f"<ResponseCurve up to {self.max_complaints:g} complaints per period: {parts}>"
+
+    @classmethod
+    def build(
+        cls,
+        operation: SupportOperation,
+        max_complaints: float,
+        *,
+        rng: np.random.Generator,
+        replications: int = 2,
+        min_contacts: int = 3000,
+        max_replications: int = 40,
+        warmup_hours: float = HOURS_PER_WEEK,
+        window_hours: float | None = None,
+        utilisation: Sequence[float] = GRID_UTILISATION,
+    ) -> ResponseCurve:
+        """Simulate every channel on a grid of loads up to `max_complaints` per period.
+
+        Loads are `utilisation` × the channel's capacity per period, extended past 1.5 in steps
+        of ×1.25 until `max_complaints` × share is covered. Each load gets at least
+        `replications` runs and more (up to `max_replications`) until `min_contacts` contacts
+        were measured. The window is the whole period unless `window_hours` is given: the cost is
+        proportional to the period's volume, so a very large operation may want a shorter window
+        (a whole number of weeks keeps the weekly pattern balanced).
+        """
+        if not max_complaints > 0:
+            raise ValueError(f'"max_complaints" must be > 0, got {max_complaints!r}.')
+        levels = sorted(set(float(u) for u in utilisation))
+        if not levels or levels[0] <= 0:
+            raise ValueError('"utilisation" must hold values > 0.')
+        window = float(window_hours or operation.period_hours)
+        start = (-warmup_hours) % HOURS_PER_WEEK
+        curves = []
+        for c, crng in zip(operation.channels, rng.spawn(len(operation.channels)), strict=True):
+            capacity = c.capacity_per_hour * operation.period_hours
+            grid = _grid(levels, max_complaints * c.share / capacity)
+            loads = np.array(grid) * capacity  # contacts per period reaching the channel
+            curves.append(
+                _channel_curve(
+                    c,
+                    loads,
+                    operation,
+                    crng,
+                    window,
+                    warmup_hours,
+                    start,
+                    replications,
+                    min_contacts,
+                    max_replications,
+                )
+            )
+        return cls(operation, tuple(curves), float(max_complaints))
+
+    def outcomes(
+        self, complaints: ArrayLike, resolution: ResolutionCurve | None = None
+    ) -> Outcomes:
+        """Mean response (hours), abandon rate and split for each period's complaint count.
+
+        Pure numpy: interpolates every channel at complaints × share and weighs the channels by
+        their share. `resolution` (default: the operation's) may hold arrays shaped like
+        `complaints`, one parameter set per run.
+        """
+        res = resolution or self.operation.resolution
+        x = np.asarray(complaints, dtype=float)
+        split = np.zeros((*x.shape, 3))
+        abandon = np.zeros(x.shape)
+        answered_w = np.zeros(x.shape)
+        resp_w = np.zeros(x.shape)
+        for cc in self.curves:
+            s = cc.channel.share
+            if s == 0:
+                continue
+            f = cc.at(x * s)
+            ab = f["abandon_rate"]
+            answered = res.answered_split(f["response_quantiles_hours"], param_axis=1).mean(axis=-2)
+            split += s * ((1.0 - ab)[..., None] * answered)
+            split[..., 2] += s * ab
+            abandon += s * ab
+            answered_w += s * (1.0 - ab)
+            resp_w += s * (1.0 - ab) * np.nan_to_num(f["mean_response_hours"])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_resp = np.where(answered_w > 0, resp_w / answered_w, math.nan)
+        return Outcomes(mean_resp, abandon, split, x > self.max_complaints * (1 + 1e-12))
+
+
+def _channel_curve(
+    channel: Channel,
+    loads: FloatArray,
+    operation: SupportOperation,
+    rng: np.random.Generator,
+    window: float,
+    warmup_hours: float,
+    start: float,
+    replications: int,
+    min_contacts: int,
+    max_replications: int,
+) -> ChannelCurve:
+    """Simulate one channel at each load of the grid and summarise."""
+    probs = (np.arange(QUANTILES) + 0.5) / QUANTILES
+    rows: dict[str, list[float]] = {k: [] for k in ("m", "mhw", "a", "ahw", "asa", "b")}
+    quant, reps_used, contacts = [], [], []
+    scale = window / operation.period_hours
+    for load, lrng in zip(loads, rng.spawn(loads.size), strict=True):
+        per_window = load * scale
+        wanted = math.ceil(min_contacts / max(per_window, 1.0))
+        reps = int(np.clip(wanted, replications, max_replications))
+        runs = [
+            simulate_channel(
+                channel,
+                rng=r,
+                hours=window,
+                volume=int(per_window) + int(r.random() < per_window % 1.0),
+                profile=operation.profile,
+                warmup_hours=warmup_hours,
+                start_hour=start,
+            )
+            for r in lrng.spawn(reps)
+        ]
+        resp = np.concatenate([r.response_seconds for r in runs]) / SECONDS_PER_HOUR
+        offered = sum(r.offered for r in runs)
+        unanswered = sum(int((~r.answered).sum()) for r in runs)
+        per_m = np.array([r.mean_response_hours for r in runs])
+        per_a = np.array([r.abandon_rate for r in runs])
+        rows["m"].append(float(resp.mean()) if resp.size else math.nan)
+        rows["a"].append(unanswered / offered if offered else 0.0)
+        rows["mhw"].append(_hw(per_m))
+        rows["ahw"].append(_hw(per_a))
+        waits = np.concatenate([r.wait_seconds[r.answered] for r in runs])
+        rows["asa"].append(float(waits.mean()) if waits.size else math.nan)
+        rows["b"].append(float(np.mean([r.backlog_end for r in runs])))
+        quant.append(np.quantile(resp, probs) if resp.size else np.full(QUANTILES, NEVER_HOURS))
+        reps_used.append(reps)
+        contacts.append(offered)
+    m = np.asarray(rows["m"])
+    # a load where nothing was answered or nothing arrived borrows its neighbour's response
+    m = _fill(m)
+    return ChannelCurve(
+        channel=channel,
+        loads=loads,
+        mean_response_hours=m,
+        mean_response_hw=np.nan_to_num(np.asarray(rows["mhw"])),
+        abandon_rate=np.asarray(rows["a"]),
+        abandon_hw=np.nan_to_num(np.asarray(rows["ahw"])),
+        asa_seconds=_fill(np.asarray(rows["asa"])),
+        backlog_end=np.asarray(rows["b"]),
+        response_quantiles_hours=np.asarray(quant),
+        replications=np.asarray(reps_used, dtype=np.int64),
+        contacts=np.asarray(contacts, dtype=np.int64),
+    )
+
+
+def _grid(utilisation: list[float], top: float) -> list[float]:
+    """The utilisation grid up to the first point at or above `top` (at least two points)."""
+    grid = [u for u in utilisation if u < top]
+    above = [u for u in utilisation if u >= top]
+    if above:
+        grid.append(above[0])
+    while grid[-1] < top:
+        grid.append(grid[-1] * 1.25)
+    if len(grid) < 2:
+        grid.append(utilisation[1] if len(utilisation) > 1 else grid[-1] * 2.0)
+    return grid
+
+
+def _hw(v: FloatArray, confidence: float = 0.95) -> float:
+    v = v[np.isfinite(v)]
+    if v.size < 2:
+        return math.nan
+    return float(stats.t.ppf(0.5 + confidence / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+
+
+def _fill(v: FloatArray) -> FloatArray:
+    """Replace NaNs by the nearest finite neighbour (all-NaN stays NaN)."""
+    ok = np.isfinite(v)
+    if ok.all() or not ok.any():
+        return v
+    idx = np.arange(v.size)
+    nearest = np.interp(idx, idx[ok], idx[ok]).round().astype(np.int64)
+    return np.where(ok, v, v[nearest])
