@@ -50,7 +50,7 @@ for name, compare_file, compare_runs in [
 
 def produce(args: list[str]) -> dict:
     """The JSON document a command prints, run in this process from the repository's root."""
-    from cxsim.cli import cli
+    from cxsim.cli.main import cli
 
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     if result.exit_code != 0:
