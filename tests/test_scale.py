@@ -16,8 +16,9 @@ from distributed import Client, LocalCluster
 import cxsim
 from cxsim.analysis.compare import best_within_budget, compare
 from cxsim.cli.main import cli
+from cxsim.engine.execution import CHUNK, dask_client, parallel_map
 from cxsim.engine.results import METRICS
-from cxsim.engine.simulation import CHUNK, dask_client, parallel_map, simulate, summarise
+from cxsim.engine.simulation import simulate, summarise
 from cxsim.engine.summary import QuantileSketch
 
 from .conftest import ROOT, TINY

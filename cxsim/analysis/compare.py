@@ -21,19 +21,21 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from cxsim.engine.results import Results, describe
-from cxsim.engine.simulation import (
+from cxsim.engine.execution import (
     Scheduler,
     combine,
     dask_client,
-    expected,
     new_seed,
     parallel_map,
     run_chunks,
 )
+from cxsim.engine.results import Results, describe
+from cxsim.engine.simulation import expected
 from cxsim.model.interventions import InterventionSet
 from cxsim.model.loader import Source
+from cxsim.model.parameters import Values
 from cxsim.model.scenario import Scenario
+from cxsim.model.variants import full_effect
 from cxsim.outputs.money import format_money
 
 FloatArray = NDArray[np.float64]
@@ -420,12 +422,26 @@ def plan_pilot(
 
 @dataclass(frozen=True)
 class _FullEffect:
-    """An intervention at full effect from the first period, without its costs."""
+    """A variant: an intervention at full effect from the first period, without its costs."""
 
     inner: InterventionSet
 
-    def apply(self, values: dict[str, FloatArray], scenario: Scenario) -> dict[str, FloatArray]:
-        return self.inner.apply(values, scenario, [1.0] * len(self.inner.indices))
+    has_cost = False
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    def apply(
+        self, values: Values, scenario: Scenario, weights: Sequence[float] | None = None
+    ) -> Values:
+        return self.inner.apply(values, scenario, weights)
+
+    def timeline(self, scenario: Scenario) -> list[tuple[float, ...]]:
+        return full_effect(scenario, len(self.inner.indices))
+
+    def cost(self, values: Values, scenario: Scenario, active: FloatArray) -> FloatArray:
+        return np.zeros(active.shape)
 
 
 def _churn_per_period(r: Results) -> float:

@@ -31,7 +31,7 @@ import os
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,10 +41,7 @@ from scipy import stats
 from scipy.stats import qmc, sobol_indices
 
 from cxsim.analysis.compare import intervention_sets
-from cxsim.engine import coupling
-from cxsim.engine.recursion import BlockResult, MeanSampler, run_block
-from cxsim.engine.results import METRICS, Results
-from cxsim.engine.simulation import (
+from cxsim.engine.execution import (
     Scheduler,
     chunks,
     combine,
@@ -53,17 +50,17 @@ from cxsim.engine.simulation import (
     parallel_map,
     run_chunk,
     run_chunks,
-    support_hooks,
-    support_peak,
-    timeline_params,
 )
+from cxsim.engine.recursion import BlockResult, MeanSampler
+from cxsim.engine.results import METRICS, Results
+from cxsim.engine.world import run_world, support_peak
 from cxsim.errors import UserError
 from cxsim.model.distributions import Dist
 from cxsim.model.interventions import InterventionSet, resolve
 from cxsim.model.loader import Source
-from cxsim.model.parameters import Values, build, input_label, iter_inputs
+from cxsim.model.parameters import Values, input_label, iter_inputs
 from cxsim.model.scenario import Scenario
-from cxsim.model.variants import Change, Changes
+from cxsim.model.variants import Change, Changes, Then
 from cxsim.outputs.money import format_money
 
 FloatArray = NDArray[np.float64]
@@ -151,24 +148,13 @@ def _mean_model_batch(
     for path, row in zip(paths, x, strict=True):
         values[path] = np.asarray(row, dtype=float)
     peak = support_peak(scenario)
-    base = run_block(
-        build(scenario, values),
-        MeanSampler(),
-        keep_periods=False,
-        resolution=coupling.hook(scenario, values, peak, 0),
-    )
+    base = run_world(scenario, values, None, MeanSampler(), peak=peak, keep_periods=False)
     if intervention is None:
         return np.asarray(base.totals[output], dtype=float)
-    timeline = timeline_params(scenario, values, intervention)
-    world = run_block(
-        timeline[0],
-        MeanSampler(),
-        keep_periods=True,
-        resolution=support_hooks(scenario, values, intervention, peak, 0),
-        timeline=timeline,
+    world = run_world(scenario, values, intervention, MeanSampler(), peak=peak, keep_periods=False)
+    return _intervention_output(
+        output, base.totals["revenue"], world.totals["revenue"], world.periods["cost"]
     )
-    cost = intervention.cost(values, scenario, world.periods["active"]) * timeline[0].discount
-    return _intervention_output(output, base.totals["revenue"], world.totals["revenue"], cost)
 
 
 def _intervention_output(
@@ -336,21 +322,6 @@ def _resolve_ranges(
     return out
 
 
-@dataclass(frozen=True)
-class _ChangedIntervention(InterventionSet):
-    """An intervention set acting on inputs first changed by `changes` (a tornado swing)."""
-
-    changes: Changes = field(default_factory=Changes)
-
-    def apply(
-        self, values: Values, scenario: Any, weights: Sequence[float] | None = None
-    ) -> Values:
-        return super().apply(self.changes.apply(values, scenario), scenario, weights)
-
-    def cost(self, values: Values, scenario: Any, active: FloatArray) -> FloatArray:
-        return super().cost(self.changes.apply(values, scenario), scenario, active)
-
-
 def tornado(
     scenario: Scenario,
     output: str | None = None,
@@ -466,7 +437,7 @@ def _tornado_monte_carlo(
         settings.append(Changes((Change(path, "set", float(hi)),), at_means=True))
     variants: list[Any] = list(settings)
     if chosen is not None:
-        variants += [_ChangedIntervention(chosen.indices, chosen.name, changes=s) for s in settings]
+        variants += [Then(s, chosen) for s in settings]
     per_variant = run_chunks(
         scenario, runs, seed, variants, workers, keep_periods=False, scheduler=scheduler
     )
