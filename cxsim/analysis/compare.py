@@ -21,6 +21,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
+from cxsim.analysis.business_case import FIGURES, business_case
 from cxsim.engine.execution import (
     Scheduler,
     combine,
@@ -39,7 +40,7 @@ from cxsim.model.variants import full_effect
 from cxsim.outputs.money import format_money
 
 FloatArray = NDArray[np.float64]
-OUTCOME_METRICS = ("loss_avoided", "cost", "npv", "roi", "payback_periods")
+OUTCOME_METRICS = FIGURES
 
 
 @dataclass(frozen=True, repr=False)
@@ -179,36 +180,19 @@ class Comparison:
         return "\n".join(lines).rstrip() + "\n"
 
 
-def _payback(benefit: FloatArray, cost: FloatArray) -> FloatArray:
-    """Periods until cumulative net benefit first turns positive (inf if it never does)."""
-    cum = np.cumsum(benefit - cost, axis=1)
-    positive = cum > 0
-    first = np.argmax(positive, axis=1).astype(float) + 1.0
-    return np.where(positive.any(axis=1), first, np.inf)
-
-
 def _outcome(name: str, description: str, base: Results, world: Results) -> Outcome:
-    horizon = base.scenario.economics.horizon
-    benefit_t = world.periods["revenue"] - base.periods["revenue"]
-    total_benefit = world.metric("revenue") - base.metric("revenue")
-    # What lies beyond the horizon (lifetime valuation) counts in the last period.
-    benefit_t = benefit_t.copy()
-    benefit_t[:, horizon - 1] += total_benefit - benefit_t.sum(axis=1)
-    cost_t = world.periods["cost"]
-    cost = world.metric("cost")
-    npv = total_benefit - cost
-    with np.errstate(divide="ignore", invalid="ignore"):
-        roi = np.where(cost > 0, npv / cost, np.nan)
+    case = business_case(base, world)
+    assert case.payback_periods is not None
     return Outcome(
         name=name,
         description=description,
         results=world,
-        loss_avoided=total_benefit,
-        cost=cost,
-        npv=npv,
-        roi=roi,
-        payback_periods=_payback(benefit_t, cost_t),
-        p_pays=float(np.mean(npv > 0)),
+        loss_avoided=case.loss_avoided,
+        cost=case.cost,
+        npv=case.npv,
+        roi=case.roi,
+        payback_periods=case.payback_periods,
+        p_pays=case.p_pays,
     )
 
 

@@ -40,6 +40,7 @@ from numpy.typing import NDArray
 from scipy import stats
 from scipy.stats import qmc, sobol_indices
 
+from cxsim.analysis.business_case import business_case
 from cxsim.analysis.compare import intervention_sets
 from cxsim.engine.execution import (
     Scheduler,
@@ -152,17 +153,7 @@ def _mean_model_batch(
     if intervention is None:
         return np.asarray(base.totals[output], dtype=float)
     world = run_world(scenario, values, intervention, MeanSampler(), peak=peak, keep_periods=False)
-    return _intervention_output(
-        output, base.totals["revenue"], world.totals["revenue"], world.periods["cost"]
-    )
-
-
-def _intervention_output(
-    output: str, base_revenue: FloatArray, world_revenue: FloatArray, cost_t: FloatArray
-) -> FloatArray:
-    avoided = np.asarray(world_revenue - base_revenue, dtype=float)
-    cost = np.asarray(cost_t, dtype=float).sum(axis=1)
-    return {"npv": avoided - cost, "loss_avoided": avoided, "cost": cost}[output]
+    return business_case(base, world, payback=False).figure(output)
 
 
 def _mean_model_task(args: tuple[Any, ...]) -> FloatArray:
@@ -457,9 +448,7 @@ def _run_output(output: str, base: BlockResult, world: BlockResult | None) -> Fl
     """One value per run: a baseline metric, or an intervention's figure against the baseline."""
     if world is None:
         return np.asarray(base.totals[output], dtype=float)
-    return _intervention_output(
-        output, base.totals["revenue"], world.totals["revenue"], world.periods["cost"]
-    )
+    return business_case(base, world, payback=False).figure(output)
 
 
 # --- Sobol indices -----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import math
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
@@ -242,17 +242,19 @@ def iter_chunks(
     keep_periods: bool = True,
     block: int | None = None,
     reduce: Callable[[Scenario, list[BlockResult]], Any] | None = None,
-) -> Iterator[tuple[int, Any]]:
+    window: int | None = None,
+) -> Generator[tuple[int, Any], None, None]:
     """Every chunk in order, as (size, one block per variant), or (size, `reduce(...)` of them).
 
     `reduce` (a picklable function) runs where the chunk was computed, so only what it returns
-    travels back; with few tasks in flight, memory stays bounded however many runs there are.
+    travels back; with few tasks (at most `window`, see `imap`) in flight, memory stays bounded
+    however many runs there are. Closing the generator early cancels the tasks not yet done.
     """
     tasks = [
         (scenario, seed, batch, list(variants), keep_periods, reduce)
         for batch in blocks_of(runs, block)
     ]
-    results = imap(_run_task, tasks, workers=workers, scheduler=scheduler)
+    results = imap(_run_task, tasks, workers=workers, scheduler=scheduler, window=window)
     for task, result in zip(tasks, results, strict=True):
         for (_, size), chunk in zip(task[2], result, strict=True):
             yield size, chunk
