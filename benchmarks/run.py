@@ -29,8 +29,9 @@ import numpy as np
 from scipy import stats
 
 import cxsim
+from cxsim.engine.execution import CHUNK, dask_client, default_workers
 from cxsim.engine.recursion import FIRST_TOUCHPOINT_SLOT, RandomSampler, run_block
-from cxsim.engine.simulation import CHUNK, dask_client, default_workers, simulate, summarise
+from cxsim.engine.simulation import simulate, summarise
 from cxsim.model.parameters import build, draw_values, mean_values
 from cxsim.model.scenario import Scenario
 from cxsim.model.variants import AT_MEANS

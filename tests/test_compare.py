@@ -13,7 +13,8 @@ import pytest
 from openpyxl import load_workbook
 
 import cxsim
-from cxsim.analysis.compare import best_within_budget, compare, plan_pilot
+from cxsim.analysis.compare import best_within_budget, compare
+from cxsim.analysis.pilot import plan_pilot
 from cxsim.errors import ScenarioError
 from cxsim.model.interventions import InterventionSet, resolve
 

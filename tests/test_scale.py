@@ -16,8 +16,9 @@ from distributed import Client, LocalCluster
 import cxsim
 from cxsim.analysis.compare import best_within_budget, compare
 from cxsim.cli.main import cli
+from cxsim.engine.execution import CHUNK, dask_client, parallel_map
 from cxsim.engine.results import METRICS
-from cxsim.engine.simulation import CHUNK, dask_client, parallel_map, simulate, summarise
+from cxsim.engine.simulation import simulate, summarise
 from cxsim.engine.summary import QuantileSketch
 
 from .conftest import ROOT, TINY
@@ -111,10 +112,10 @@ def test_sensitivity_sweeps_on_dask_match_the_local_result(client: Client) -> No
     )
     local = tornado(scenario, runs=256, seed=3)
     remote = tornado(scenario, runs=256, seed=3, scheduler=client)
-    pd.testing.assert_frame_equal(local.to_df(), remote.to_df())
+    pd.testing.assert_frame_equal(local.to_frame(), remote.to_frame())
     s_local = sobol(scenario, n=1024, seed=2, workers=1)
     s_remote = sobol(scenario, n=1024, seed=2, scheduler=client)
-    pd.testing.assert_frame_equal(s_local.to_df(), s_remote.to_df())
+    pd.testing.assert_frame_equal(s_local.to_frame(), s_remote.to_frame())
 
 
 def test_cli_runs_on_a_scheduler_by_address(client: Client) -> None:
@@ -235,3 +236,45 @@ def test_summary_memory_does_not_grow_with_runs() -> None:
     assert results_peaks[1] > 6 * results_peaks[0]
     assert summary_peaks[1] < 1.6 * summary_peaks[0]
     assert summary_peaks[1] < results_peaks[1] / 6
+
+
+def test_convergence_runs_its_chunks_on_the_scheduler(client: Client) -> None:
+    """`run_to_precision` on a Client: the runs of a local call, computed as tasks there."""
+    from distributed import get_task_stream
+
+    from cxsim.analysis.sensitivity import run_to_precision
+
+    scenario = cxsim.load(ECOMMERCE)
+    local, local_record = run_to_precision(scenario, 0.01, seed=4, max_runs=768, min_runs=256)
+    with get_task_stream(client) as stream:
+        remote, remote_record = run_to_precision(
+            scenario, 0.01, seed=4, max_runs=768, min_runs=256, scheduler=client
+        )
+    assert_same(local, remote)
+    pd.testing.assert_frame_equal(local_record.trajectory, remote_record.trajectory)
+    assert len(stream.data) >= remote_record.runs // CHUNK
+
+
+def test_cli_run_to_precision_runs_on_the_scheduler(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cxsim run --precision 0.01 --scheduler local` goes through Dask and matches local runs."""
+    from cxsim.engine import execution
+
+    asked: list[object] = []
+    real = execution.dask_client
+
+    def recording(scheduler: object, workers: int | None = None) -> object:
+        asked.append(scheduler)
+        # The module's cluster stands in for the LocalCluster "local" would start.
+        return real(client if scheduler == "local" else scheduler, workers)
+
+    monkeypatch.setattr(execution, "dask_client", recording)
+    args = ["run", str(ECOMMERCE), "--runs", "768", "--seed", "9", "--precision", "0.01", "--json"]
+    local = CliRunner().invoke(cli, [*args, "--workers", "1"])
+    assert local.exit_code == 0, local.output
+    assert asked == []
+    remote = CliRunner().invoke(cli, [*args, "--scheduler", "local"])
+    assert remote.exit_code == 0, remote.output
+    assert asked == ["local"]
+    assert json.loads(local.stdout) == json.loads(remote.stdout)

@@ -11,33 +11,38 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import stats
 
-from cxsim.engine.results import Results, describe
-from cxsim.engine.simulation import (
+from cxsim.analysis.business_case import FIGURES, business_case
+from cxsim.analysis.pilot import PilotPlan, plan_pilot  # noqa: F401 (re-exported for `cxsim`)
+from cxsim.engine.execution import (
     Scheduler,
     combine,
     dask_client,
-    expected,
     new_seed,
     parallel_map,
     run_chunks,
 )
+from cxsim.engine.results import Results, describe
+from cxsim.engine.simulation import expected
 from cxsim.model.interventions import InterventionSet
 from cxsim.model.loader import Source
 from cxsim.model.scenario import Scenario
 from cxsim.outputs.money import format_money
+from cxsim.protocol import Result
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 FloatArray = NDArray[np.float64]
-OUTCOME_METRICS = ("loss_avoided", "cost", "npv", "roi", "payback_periods")
+OUTCOME_METRICS = FIGURES
 
 
 @dataclass(frozen=True, repr=False)
@@ -81,7 +86,7 @@ class Outcome:
 
 
 @dataclass(frozen=True, repr=False)
-class Comparison:
+class Comparison(Result):
     """A baseline and its interventions, ranked by mean NPV (best first)."""
 
     baseline: Results
@@ -89,13 +94,15 @@ class Comparison:
     #: The choices of `compare` that decide the numbers (recorded so `cxsim rerun` can repeat it).
     options: dict[str, Any] = field(default_factory=dict)
 
+    kind: ClassVar[str] = "comparison"
+
     def __getitem__(self, name: str) -> Outcome:
         for o in self.outcomes:
             if o.name == name:
                 return o
         raise KeyError(name)
 
-    def summary(self) -> pd.DataFrame:
+    def to_frame(self) -> pd.DataFrame:
         """One row per intervention: mean and P5 / P50 / P95 of each figure, and P(pays)."""
         rows = {}
         for o in self.outcomes:
@@ -110,10 +117,15 @@ class Comparison:
         frame.index.name = "intervention"
         return frame
 
+    def summary(self) -> pd.DataFrame:
+        """The documented alias of `to_frame`."""
+        return self.to_frame()
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of `cxsim compare --json`."""
         base = self.baseline.to_dict()
         return {
+            "kind": self.kind,
             "scenario": base["scenario"],
             "cxsim_version": base["cxsim_version"],
             "seed": base["seed"],
@@ -146,7 +158,8 @@ class Comparison:
         )
         return f"<Comparison {self.baseline.scenario.name!r}: {len(self.outcomes)} options, {head}>"
 
-    def report_text(self) -> str:
+    def text(self) -> str:
+        """The interventions, best first: loss avoided, cost, NPV, ROI, payback, P(pays)."""
         cur, lang = self.baseline.currency, self.baseline.scenario.language
         money = lambda v: "n/a" if v is None else format_money(v, cur, language=lang)  # noqa: E731
         lines = [
@@ -176,37 +189,26 @@ class Comparison:
             ]
         return "\n".join(lines).rstrip() + "\n"
 
+    def plot(self, ax: Axes | None = None) -> Figure:
+        """`cxsim.outputs.charts.intervention_npv` of this comparison."""
+        from cxsim.outputs import charts
 
-def _payback(benefit: FloatArray, cost: FloatArray) -> FloatArray:
-    """Periods until cumulative net benefit first turns positive (inf if it never does)."""
-    cum = np.cumsum(benefit - cost, axis=1)
-    positive = cum > 0
-    first = np.argmax(positive, axis=1).astype(float) + 1.0
-    return np.where(positive.any(axis=1), first, np.inf)
+        return charts.intervention_npv(self, ax=ax)
 
 
 def _outcome(name: str, description: str, base: Results, world: Results) -> Outcome:
-    horizon = base.scenario.economics.horizon
-    benefit_t = world.periods["revenue"] - base.periods["revenue"]
-    total_benefit = world.metric("revenue") - base.metric("revenue")
-    # What lies beyond the horizon (lifetime valuation) counts in the last period.
-    benefit_t = benefit_t.copy()
-    benefit_t[:, horizon - 1] += total_benefit - benefit_t.sum(axis=1)
-    cost_t = world.periods["cost"]
-    cost = world.metric("cost")
-    npv = total_benefit - cost
-    with np.errstate(divide="ignore", invalid="ignore"):
-        roi = np.where(cost > 0, npv / cost, np.nan)
+    case = business_case(base, world)
+    assert case.payback_periods is not None
     return Outcome(
         name=name,
         description=description,
         results=world,
-        loss_avoided=total_benefit,
-        cost=cost,
-        npv=npv,
-        roi=roi,
-        payback_periods=_payback(benefit_t, cost_t),
-        p_pays=float(np.mean(npv > 0)),
+        loss_avoided=case.loss_avoided,
+        cost=case.cost,
+        npv=case.npv,
+        roi=case.roi,
+        payback_periods=case.payback_periods,
+        p_pays=case.p_pays,
     )
 
 
@@ -349,85 +351,3 @@ def best_within_budget(
         if best is None or npv > best[0]:
             best = (npv, option)
     return best[1] if best else None
-
-
-@dataclass(frozen=True)
-class PilotPlan:
-    """How large an A/B pilot must be to see an intervention's effect on churn."""
-
-    intervention: str
-    churn_control: float  # per period
-    churn_treated: float  # per period, at full effect
-    alpha: float
-    power: float
-    table: pd.DataFrame  # periods -> customers per arm
-
-    def report_text(self) -> str:
-        lines = [
-            f"Pilot for {self.intervention!r}: detect churn {self.churn_control:.2%} -> "
-            f"{self.churn_treated:.2%} a period",
-            f"two-sided test at alpha {self.alpha:g}, power {self.power:.0%}",
-            "",
-            self.table.to_string(),
-            "",
-            "Assumptions: customers are randomised one by one to control and treatment; the",
-            "outcome is whether a customer has left by the end of the pilot; the effect is at",
-            "full strength from the start; churn rates come from the expected-value model;",
-            "word of mouth between the groups is ignored.",
-        ]
-        return "\n".join(lines) + "\n"
-
-
-def plan_pilot(
-    scenario: Scenario,
-    intervention: str,
-    power: float = 0.8,
-    alpha: float = 0.05,
-    periods: Sequence[int] = (1, 2, 3, 6, 12),
-) -> PilotPlan:
-    """Customers per arm for a two-proportion test on cumulative churn over a pilot."""
-    known = [iv.name for iv in scenario.interventions]
-    if intervention not in known:
-        from cxsim.errors import UserError
-
-        raise UserError(
-            f"no intervention named {intervention!r}; the scenario has: {', '.join(known)}"
-        )
-    full = _FullEffect(InterventionSet((known.index(intervention),), intervention))
-    p0 = _churn_per_period(expected(scenario))
-    p1 = _churn_per_period(expected(scenario, variant=full))
-    z_a, z_b = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
-    rows = {}
-    for k in periods:
-        c0, c1 = 1 - (1 - p0) ** k, 1 - (1 - p1) ** k
-        if abs(c0 - c1) < 1e-12:
-            n = math.inf
-        else:
-            pbar = (c0 + c1) / 2
-            n = (
-                z_a * math.sqrt(2 * pbar * (1 - pbar))
-                + z_b * math.sqrt(c0 * (1 - c0) + c1 * (1 - c1))
-            ) ** 2 / (c0 - c1) ** 2
-        rows[k] = {
-            "churned_control": c0,
-            "churned_treated": c1,
-            "customers_per_arm": math.ceil(n) if math.isfinite(n) else None,
-        }
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    table.index.name = "pilot_periods"
-    return PilotPlan(intervention, p0, p1, alpha, power, table)
-
-
-@dataclass(frozen=True)
-class _FullEffect:
-    """An intervention at full effect from the first period, without its costs."""
-
-    inner: InterventionSet
-
-    def apply(self, values: dict[str, FloatArray], scenario: Scenario) -> dict[str, FloatArray]:
-        return self.inner.apply(values, scenario, [1.0] * len(self.inner.indices))
-
-
-def _churn_per_period(r: Results) -> float:
-    p = r.periods
-    return float((p["churned"] + p["defected"]).sum() / p["active"].sum())

@@ -10,7 +10,7 @@ import click
 
 import cxsim
 from cxsim.analysis.compare import compare as run_compare
-from cxsim.analysis.compare import plan_pilot
+from cxsim.analysis.pilot import plan_pilot
 from cxsim.cli.options import runs_option, seed_option, set_option
 from cxsim.outputs.files import check_free, write_atomic
 
@@ -65,7 +65,7 @@ def compare(
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
-        click.echo(result.report_text(), nl=False)
+        click.echo(result.text(), nl=False)
 
 
 @click.command()
@@ -108,4 +108,4 @@ def pilot(
         }
         click.echo(json.dumps(doc, indent=2))
     else:
-        click.echo(plan.report_text(), nl=False)
+        click.echo(plan.text(), nl=False)

@@ -115,7 +115,13 @@ def run(
         given = click.get_current_context().get_parameter_source("runs")
         limit = runs if given is click.core.ParameterSource.COMMANDLINE else 100_000
         results, record = run_to_precision(
-            scenario, precision, seed=seed, max_runs=max(limit, 512), workers=workers, source=source
+            scenario,
+            precision,
+            seed=seed,
+            max_runs=max(limit, 512),
+            workers=workers,
+            source=source,
+            scheduler=scheduler,
         )
         state = "reached" if record.converged else "NOT reached (raise --runs)"
         note = (

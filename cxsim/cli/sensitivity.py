@@ -190,6 +190,7 @@ def sensitivity(
                 seed=seed,
                 max_runs=100_000 if max_runs is None else max_runs,
                 workers=workers,
+                scheduler=scheduler,
             )
             doc = result.to_dict()
     if as_json:
@@ -197,4 +198,4 @@ def sensitivity(
         for problem in result.warnings:
             click.echo(f"warning: {problem}", err=True)
     else:
-        click.echo(result.report_text(), nl=False)
+        click.echo(result.text(), nl=False)

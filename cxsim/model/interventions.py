@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -80,10 +80,13 @@ def _inputs_under(node: Any, where: tuple[str | int, ...]) -> list[tuple[str, An
 
 @dataclass(frozen=True)
 class InterventionSet:
-    """A variant: some of a scenario's interventions, applied together with their ramps."""
+    """A variant (`cxsim.model.variants.Variant`): some of a scenario's interventions, applied
+    together, each a component with its own start and ramp-up, at their costs."""
 
     indices: tuple[int, ...]
     name: str
+
+    has_cost: ClassVar[bool] = True
 
     def interventions(self, scenario: Any) -> list[Intervention]:
         return [scenario.interventions[i] for i in self.indices]

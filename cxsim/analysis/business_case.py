@@ -1,0 +1,79 @@
+"""The business-case figures of a variant against the baseline, run by run.
+
+One definition for every place that prices an intervention (`compare`, the budget search,
+tornado, Sobol, convergence): the loss avoided is the discounted revenue (or margin) the
+changed world has over the baseline on the same random numbers; NPV is that less the
+variant's discounted cost; ROI is NPV over cost; payback is the first period in which the
+cumulative net benefit turns positive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+#: The figures, in the order tables show them.
+FIGURES = ("loss_avoided", "cost", "npv", "roi", "payback_periods")
+
+
+class World(Protocol):
+    """What a world's run leaves: per-run totals and, where kept, per-period series."""
+
+    totals: Mapping[str, FloatArray]
+    periods: Mapping[str, FloatArray]
+
+
+@dataclass(frozen=True)
+class BusinessCase:
+    """Per-run figures of a variant against the baseline (`payback_periods`: inf if never)."""
+
+    loss_avoided: FloatArray
+    cost: FloatArray
+    npv: FloatArray
+    roi: FloatArray
+    payback_periods: FloatArray | None
+
+    @property
+    def p_pays(self) -> float:
+        """The share of runs in which the variant pays (NPV above zero)."""
+        return float(np.mean(self.npv > 0))
+
+    def figure(self, name: str) -> FloatArray:
+        """One figure by name (`npv`, `loss_avoided`, `cost`, `roi`, `payback_periods`)."""
+        value = getattr(self, name) if name in FIGURES else None
+        if value is None:
+            raise KeyError(f"no business-case figure {name!r}")
+        return np.asarray(value, dtype=float)
+
+
+def business_case(base: World, world: World, *, payback: bool = True) -> BusinessCase:
+    """The figures of `world` (a variant with a cost) against `base`, on the same runs.
+
+    Payback needs both worlds' revenue per period; with `payback=False` it is not computed
+    (sweeps that keep no periods).
+    """
+    avoided = np.asarray(world.totals["revenue"] - base.totals["revenue"], dtype=float)
+    cost = np.asarray(world.totals["cost"], dtype=float)
+    npv = avoided - cost
+    with np.errstate(divide="ignore", invalid="ignore"):
+        roi = np.where(cost > 0, npv / cost, np.nan)
+    periods = None
+    if payback:
+        benefit_t = world.periods["revenue"] - base.periods["revenue"]
+        # What lies beyond the horizon (lifetime valuation) counts in the last period.
+        benefit_t[:, -1] += avoided - benefit_t.sum(axis=1)
+        periods = payback_periods(benefit_t, world.periods["cost"])
+    return BusinessCase(avoided, cost, npv, roi, periods)
+
+
+def payback_periods(benefit: FloatArray, cost: FloatArray) -> FloatArray:
+    """Periods until cumulative net benefit first turns positive (inf if it never does)."""
+    cum = np.cumsum(benefit - cost, axis=1)
+    positive = cum > 0
+    first = np.argmax(positive, axis=1).astype(float) + 1.0
+    return np.where(positive.any(axis=1), first, np.inf)

@@ -1,0 +1,287 @@
+"""Sobol indices: the share of the output's variance due to each input, alone and in total."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import stats
+from scipy.stats import qmc, sobol_indices
+
+from cxsim.analysis.sensitivity.common import (
+    FloatArray,
+    SensitivityWarning,
+    checked_output,
+    chosen_intervention,
+    input_labels,
+    mean_model,
+    plain,
+    uncertain_inputs,
+)
+from cxsim.engine.execution import (
+    Scheduler,
+    new_seed,
+)
+from cxsim.errors import UserError
+from cxsim.model.parameters import iter_inputs
+from cxsim.model.scenario import Scenario
+from cxsim.protocol import Result
+
+
+@dataclass(frozen=True, repr=False)
+class SobolIndices(Result):
+    """First-order (S1) and total (ST) Sobol indices with bootstrap intervals.
+
+    `table` has one row per input: `S1`, `S1_low`, `S1_high`, `ST`, `ST_low`, `ST_high`, sorted
+    by ST (largest first). `warnings` says when the sample is too small to trust the figures.
+    """
+
+    output: str
+    table: pd.DataFrame
+    n: int  # base sample size (a power of 2)
+    evaluations: int  # n * (d + 2)
+    confidence: float
+    seed: int
+    variance: float  # of the output over the sample
+    mean: float
+    warnings: tuple[str, ...] = ()
+    scenario: Scenario | None = None
+    intervention: str | None = None
+
+    kind: ClassVar[str] = "sobol"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per input (largest ST first): S1 and ST with their intervals."""
+        return self.table.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "scenario": self.scenario.name if self.scenario else None,
+            "method": "sobol",
+            "output": self.output,
+            "intervention": self.intervention,
+            "n": self.n,
+            "evaluations": self.evaluations,
+            "confidence": self.confidence,
+            "seed": self.seed,
+            "mean": self.mean,
+            "variance": self.variance,
+            "indices": [
+                {"input": str(name), **{k: plain(v) for k, v in row.items()}}
+                for name, row in self.table.iterrows()
+            ],
+            "warnings": list(self.warnings),
+        }
+
+    def __repr__(self) -> str:
+        top = self.table.index[0] if len(self.table) else "none"
+        flag = f", {len(self.warnings)} warning(s)" if self.warnings else ""
+        return (
+            f"<SobolIndices {self.output}: {len(self.table)} inputs, n={self.n}, "
+            f"largest ST {top!r}{flag}>"
+        )
+
+    def text(self) -> str:
+        """The indices as a table, with the share left to interactions and any warnings."""
+        name = self.scenario.name + ": " if self.scenario else ""
+        what = self.output + (f" of {self.intervention!r}" if self.intervention else "")
+        lines = [
+            f"{name}Sobol indices of {what}",
+            f"expected-value model at {self.evaluations:,} points (n={self.n}, seed {self.seed}); "
+            f"{self.confidence:.0%} bootstrap intervals",
+            "",
+        ]
+        name_w = min(60, max([5, *(len(str(i)) for i in self.table.index)]))
+        lines.append(f"{'input':<{name_w}}  {'first order S1':>22}  {'total ST':>22}")
+        for label_, r in self.table.iterrows():
+            s1 = f"{r['S1']:.3f} [{r['S1_low']:.3f}, {r['S1_high']:.3f}]"
+            st = f"{r['ST']:.3f} [{r['ST_low']:.3f}, {r['ST_high']:.3f}]"
+            lines.append(f"{str(label_)[:name_w]:<{name_w}}  {s1:>22}  {st:>22}")
+        lines.append("")
+        total = float(self.table["S1"].sum())
+        lines.append(
+            f"sum of S1 {total:.3f}: interactions account for about {max(0.0, 1 - total):.1%} "
+            "of the variance"
+        )
+        for w in self.warnings:
+            lines.append(f"warning: {w}")
+        return "\n".join(lines) + "\n"
+
+
+def sobol_analysis(
+    func: Callable[[FloatArray], FloatArray],
+    dists: Sequence[Any],
+    n: int = 1024,
+    *,
+    names: Sequence[str] | None = None,
+    seed: int | None = None,
+    confidence: float = 0.95,
+    n_resamples: int = 999,
+    max_half_width: float = 0.1,
+    output: str = "y",
+) -> SobolIndices:
+    """Sobol indices of `func` over independent inputs with distributions `dists` (with `ppf`).
+
+    `func` maps an input matrix shaped (d, m) to m outputs. The design is Saltelli's: two
+    scrambled Sobol' matrices A and B of `n` points each and the d matrices A with column i
+    from B, so n (d + 2) evaluations (Saltelli et al. 2010, sec. 5). S1 uses Saltelli et al.
+    (2010) Table 2 (b), ST Jansen's estimator, Table 2 (f), both as in
+    `scipy.stats.sobol_indices`. Intervals: percentile bootstrap over the n base points, drawn
+    from `seed` so they repeat. A warning is issued (and kept in `.warnings`) when an interval's
+    half-width exceeds `max_half_width` or the output does not vary.
+    """
+    n_ = int(n)
+    if n_ < 2 or n_ & (n_ - 1) or n_ != n:
+        raise UserError(f'"n" must be a power of 2 (at least 2), got {n}')
+    d = len(dists)
+    if d == 0:
+        raise UserError("no uncertain inputs to analyse")
+    names = list(names) if names is not None else [f"x{i + 1}" for i in range(d)]
+    seed = new_seed() if seed is None else int(seed)
+    rng = np.random.default_rng(seed)
+
+    u = qmc.Sobol(d=2 * d, scramble=True, bits=64, rng=rng).random(n_).T
+    a = np.stack([np.asarray(dist.ppf(u[i]), dtype=float) for i, dist in enumerate(dists)])
+    b = np.stack([np.asarray(dist.ppf(u[d + i]), dtype=float) for i, dist in enumerate(dists)])
+    ab = np.repeat(a[None], d, axis=0)
+    ab[np.arange(d), np.arange(d)] = b
+    x = np.concatenate([a, b, *ab], axis=1)  # (d, n (d + 2))
+    y = np.asarray(func(x), dtype=float).reshape(-1)
+    if y.shape != (n_ * (d + 2),):
+        raise ValueError(f"func returned {y.shape}, expected ({n_ * (d + 2)},)")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("func returned values that are not finite")
+    f_a, f_b = y[:n_][None], y[n_ : 2 * n_][None]
+    f_ab = y[2 * n_ :].reshape(d, 1, n_)
+
+    def indices(idx: NDArray[np.intp]) -> FloatArray:
+        res = sobol_indices(
+            func={"f_A": f_a[:, idx], "f_B": f_b[:, idx], "f_AB": f_ab[..., idx]}, n=n_
+        )
+        return np.concatenate([np.reshape(res.first_order, d), np.reshape(res.total_order, d)])
+
+    point = indices(np.arange(n_))
+    boot = stats.bootstrap(
+        (np.arange(n_),),
+        indices,
+        n_resamples=n_resamples,
+        confidence_level=confidence,
+        method="percentile",
+        vectorized=False,
+        rng=rng,
+    )
+    low = np.asarray(boot.confidence_interval.low, dtype=float)
+    high = np.asarray(boot.confidence_interval.high, dtype=float)
+    table = pd.DataFrame(
+        {
+            "S1": point[:d],
+            "S1_low": low[:d],
+            "S1_high": high[:d],
+            "ST": point[d:],
+            "ST_low": low[d:],
+            "ST_high": high[d:],
+        },
+        index=pd.Index(names, name="input"),
+    )
+    variance = float(np.var(np.concatenate([f_a[0], f_b[0]])))
+    problems: list[str] = []
+    if variance == 0.0:
+        problems.append("the output does not vary over the sample: every index is 0")
+    else:
+        half = (high - low) / 2
+        worst = int(np.argmax(half))
+        if half[worst] > max_half_width:
+            kind = "S1" if worst < d else "ST"
+            problems.append(
+                f"the sample is too small to trust: the {confidence:.0%} interval of {kind} for "
+                f"{names[worst % d]!r} is ±{half[worst]:.2f} (more than ±{max_half_width:g}); "
+                f"raise n (now {n_}, {n_ * (d + 2):,} evaluations)"
+            )
+    for p in problems:
+        warnings.warn(p, SensitivityWarning, stacklevel=3)
+    table = table.sort_values("ST", ascending=False, kind="stable")
+    return SobolIndices(
+        output=output,
+        table=table,
+        n=n_,
+        evaluations=n_ * (d + 2),
+        confidence=confidence,
+        seed=seed,
+        variance=variance,
+        mean=float(np.mean(np.concatenate([f_a[0], f_b[0]]))),
+        warnings=tuple(problems),
+    )
+
+
+def sobol(
+    scenario: Scenario,
+    output: str | None = None,
+    *,
+    intervention: str | None = None,
+    n: int = 1024,
+    seed: int | None = None,
+    confidence: float = 0.95,
+    n_resamples: int = 999,
+    max_half_width: float = 0.1,
+    workers: int | None = 1,
+    scheduler: Scheduler = None,
+) -> SobolIndices:
+    """Sobol indices of a scenario's output over all its uncertain inputs.
+
+    The model is the expected-value engine evaluated at each sample point (vectorised over
+    points), i.e. the mean output given the inputs: the indices apportion the spread that comes
+    from not knowing the inputs, not the customers' own randomness. Inputs are taken as
+    independent; a scenario's correlations are not used here (a warning says so).
+    """
+    chosen = chosen_intervention(scenario, intervention)
+    output = checked_output(output, chosen)
+    paths = uncertain_inputs(scenario, chosen)
+    dists = dict(iter_inputs(scenario))
+
+    labels = input_labels(scenario, paths)
+
+    def func(x: FloatArray) -> FloatArray:
+        return mean_model(scenario, paths, x, output, chosen, workers, scheduler)
+
+    result = sobol_analysis(
+        func,
+        [dists[p] for p in paths],
+        n,
+        names=labels,
+        seed=seed,
+        confidence=confidence,
+        n_resamples=n_resamples,
+        max_half_width=max_half_width,
+        output=output,
+    )
+    problems = list(result.warnings)
+    correlated = [c for c in scenario.correlations if set(c.between) & set(paths)]
+    if correlated:
+        msg = (
+            "the scenario correlates inputs; Sobol indices here treat every input as "
+            "independent, so shares may be misattributed between correlated inputs"
+        )
+        warnings.warn(msg, SensitivityWarning, stacklevel=2)
+        problems.append(msg)
+    table = result.table.copy()
+    path_of = dict(zip(labels, paths, strict=True))
+    table.insert(0, "path", [path_of[str(i)] for i in table.index])
+    return SobolIndices(
+        output=result.output,
+        table=table,
+        n=result.n,
+        evaluations=result.evaluations,
+        confidence=result.confidence,
+        seed=result.seed,
+        variance=result.variance,
+        mean=result.mean,
+        warnings=tuple(problems),
+        scenario=scenario,
+        intervention=intervention,
+    )

@@ -1,0 +1,299 @@
+"""Where work runs: chunks of runs, their seeds, local processes and Dask.
+
+Runs are cut into fixed chunks of `CHUNK` runs. Chunk k draws from the keys (k, 0..2) of
+`SeedSequence(seed)`, so a seed gives the same numbers whatever the number of workers, however
+chunks are grouped into tasks (`block`, runs per task) and wherever the tasks run; the first runs
+of a longer simulation are the runs of a shorter one (at chunk boundaries). The chunk is the unit
+of randomness: its size is fixed, a block is a whole number of chunks. A variant changes the
+drawn inputs (an intervention, a sensitivity swing) and is applied after drawing, so a scenario
+and its variants see the same draws.
+
+Tasks run in this process (`workers=1`), in local worker processes (`workers=N`), or on Dask
+distributed (`scheduler=`): `"local"` starts a `LocalCluster` on this machine for the call,
+`"tcp://HOST:PORT"` connects to a running scheduler, and a `distributed.Client` is used as it is
+(start one yourself to reuse a cluster across calls). `parallel_map` and `imap` spread any
+picklable function over the same places, for sweeps: many scenarios, sensitivity settings, the
+budget search, convergence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import math
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+
+import numpy as np
+
+from cxsim.engine.recursion import FIRST_TOUCHPOINT_SLOT, BlockResult, RandomSampler
+from cxsim.engine.world import run_world, support_peak
+from cxsim.model.parameters import draw_values
+from cxsim.model.scenario import Scenario
+from cxsim.model.variants import Variant
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+CHUNK = 256
+#: Where tasks run: None (this process or local workers), "local" (a Dask LocalCluster),
+#: "tcp://HOST:PORT" (a running Dask scheduler), or a `distributed.Client`.
+Scheduler: TypeAlias = "str | Client | None"
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def new_seed() -> int:
+    """A fresh seed, recorded in the results so the run can be repeated."""
+    return int(np.random.SeedSequence().entropy % (2**63))  # type: ignore[operator]
+
+
+def chunks(runs: int) -> list[tuple[int, int]]:
+    """(index, size) of every chunk for `runs` runs."""
+    return [(k, min(CHUNK, runs - k * CHUNK)) for k in range(math.ceil(runs / CHUNK))]
+
+
+def run_chunk(
+    scenario: Scenario,
+    seed: int,
+    index: int,
+    size: int,
+    variants: Sequence[Variant | None] = (None,),
+    keep_periods: bool = True,
+) -> list[BlockResult]:
+    """One chunk of runs, for each variant (None: the scenario as it is), on the same numbers."""
+    n_slots = FIRST_TOUCHPOINT_SLOT + len(scenario.touchpoints())
+    # Chunk `index` owns the keys (index, 0..2): its inputs, its customers, its interventions.
+    param_seed, engine_seed, intervention_seed = (
+        np.random.SeedSequence(seed, spawn_key=(index, i)) for i in range(3)
+    )
+    values = draw_values(
+        scenario, size, np.random.default_rng(param_seed), np.random.default_rng(intervention_seed)
+    )
+    peak = support_peak(scenario)
+    return [
+        run_world(
+            scenario,
+            values,
+            variant,
+            RandomSampler(engine_seed, n_slots),
+            seed=seed,
+            peak=peak,
+            keep_periods=keep_periods,
+        )
+        for variant in variants
+    ]
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+# --- where tasks run ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: Scheduler, workers: int | None = None) -> Iterator[Client | None]:
+    """A Dask client for `scheduler` (None: no Dask), closed on exit if it was opened here.
+
+    `"local"` starts a `LocalCluster` of `workers` single-threaded processes (default: all
+    cores); an address such as `"tcp://10.0.0.5:8786"` connects to a running scheduler, whose
+    workers must have this version of cxsim installed; a `distributed.Client` is used as is.
+    """
+    if scheduler is None:
+        yield None
+        return
+    from distributed import Client, LocalCluster
+
+    if isinstance(scheduler, Client):
+        yield scheduler
+        return
+    if not isinstance(scheduler, str) or not scheduler:
+        raise ValueError(f'"scheduler" must be "local", an address or a Client, got {scheduler!r}')
+    if scheduler == "local":
+        with (
+            LocalCluster(
+                n_workers=workers or default_workers(),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client
+    else:
+        with Client(scheduler) as client:
+            yield client
+
+
+def _process_pool(workers: int) -> ProcessPoolExecutor:
+    ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
+class _Opaque:
+    """Hides an item from Dask, which would otherwise look inside tuples and lists for tasks."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _call(fn: Callable[[Any], Any], item: _Opaque) -> Any:
+    return fn(item.value)
+
+
+def _in_order(submit: Callable[[T], Any], items: Iterable[T], window: int) -> Iterator[Any]:
+    """Results of `submit(item)` futures in order, with at most `window` of them in flight."""
+    todo = iter(items)
+    pending = deque(submit(item) for item in itertools.islice(todo, window))
+    while pending:
+        result = pending.popleft().result()
+        for item in itertools.islice(todo, 1):
+            pending.append(submit(item))
+        yield result
+
+
+def imap(
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    *,
+    workers: int | None = 1,
+    scheduler: Scheduler = None,
+    window: int | None = None,
+) -> Iterator[R]:
+    """`fn` over `items`, results in order, in this process, local processes or on Dask.
+
+    At most `window` tasks are in flight (default: four per worker), so results that are
+    consumed as they come keep memory bounded. `fn` and the items must be picklable (on Dask,
+    cloudpickle: closures are fine); `workers=None` means all cores.
+    """
+    items = list(items)
+    if scheduler is not None:
+        with dask_client(scheduler, workers) as client:
+            assert client is not None
+            threads = sum(client.nthreads().values()) or 1
+            yield from _in_order(
+                lambda item: client.submit(_call, fn, _Opaque(item), pure=False),
+                items,
+                window or 4 * threads,
+            )
+        return
+    n = max(1, min(workers or default_workers(), len(items)))
+    if n == 1:
+        yield from map(fn, items)
+        return
+    with _process_pool(n) as pool:
+        try:
+            yield from _in_order(lambda item: pool.submit(fn, item), items, window or 4 * n)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def parallel_map(
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    *,
+    workers: int | None = 1,
+    scheduler: Scheduler = None,
+) -> list[R]:
+    """`[fn(x) for x in items]`, spread over local processes or a Dask cluster, in order.
+
+    For sweeps: many scenarios, sensitivity settings, the budget search. For example
+    `parallel_map(partial(simulate, runs=1000, seed=1), scenarios, scheduler="local")`.
+    """
+    return list(imap(fn, items, workers=workers, scheduler=scheduler))
+
+
+# --- chunks of runs ----------------------------------------------------------------------------
+
+
+def _run_task(args: tuple[Any, ...]) -> list[Any]:
+    """A task: consecutive chunks, each reduced by `reduce` (if any) where it was computed."""
+    scenario, seed, batch, variants, keep_periods, reduce = args
+    out = []
+    for k, n in batch:
+        blocks = run_chunk(scenario, seed, k, n, variants, keep_periods)
+        out.append(blocks if reduce is None else reduce(scenario, blocks))
+    return out
+
+
+def blocks_of(runs: int, block: int | None = None) -> list[list[tuple[int, int]]]:
+    """The chunks of `runs` runs grouped into tasks of `block` runs (rounded up to whole chunks)."""
+    if block is not None and block < 1:
+        raise ValueError(f'"block" must be at least 1 run, got {block}')
+    per_task = 1 if block is None else math.ceil(block / CHUNK)
+    todo = chunks(runs)
+    return [todo[i : i + per_task] for i in range(0, len(todo), per_task)]
+
+
+def iter_chunks(
+    scenario: Scenario,
+    runs: int,
+    seed: int,
+    variants: Sequence[Variant | None] = (None,),
+    *,
+    workers: int | None = 1,
+    scheduler: Scheduler = None,
+    keep_periods: bool = True,
+    block: int | None = None,
+    reduce: Callable[[Scenario, list[BlockResult]], Any] | None = None,
+    window: int | None = None,
+) -> Generator[tuple[int, Any], None, None]:
+    """Every chunk in order, as (size, one block per variant), or (size, `reduce(...)` of them).
+
+    `reduce` (a picklable function) runs where the chunk was computed, so only what it returns
+    travels back; with few tasks (at most `window`, see `imap`) in flight, memory stays bounded
+    however many runs there are. Closing the generator early cancels the tasks not yet done.
+    """
+    tasks = [
+        (scenario, seed, batch, list(variants), keep_periods, reduce)
+        for batch in blocks_of(runs, block)
+    ]
+    results = imap(_run_task, tasks, workers=workers, scheduler=scheduler, window=window)
+    for task, result in zip(tasks, results, strict=True):
+        for (_, size), chunk in zip(task[2], result, strict=True):
+            yield size, chunk
+
+
+def run_chunks(
+    scenario: Scenario,
+    runs: int,
+    seed: int,
+    variants: Sequence[Variant | None] = (None,),
+    workers: int | None = None,
+    keep_periods: bool = True,
+    progress: Callable[[int], None] | None = None,
+    *,
+    scheduler: Scheduler = None,
+    block: int | None = None,
+) -> list[list[BlockResult]]:
+    """All chunks; returns, per variant, the chunks' block results in order."""
+    per_chunk: list[list[BlockResult]] = []
+    for size, blocks in iter_chunks(
+        scenario,
+        runs,
+        seed,
+        variants,
+        workers=workers,
+        scheduler=scheduler,
+        keep_periods=keep_periods,
+        block=block,
+    ):
+        per_chunk.append(blocks)
+        if progress:
+            progress(size)
+    return [[chunk[v] for chunk in per_chunk] for v in range(len(variants))]
+
+
+def combine(blocks: Sequence[BlockResult]) -> BlockResult:
+    """Concatenate blocks along the runs axis."""
+    return BlockResult(
+        attribution=np.concatenate([b.attribution for b in blocks]),
+        totals={k: np.concatenate([b.totals[k] for b in blocks]) for k in blocks[0].totals},
+        periods={k: np.concatenate([b.periods[k] for b in blocks]) for k in blocks[0].periods},
+    )
