@@ -6,10 +6,12 @@
 >>> results.summary()          # lost revenue, customers lost, ... with percentiles
 >>> results.attribution_table("touchpoint")
 >>> cxsim.compare(scenario, runs=1000, seed=1).summary()
+>>> cxsim.staffing(120, 240, agents=8, target=0.8).to_frame()   # agents for a queue
 """
 
 from cxsim._version import __version__
 from cxsim.analysis.compare import Comparison, compare, plan_pilot
+from cxsim.analysis.staffing import Staffing, staffing
 from cxsim.engine.results import Results
 from cxsim.engine.simulation import expected, simulate
 from cxsim.errors import ScenarioError, UserError
@@ -21,6 +23,7 @@ __all__ = [
     "Results",
     "Scenario",
     "ScenarioError",
+    "Staffing",
     "UserError",
     "__version__",
     "compare",
@@ -32,5 +35,6 @@ __all__ = [
     "plan_pilot",
     "scenario_schema",
     "simulate",
+    "staffing",
     "validate",
 ]
