@@ -6,11 +6,13 @@
 >>> results.summary()          # lost revenue, customers lost, ... with percentiles
 >>> results.attribution_table("touchpoint")
 >>> cxsim.compare(scenario, runs=1000, seed=1).summary()
+>>> cxsim.rerun("case/results.json").reproduced   # a recorded result, run again
 >>> cxsim.staffing(120, 240, agents=8, target=0.8).to_frame()   # agents for a queue
 """
 
 from cxsim._version import __version__
 from cxsim.analysis.compare import Comparison, compare, plan_pilot
+from cxsim.analysis.rerun import Reproduction, rerun
 from cxsim.analysis.staffing import Staffing, staffing
 from cxsim.engine.results import Results
 from cxsim.engine.simulation import expected, simulate
@@ -20,6 +22,7 @@ from cxsim.model.scenario import Scenario
 
 __all__ = [
     "Comparison",
+    "Reproduction",
     "Results",
     "Scenario",
     "ScenarioError",
@@ -33,6 +36,7 @@ __all__ = [
     "loads",
     "modify",
     "plan_pilot",
+    "rerun",
     "scenario_schema",
     "simulate",
     "staffing",
