@@ -127,8 +127,8 @@ class RunStatistics(Result):
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of `cxsim run --json`: what was run, metrics, attribution."""
         doc: dict[str, Any] = {
-            "scenario": self.scenario.name,
             "kind": self.kind,
+            "scenario": self.scenario.name,
             "cxsim_version": __version__,
             "seed": self.seed,
             "runs": self.runs,
@@ -192,8 +192,8 @@ class Results(RunStatistics):
             scenario, runs, seed, method, block.totals, block.attribution, block.periods, source
         )
 
-    @property  # type: ignore[override]  # one class, two document kinds
-    def kind(self) -> str:
+    @property
+    def kind(self) -> str:  # type: ignore[override]  # one class, two document kinds
         """The document's kind: "monte_carlo" or "expected"."""
         return self.method.replace(" ", "_")
 

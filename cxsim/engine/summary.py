@@ -287,7 +287,8 @@ class Summary(RunStatistics):
         )
 
     def plot(self, ax: Axes | None = None) -> Figure:
-        """The distribution of the loss, drawn from its quantile sketch (no run is kept)."""
+        """No chart: the loss distribution chart draws per-run values, which a Summary does not
+        keep (its percentiles are in `summary()`)."""
         raise NotImplementedError(
             "a Summary keeps no per-run values to draw; plot a result of simulate() instead"
         )
