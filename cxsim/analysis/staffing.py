@@ -234,14 +234,7 @@ def staffing(
     `target` is a service level (share answered within `sl_seconds`), `max_occupancy` a
     ceiling on the agents' occupancy; the chosen staffing is the smallest that meets both.
     """
-    if agents < 1:
-        raise ValueError(f'"agents" must be >= 1, got {agents}.')
-    if agents_max is not None and agents_max < agents:
-        raise ValueError(f'"agents_max" must be >= "agents" ({agents}), got {agents_max}.')
-    if target is not None and not 0.0 < target < 1.0:
-        raise ValueError(f'"target" must be between 0 and 1, got {target}.')
-    if max_occupancy is not None and not 0.0 < max_occupancy <= 1.0:
-        raise ValueError(f'"max_occupancy" must be in (0, 1], got {max_occupancy}.')
+    _check(agents, agents_max, target, max_occupancy)
     searching = target is not None or max_occupancy is not None
     best = (
         analytic_smallest(
@@ -296,6 +289,19 @@ def staffing(
         "seed": seed,
     }
     return Staffing(inputs, levels, target, max_occupancy, best)
+
+
+def _check(
+    agents: int, agents_max: int | None, target: float | None, max_occupancy: float | None
+) -> None:
+    if agents < 1:
+        raise ValueError(f'"agents" must be >= 1, got {agents}.')
+    if agents_max is not None and agents_max < agents:
+        raise ValueError(f'"agents_max" must be >= "agents" ({agents}), got {agents_max}.')
+    if target is not None and not 0.0 < target < 1.0:
+        raise ValueError(f'"target" must be between 0 and 1, got {target}.')
+    if max_occupancy is not None and not 0.0 < max_occupancy <= 1.0:
+        raise ValueError(f'"max_occupancy" must be in (0, 1], got {max_occupancy}.')
 
 
 def _fmt(x: float | None, digits: int) -> str:
