@@ -217,7 +217,7 @@ COUNTS = ("active", "churned", "defected", "failures", "complaints", "satisfied"
 def check_invariants(r: cxsim.Results) -> None:
     """Conservation, no negative counts, attribution adding up, everything finite."""
     p, totals = r.periods, r.totals
-    exact = r.kind == "monte carlo" and float(np.max(totals["end"], initial=0)) < 2**53
+    exact = r.method == "monte carlo" and float(np.max(totals["end"], initial=0)) < 2**53
     for name, values in totals.items():
         assert np.isfinite(values).all(), name
     for name in COUNTS:

@@ -59,16 +59,39 @@ def test_target_finds_the_smallest_staffing() -> None:
     )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
+    assert doc["kind"] == "staffing"
     assert doc["target"] == {
         "service_level": 0.8,
+        "max_occupancy": None,
         "met": True,
         "agents_simulated": 11,
         "agents_analytic": 11,
     }
     assert doc["agents"] == 11
-    assert [lv["agents"] for lv in doc["levels"]] == [9, 10, 11]  # stops at the first that meets it
+    assert [lv["agents"] for lv in doc["levels"]] == list(range(9, 17))  # every one up to the max
     assert doc["simulated"]["service_level"] >= 0.8
     assert doc["levels"][0]["analytic"]["asa_seconds"] is not None
+
+
+def test_every_staffing_tried_is_printed_the_chosen_one_marked() -> None:
+    """`--agents-max 16` tries 10 to 16; 10 agents miss 80% in 20 s (Erlang C: 65%), 11 meet it."""
+    result = invoke(*BASE, "--agents", "10", "--agents-max", "16", "--target", "0.8", *QUICK)
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.output.splitlines() if line[:7].strip().isdigit()]
+    marked = [line.split() for line in result.output.splitlines() if line.startswith("*")]
+    assert [int(r[0]) for r in rows] == [10, 12, 13, 14, 15, 16]
+    assert [r[1] for r in marked] == ["11"]
+    assert "11 agents (simulated mean; marked *)" in result.output
+
+
+def test_an_occupancy_ceiling_chooses_the_staffing() -> None:
+    """8 Erlangs at most 70% busy: 12 agents (8/12 = 67%), by Erlang C and by the simulation."""
+    result = invoke(*BASE, "--agents", "9", "--max-occupancy", "0.7", *QUICK, "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["target"]["agents_analytic"] == 12 and doc["target"]["agents_simulated"] == 12
+    assert [lv["agents"] for lv in doc["levels"]] == list(range(9, 16))  # three above the answer
+    assert doc["levels"][2]["occupancy"] > 0.7 >= doc["levels"][3]["occupancy"]
 
 
 def test_target_not_met_in_range() -> None:

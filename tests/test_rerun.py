@@ -110,7 +110,8 @@ def test_the_expected_value_model_is_reproduced(
     code, out, _ = main(monkeypatch, capsys, "rerun", path, "--json")
     found = json.loads(out)
     assert code == 0 and found["reproduced"] and found["differences"] == []
-    assert found["kind"] == "expected" and found["checked"] > 100
+    assert found["kind"] == "rerun" and found["document_kind"] == "expected"
+    assert found["checked"] > 100
 
 
 def test_a_comparison_is_reproduced(
@@ -265,3 +266,65 @@ def test_provenance_records_what_a_rerun_needs() -> None:
         "python_version": doc["provenance"]["python_version"],
     }
     assert ROOT.exists()
+
+
+def test_a_run_kept_as_statistics_is_reproduced(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], scenario: Path
+) -> None:
+    """Above `KEEP_RUNS_UP_TO` runs, `run` keeps statistics only; its document reruns too."""
+    monkeypatch.setattr(cxsim.cli.main, "KEEP_RUNS_UP_TO", 100)
+    doc = record(monkeypatch, capsys, "run", str(scenario), "--runs", "300", "--seed", "6")
+    assert doc["kind"] == "monte_carlo_summary" and doc["runs"] == 300
+    code, out, err = main(monkeypatch, capsys, "rerun", save(doc, scenario.with_name("s.json")))
+    assert code == 0, out + err
+    assert out.splitlines()[0].endswith(
+        f"monte carlo (statistics only), 300 runs, seed 6 (cxsim {cxsim.__version__}, "
+        f"numpy {np.__version__}, scipy {scipy.__version__})"
+    )
+    assert "reproduced exactly" in out
+    doc["period_means"]["active"][3] *= 1 + 1e-12  # not vacuous: the per-period means are checked
+    found = cxsim.rerun(doc, workers=1)
+    assert [path for path, _, _ in found.differences] == ["period_means.active[3]"]
+
+
+def test_a_report_is_reproduced_with_its_comparison_and_sensitivity(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    scenario: Path,
+    tmp_path: Path,
+) -> None:
+    """`cxsim report`'s results.json holds the run, the comparison and the tornado: all rerun."""
+    uncertain = (
+        "{name: Search, exposure: 1.0, failure_rate: {dist: uniform, low: 0.03, high: 0.07}}"
+    )
+    scenario.write_text(
+        WITH_INTERVENTIONS.replace("{name: Search, exposure: 1.0, failure_rate: 0.05}", uncertain)
+    )
+    out_dir = tmp_path / "report"
+    args = ["--runs", "64", "--seed", "8", "--workers", "1", "-o", str(out_dir)]
+    code, _, err = main(monkeypatch, capsys, "report", str(scenario), *args)
+    assert code == 0, err
+    path = out_dir / "results.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert {"comparison", "sensitivity"} <= set(doc) and doc["kind"] == "monte_carlo"
+    code, out, err = main(monkeypatch, capsys, "rerun", str(path), "--json")
+    found = json.loads(out)
+    assert code == 0 and found["reproduced"], out + err
+    assert found["document_kind"] == "report"
+    doc["sensitivity"]["bars"][0]["swing"] *= 1 + 1e-12
+    doc["comparison"]["interventions"][0]["name"] = "Something else"
+    again = cxsim.rerun(doc, workers=1)
+    assert [p for p, _, _ in again.differences] == [
+        "comparison.interventions[0].name",
+        "sensitivity.bars[0].swing",
+    ]
+    assert "NOT reproduced: 2 of " in again.text()
+
+
+def test_rerun_in_python_takes_a_document_and_returns_a_result(
+    recorded: dict[str, Any],
+) -> None:
+    found = cxsim.rerun(recorded, workers=1)
+    assert found.reproduced and found.document_kind == "monte_carlo"
+    assert found.to_frame().empty and found.to_dict()["kind"] == "rerun"
+    assert str(found) == found.text() and found.text().startswith("rerun of <document>: monte")

@@ -142,12 +142,12 @@ def run(
                 progress=bar.update if bar is not None else None,
                 scheduler=scheduler,
             )
-    text = results.to_json() if as_json else results.report_text()
+    text = results.to_json() if as_json else results.text()
     if note:
         click.echo(note, err=as_json, nl=False)
     if out:
         write_text(targets[0], results.to_json())
-        write_text(targets[1], results.report_text())
+        write_text(targets[1], results.text())
     click.echo(text, nl=not text.endswith("\n"))
 
 

@@ -1,65 +1,17 @@
 """`cxsim queue`: answer a staffing question with the SimPy model beside Erlang C or Erlang A.
 
-A thin layer over `cxsim.support.contact_centre.replicate` and `cxsim.support.erlang`: one channel,
-constant staffing,
-Poisson arrivals; the simulated figures come with 95% half-widths over independent replications.
+A thin layer over `cxsim.analysis.staffing.staffing` (`cxsim.staffing` in Python): one channel,
+constant staffing, Poisson arrivals; the simulated figures come with 95% half-widths over
+independent replications.
 """
 
 from __future__ import annotations
 
 import json
-import math
-from typing import Any
 
 import click
-import numpy as np
 
-from cxsim.support.contact_centre import Channel, ReplicationStats, replicate
-from cxsim.support.erlang import ErlangA, ErlangC, erlang_a, erlang_c
-
-FIGURES = ("p_wait", "asa_seconds", "service_level", "abandon_rate")
-SEARCH_LIMIT = 100_000  # agents: beyond this the analytic search gives up
-
-
-def _analytic(
-    agents: int, rate: float, aht: float, patience: float | None, sl: float
-) -> ErlangA | ErlangC:
-    if patience is None:
-        return erlang_c(agents, rate, aht, sl)
-    return erlang_a(agents, rate, aht, patience, sl)
-
-
-def _analytic_smallest(
-    start: int, rate: float, aht: float, patience: float | None, sl: float, target: float
-) -> int | None:
-    """Smallest staffing >= start whose analytic service level meets the target."""
-    n = max(start, 1)
-    if patience is None:  # Erlang C needs a stable queue first
-        n = max(n, math.floor(rate / 3600.0 * aht) + 1)
-    while n <= SEARCH_LIMIT:
-        if _analytic(n, rate, aht, patience, sl).service_level >= target:
-            return n
-        n += 1
-    return None
-
-
-def _number(x: float) -> float | None:
-    """JSON has no infinity: an unbounded figure (an unstable Erlang C queue) is null."""
-    return None if not math.isfinite(x) else float(x)
-
-
-def _level_doc(agents: int, sim: ReplicationStats, ana: ErlangA | ErlangC) -> dict[str, Any]:
-    simulated: dict[str, float | None] = {}
-    for f in FIGURES:
-        simulated[f] = _number(sim.mean(f))
-        simulated[f"{f}_hw"] = _number(sim.half_width(f))
-    analytic = {f: _number(getattr(ana, f)) for f in FIGURES}
-    return {
-        "agents": agents,
-        "occupancy": _number(ana.occupancy),
-        "simulated": simulated,
-        "analytic": analytic,
-    }
+from cxsim.analysis.staffing import staffing
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -81,8 +33,8 @@ def _level_doc(agents: int, sim: ReplicationStats, ana: ErlangA | ErlangC) -> di
 @click.option(
     "--agents-max",
     type=click.IntRange(min=1),
-    help="Also try every staffing up to this one (default: just --agents; with --target, "
-    "three above the analytic answer).",
+    help="Also try every staffing up to this one (default: just --agents; with --target or "
+    "--max-occupancy, three above the analytic answer).",
 )
 @click.option(
     "--patience-seconds",
@@ -108,6 +60,12 @@ def _level_doc(agents: int, sim: ReplicationStats, ana: ErlangA | ErlangC) -> di
     "--target",
     type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
     help="Service level to reach (e.g. 0.8): report the smallest staffing that meets it.",
+)
+@click.option(
+    "--max-occupancy",
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    help="Occupancy not to exceed (e.g. 0.85): with --target or alone, the smallest staffing "
+    "that also stays at or below it.",
 )
 @click.option(
     "--hours",
@@ -148,6 +106,7 @@ def queue(
     replications: int,
     sl_seconds: float,
     target: float | None,
+    max_occupancy: float | None,
     hours: float,
     warmup_hours: float,
     handle: str,
@@ -164,8 +123,9 @@ def queue(
     means of --replications independent runs with 95% half-widths (±). Every staffing level
     uses the same random numbers, so differences between levels are not noise.
 
-    With --target, tries staffing from --agents up and reports the smallest whose simulated
-    service level meets the target, beside the analytic answer.
+    With --target (and/or --max-occupancy), tries every staffing from --agents to --agents-max
+    and marks with * the smallest whose simulated service level meets the target (and whose
+    occupancy stays at or below the ceiling), beside the analytic answer.
 
     \b
         cxsim queue --arrivals-per-hour 120 --aht-seconds 240 --agents 10 --target 0.8
@@ -174,129 +134,26 @@ def queue(
         raise click.BadParameter(
             f"must be >= --agents ({agents}), got {agents_max}.", param_hint="--agents-max"
         )
-    analytic_best = (
-        _analytic_smallest(
-            agents, arrivals_per_hour, aht_seconds, patience_seconds, sl_seconds, target
-        )
-        if target is not None
-        else None
-    )
-    if agents_max is None:
-        agents_max = agents if analytic_best is None else max(agents, analytic_best + 3)
-    if agents_max - agents > 500:
-        raise click.BadParameter(
-            f"at most 500 staffing levels at a time, got {agents_max - agents + 1}.",
-            param_hint="--agents-max",
-        )
-    levels: list[dict[str, Any]] = []
-    chosen: dict[str, Any] | None = None
-    for n in range(agents, agents_max + 1):
-        channel = Channel(
-            "queue",
-            n,
+    try:
+        result = staffing(
+            arrivals_per_hour,
             aht_seconds,
-            handle=handle,  # type: ignore[arg-type]
-            handle_cv=handle_cv,
+            agents,
+            agents_max,
+            target=target,
+            max_occupancy=max_occupancy,
             patience_seconds=patience_seconds,
-        )
-        sim = replicate(
-            channel,
-            replications,
-            rng=np.random.default_rng(seed),  # the same stream at every level
             sl_seconds=sl_seconds,
-            arrivals_per_hour=arrivals_per_hour,
+            replications=replications,
             hours=hours,
             warmup_hours=warmup_hours,
+            handle=handle,  # type: ignore[arg-type]
+            handle_cv=handle_cv,
+            seed=seed,
         )
-        ana = _analytic(n, arrivals_per_hour, aht_seconds, patience_seconds, sl_seconds)
-        level = _level_doc(n, sim, ana)
-        levels.append(level)
-        if target is not None and (level["simulated"]["service_level"] or 0.0) >= target:
-            chosen = level
-            break
-    answer = chosen or (levels[0] if target is None else levels[-1])
-    doc: dict[str, Any] = {
-        "model": "erlang_c" if patience_seconds is None else "erlang_a",
-        "inputs": {
-            "arrivals_per_hour": arrivals_per_hour,
-            "aht_seconds": aht_seconds,
-            "offered_load_erlangs": arrivals_per_hour / 3600.0 * aht_seconds,
-            "patience_seconds": patience_seconds,
-            "sl_seconds": sl_seconds,
-            "replications": replications,
-            "hours": hours,
-            "warmup_hours": warmup_hours,
-            "handle": handle,
-            "seed": seed,
-        },
-        "agents": answer["agents"],
-        "simulated": answer["simulated"],
-        "analytic": answer["analytic"],
-        "levels": levels,
-    }
-    if target is not None:
-        doc["target"] = {
-            "service_level": target,
-            "met": chosen is not None,
-            "agents_simulated": chosen["agents"] if chosen else None,
-            "agents_analytic": analytic_best,
-        }
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     if as_json:
-        click.echo(json.dumps(doc, indent=2, allow_nan=False))
+        click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
         return
-    click.echo(_report(doc), nl=False)
-
-
-def _fmt(x: float | None, digits: int) -> str:
-    return "inf" if x is None else f"{x:.{digits}f}"
-
-
-def _report(doc: dict[str, Any]) -> str:
-    """The human-readable table."""
-    inp = doc["inputs"]
-    name = "Erlang C" if doc["model"] == "erlang_c" else "Erlang A"
-    patience = (
-        "nobody hangs up"
-        if inp["patience_seconds"] is None
-        else f"mean patience {inp['patience_seconds']:g} s"
-    )
-    lines = [
-        f"{inp['arrivals_per_hour']:g} contacts/h, AHT {inp['aht_seconds']:g} s "
-        f"({inp['offered_load_erlangs']:.2f} Erlangs), {patience}; {inp['handle']} handle times",
-        f"simulated: {inp['replications']} replications of {inp['hours']:g} h after "
-        f"{inp['warmup_hours']:g} h warm-up (± = 95% half-width); analytic: {name}",
-        f"SL (service level) = share of contacts answered within {inp['sl_seconds']:g} s; "
-        f"occupancy from {name}",
-        "",
-    ]
-    head = (
-        f"{'agents':>6}  {'occupancy':>9}  {'P(wait) sim':>15} {name:>8}  {'ASA s sim':>15} "
-        f"{name:>8}  {'SL sim':>15} {name:>8}  {'abandoned sim':>15} {name:>8}"
-    )
-    lines.append(head)
-    digits = {"p_wait": 3, "asa_seconds": 1, "service_level": 3, "abandon_rate": 3}
-    for level in doc["levels"]:
-        s, a = level["simulated"], level["analytic"]
-        cells = [f"{level['agents']:>6}", f"{_fmt(level['occupancy'], 3):>9}"]
-        for f in FIGURES:
-            d = digits[f]
-            sim = f"{_fmt(s[f], d)} ± {_fmt(s[f + '_hw'], d)}"
-            cells.append(f"{sim:>15} {_fmt(a[f], d):>8}")
-        lines.append("  ".join(cells))
-    if any(level["analytic"]["asa_seconds"] is None for level in doc["levels"]):
-        lines.append("")
-        lines.append(
-            "inf: load at or above the agents, the queue grows without bound; simulated figures "
-            "then depend on --hours."
-        )
-    if "target" in doc:
-        t = doc["target"]
-        lines.append("")
-        goal = f"service level >= {t['service_level']:g} within {inp['sl_seconds']:g} s"
-        if t["met"]:
-            lines.append(f"{goal}: {t['agents_simulated']} agents (simulated mean)")
-        else:
-            lines.append(f"{goal}: not met with up to {doc['levels'][-1]['agents']} agents")
-        ana = t["agents_analytic"]
-        lines.append(f"{name}: {ana if ana is not None else 'none found'} agents")
-    return "\n".join(lines) + "\n"
+    click.echo(result.text(), nl=False)

@@ -6,10 +6,9 @@ pathways, segments) and holds the discounted loss; `periods[name]` is shaped (ru
 
 from __future__ import annotations
 
-import json
 import platform
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,12 +20,18 @@ from cxsim.engine.recursion import BlockResult
 from cxsim.model.loader import Source
 from cxsim.model.scenario import PATHWAYS, Scenario
 from cxsim.outputs.money import format_count, format_money
+from cxsim.protocol import Result
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 FloatArray = NDArray[np.float64]
 PERCENTILES = (5, 50, 95)
 #: The headline metrics, in the order reports show them.
 METRICS = ("lost_revenue", "customers_lost", "lost_acquisitions", "churn_rate", "revenue")
 BREAKDOWNS = ("touchpoint", "stage", "segment", "pathway")
+METHODS = ("monte carlo", "expected")
 
 
 def describe(x: FloatArray, percentiles: tuple[float, ...] = PERCENTILES) -> dict[str, float]:
@@ -40,34 +45,39 @@ def describe(x: FloatArray, percentiles: tuple[float, ...] = PERCENTILES) -> dic
     return out
 
 
-@dataclass(frozen=True, repr=False)
-class Results:
-    """What a simulation produced, with the scenario, seed and version that produced it."""
+class RunStatistics(Result):
+    """What a Monte Carlo (or expected-value) result answers from statistics of its runs.
+
+    `Results` (every run kept) and `Summary` (statistics folded chunk by chunk) both derive from
+    it: they differ in how they describe a metric (`stats`) and a breakdown's categories
+    (`described`, `attribution_means`), and share the tables, the text, the chart and the JSON.
+    """
 
     scenario: Scenario
     runs: int
     seed: int | None
-    kind: str  # "monte carlo" or "expected"
-    totals: dict[str, FloatArray]
-    attribution: FloatArray
-    periods: dict[str, FloatArray] = field(default_factory=dict)
-    source: Source | None = None
+    source: Source | None
+    #: How the numbers were made, as people read it: "monte carlo" or "expected".
+    method: str
 
-    @classmethod
-    def from_block(
-        cls,
-        scenario: Scenario,
-        block: BlockResult,
-        runs: int,
-        seed: int | None,
-        kind: str,
-        source: Source | None = None,
-    ) -> Results:
-        return cls(
-            scenario, runs, seed, kind, block.totals, block.attribution, block.periods, source
-        )
+    # --- what each kind of result answers in its own way ---------------------------------------
+    def stats(self, name: str, percentiles: tuple[float, ...] = PERCENTILES) -> dict[str, float]:
+        """Mean, std, sem and percentiles of a metric over runs."""
+        raise NotImplementedError
 
-    # --- labels -------------------------------------------------------------------------------
+    def described(self, by: str) -> list[dict[str, float]]:
+        """`describe` of the loss in each category of a breakdown, in `labels(by)` order."""
+        raise NotImplementedError
+
+    def attribution_means(self, by: str) -> list[float]:
+        """Mean loss in each category of a breakdown, in `labels(by)` order."""
+        raise NotImplementedError
+
+    def per_period(self) -> dict[str, Any]:
+        """The per-period block of the JSON document (key to columns), if any."""
+        return {}
+
+    # --- labels ---------------------------------------------------------------------------------
     @property
     def touchpoints(self) -> list[str]:
         return [tp.name for _, tp in self.scenario.touchpoints()]
@@ -85,6 +95,108 @@ class Results:
     def currency(self) -> str:
         return self.scenario.economics.currency
 
+    def stage_names(self) -> list[str]:
+        return [s.name for s in self.scenario.journey.stages]
+
+    def labels(self, by: str) -> list[str]:
+        if by not in BREAKDOWNS:
+            raise ValueError(f"by must be one of {BREAKDOWNS}, got {by!r}")
+        return {
+            "touchpoint": self.touchpoints,
+            "stage": self.stage_names(),
+            "segment": self.segments,
+            "pathway": list(PATHWAYS),
+        }[by]
+
+    # --- tables ---------------------------------------------------------------------------------
+    def summary(self, percentiles: tuple[float, ...] = PERCENTILES) -> pd.DataFrame:
+        """The headline metrics: one row each, with mean, std, sem and percentiles."""
+        rows = {m: self.stats(m, percentiles) for m in METRICS}
+        return pd.DataFrame.from_dict(rows, orient="index")
+
+    def to_frame(self) -> pd.DataFrame:
+        """The headline metrics table (as `summary()`)."""
+        return self.summary()
+
+    def attribution_table(self, by: str = "touchpoint") -> pd.DataFrame:
+        """Mean loss (with sem, percentiles and share of the total) by one breakdown."""
+        labels = self.labels(by)
+        return attribution_frame(by, labels, self.described(by), self.stats("lost_revenue")["mean"])
+
+    # --- output ---------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document of `cxsim run --json`: what was run, metrics, attribution."""
+        doc: dict[str, Any] = {
+            "kind": self.kind,
+            "scenario": self.scenario.name,
+            "cxsim_version": __version__,
+            "seed": self.seed,
+            "runs": self.runs,
+            "scenario_sha256": self.source.sha256 if self.source else None,
+            "currency": self.currency,
+            "horizon": self.scenario.economics.horizon,
+            "period": self.scenario.economics.period,
+            "metrics": {m: self.stats(m) for m in METRICS},
+            "attribution": {
+                f"by_{by}": dict(zip(self.labels(by), self.attribution_means(by), strict=True))
+                for by in BREAKDOWNS
+            },
+        }
+        doc.update(self.per_period())
+        doc["provenance"] = provenance(self.source)
+        return doc
+
+    def text(self) -> str:
+        """The readable summary `cxsim run` prints."""
+        return render_summary(self)
+
+    def report_text(self) -> str:
+        """As `text()` (the name the CLI and the notebooks have used)."""
+        return self.text()
+
+    def plot(self, ax: Axes | None = None) -> Figure:
+        """The distribution of the loss over runs, P5, P50 and P95 marked."""
+        from cxsim.outputs import charts  # engine does not depend on outputs until asked
+
+        return charts.loss_distribution(self, ax=ax)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, repr=False)
+class Results(RunStatistics):
+    """What a simulation produced, with the scenario, seed and version that produced it."""
+
+    scenario: Scenario
+    runs: int
+    seed: int | None
+    method: str  # "monte carlo" or "expected"
+    totals: dict[str, FloatArray]
+    attribution: FloatArray
+    periods: dict[str, FloatArray] = field(default_factory=dict)
+    source: Source | None = None
+
+    @classmethod
+    def from_block(
+        cls,
+        scenario: Scenario,
+        block: BlockResult,
+        runs: int,
+        seed: int | None,
+        kind: str,
+        source: Source | None = None,
+    ) -> Results:
+        """One block of runs as a result; `kind`: "monte carlo" or "expected" (either spelling)."""
+        method = kind.replace("_", " ")
+        if method not in METHODS:
+            raise ValueError(f"kind must be one of {METHODS}, got {kind!r}")
+        return cls(
+            scenario, runs, seed, method, block.totals, block.attribution, block.periods, source
+        )
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]  # one class, two document kinds
+        """The document's kind: "monte_carlo" or "expected"."""
+        return self.method.replace(" ", "_")
+
     # --- numbers ------------------------------------------------------------------------------
     def metric(self, name: str) -> FloatArray:
         """One value per run of a metric (`lost_revenue`, `customers_lost`, ...)."""
@@ -94,11 +206,6 @@ class Results:
 
     def stats(self, name: str, percentiles: tuple[float, ...] = PERCENTILES) -> dict[str, float]:
         return describe(self.metric(name), percentiles)
-
-    def summary(self, percentiles: tuple[float, ...] = PERCENTILES) -> pd.DataFrame:
-        """The headline metrics: one row each, with mean, std, sem and percentiles."""
-        rows = {m: self.stats(m, percentiles) for m in METRICS}
-        return pd.DataFrame.from_dict(rows, orient="index")
 
     def loss_by(self, by: str = "touchpoint") -> FloatArray:
         """(runs, categories) loss by touchpoint, stage, segment or pathway."""
@@ -118,22 +225,12 @@ class Results:
             return out
         raise ValueError(f"by must be one of {BREAKDOWNS}, got {by!r}")
 
-    def stage_names(self) -> list[str]:
-        return [s.name for s in self.scenario.journey.stages]
-
-    def labels(self, by: str) -> list[str]:
-        return {
-            "touchpoint": self.touchpoints,
-            "stage": self.stage_names(),
-            "segment": self.segments,
-            "pathway": list(PATHWAYS),
-        }[by]
-
-    def attribution_table(self, by: str = "touchpoint") -> pd.DataFrame:
-        """Mean loss (with sem, percentiles and share of the total) by one breakdown."""
+    def described(self, by: str) -> list[dict[str, float]]:
         x = self.loss_by(by)
-        described = [describe(x[:, i]) for i in range(x.shape[1])]
-        return attribution_frame(by, self.labels(by), described, self.metric("lost_revenue").mean())
+        return [describe(x[:, i]) for i in range(x.shape[1])]
+
+    def attribution_means(self, by: str) -> list[float]:
+        return [float(v) for v in self.loss_by(by).mean(axis=0)]
 
     def indicators(self) -> pd.DataFrame:
         """Per-period key indicators, averaged over runs."""
@@ -163,41 +260,10 @@ class Results:
         frame.index = pd.RangeIndex(1, len(frame) + 1, name="period")
         return frame
 
-    # --- output -------------------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON document of `cxsim run --json`."""
-        metrics = {m: self.stats(m) for m in METRICS}
-        attribution = {
-            f"by_{by}": {
-                label: float(v)
-                for label, v in zip(self.labels(by), self.loss_by(by).mean(axis=0), strict=True)
-            }
-            for by in BREAKDOWNS
-        }
-        doc: dict[str, Any] = {
-            "scenario": self.scenario.name,
-            "kind": self.kind.replace(" ", "_"),
-            "cxsim_version": __version__,
-            "seed": self.seed,
-            "runs": self.runs,
-            "scenario_sha256": self.source.sha256 if self.source else None,
-            "currency": self.currency,
-            "horizon": self.scenario.economics.horizon,
-            "period": self.scenario.economics.period,
-            "metrics": metrics,
-            "attribution": attribution,
-        }
-        if self.periods:
-            ind = self.indicators()
-            doc["indicators"] = {
-                col: [None if not np.isfinite(x) else float(x) for x in ind[col]]
-                for col in ind.columns
-            }
-        doc["provenance"] = provenance(self.source)
-        return doc
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+    def per_period(self) -> dict[str, Any]:
+        if not self.periods:
+            return {}
+        return {"indicators": json_columns(self.indicators())}
 
     def __repr__(self) -> str:
         s = self.stats("lost_revenue")
@@ -209,13 +275,17 @@ class Results:
         )
         basis = self.scenario.economics.value
         return (
-            f"<Results {self.scenario.name!r}: {self.kind}, {self.runs} runs, seed {self.seed}; "
+            f"<Results {self.scenario.name!r}: {self.method}, {self.runs} runs, seed {self.seed}; "
             f"lost {basis} {format_money(s['mean'], cur)}{interval}>"
         )
 
-    def report_text(self) -> str:
-        """The readable summary `cxsim run` prints."""
-        return render_summary(self)
+
+def json_columns(frame: pd.DataFrame) -> dict[str, list[float | None]]:
+    """A table's columns as JSON lists; values that are not finite become null."""
+    return {
+        str(col): [None if not np.isfinite(x) else float(x) for x in frame[col]]
+        for col in frame.columns
+    }
 
 
 def attribution_frame(
@@ -251,7 +321,7 @@ def provenance(source: Source | None) -> dict[str, Any]:
     }
 
 
-def render_summary(r: Results) -> str:
+def render_summary(r: RunStatistics) -> str:
     """A short, currency-formatted account of a result."""
     sc = r.scenario
     e = sc.economics
@@ -262,7 +332,7 @@ def render_summary(r: Results) -> str:
     view = "lifetime value" if e.lifetime else f"{e.horizon} {e.period}s"
     lines = [
         f"{sc.name}",
-        f"{r.kind}, {r.runs:,} runs, seed {r.seed}, cxsim {__version__}",
+        f"{r.method}, {r.runs:,} runs, seed {r.seed}, cxsim {__version__}",
         "",
         f"Lost {basis} from experience failures "
         f"({view}, discounted at {e.discount_rate:.0%} a year):",

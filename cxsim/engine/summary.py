@@ -14,29 +14,24 @@ block size or the scheduler.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from cxsim._version import __version__
 from cxsim.engine.recursion import PERIOD_OUTPUTS, BlockResult
-from cxsim.engine.results import (
-    BREAKDOWNS,
-    METRICS,
-    Results,
-    attribution_frame,
-    provenance,
-    render_summary,
-)
+from cxsim.engine.results import BREAKDOWNS, Results, RunStatistics, json_columns
 from cxsim.model.loader import Source
-from cxsim.model.scenario import PATHWAYS, Scenario
+from cxsim.model.scenario import Scenario
 from cxsim.outputs.money import format_money
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 FloatArray = NDArray[np.float64]
 #: Values a sketch keeps per level; the percentiles are exact up to this many runs.
@@ -199,13 +194,16 @@ def summarise_chunk(scenario: Scenario, blocks: Sequence[BlockResult]) -> ChunkS
 
 
 @dataclass(frozen=True, repr=False)
-class Summary:
+class Summary(RunStatistics):
     """A Monte Carlo result reduced on the fly: statistics without the runs.
 
-    Answers what `Results` answers from totals (`stats`, `summary`, `attribution_table`,
-    `report_text`, `to_dict`) and gives per-period means; it holds no per-run arrays, so its
-    size does not grow with the number of runs (beyond the sketches' log factor).
+    Answers what `Results` answers from totals (`stats`, `summary`, `attribution_table`, `text`,
+    `to_dict`) and gives per-period means; it holds no per-run arrays, so its size does not grow
+    with the number of runs (beyond the sketches' log factor).
     """
+
+    kind: ClassVar[str] = "monte_carlo_summary"
+    method: ClassVar[str] = "monte carlo"  # type: ignore[misc]
 
     scenario: Scenario
     runs: int
@@ -215,7 +213,6 @@ class Summary:
     period_sums: dict[str, FloatArray] = field(default_factory=dict)
     period_counts: dict[str, FloatArray] = field(default_factory=dict)
     source: Source | None = None
-    kind: str = "monte carlo"
 
     @classmethod
     def fold(
@@ -247,20 +244,6 @@ class Summary:
             scenario, runs, seed, totals, breakdowns, period_sums, period_counts, source=source
         )
 
-    # --- labels, as in Results ------------------------------------------------------------------
-    @property
-    def currency(self) -> str:
-        return self.scenario.economics.currency
-
-    def labels(self, by: str) -> list[str]:
-        sc = self.scenario
-        return {
-            "touchpoint": [tp.name for _, tp in sc.touchpoints()],
-            "stage": [s.name for s in sc.journey.stages],
-            "segment": [s.name for s in sc.segments],
-            "pathway": list(PATHWAYS),
-        }[by]
-
     # --- numbers --------------------------------------------------------------------------------
     def stats(self, name: str, percentiles: tuple[float, ...] = PERCENTILES) -> dict[str, float]:
         """Mean, std, sem and percentiles of a metric, as `Results.stats`."""
@@ -273,17 +256,12 @@ class Summary:
             "a Summary keeps no per-run values; use stats(), or simulate() for the runs"
         )
 
-    def summary(self, percentiles: tuple[float, ...] = PERCENTILES) -> pd.DataFrame:
-        """The headline metrics: one row each, with mean, std, sem and percentiles."""
-        rows = {m: self.stats(m, percentiles) for m in METRICS}
-        return pd.DataFrame.from_dict(rows, orient="index")
+    def described(self, by: str) -> list[dict[str, float]]:
+        self.labels(by)  # checks `by`
+        return [series.describe() for series in self.breakdowns[by]]
 
-    def attribution_table(self, by: str = "touchpoint") -> pd.DataFrame:
-        """Mean loss (with sem, percentiles and share of the total) by one breakdown."""
-        if by not in BREAKDOWNS:
-            raise ValueError(f"by must be one of {BREAKDOWNS}, got {by!r}")
-        described = [series.describe() for series in self.breakdowns[by]]
-        return attribution_frame(by, self.labels(by), described, self.stats("lost_revenue")["mean"])
+    def attribution_means(self, by: str) -> list[float]:
+        return [float(series.moments.mean) for series in self.breakdowns[by]]
 
     def period_means(self) -> pd.DataFrame:
         """Mean over runs of each per-period output (NaN where no run had a value)."""
@@ -298,6 +276,9 @@ class Summary:
         frame.index = pd.RangeIndex(1, len(frame) + 1, name="period")
         return frame
 
+    def per_period(self) -> dict[str, Any]:
+        return {"period_means": json_columns(self.period_means())}
+
     @property
     def held(self) -> int:
         """Floats held by the sketches: what the summary's size grows with."""
@@ -305,40 +286,12 @@ class Summary:
             s.sketch.held for series in self.breakdowns.values() for s in series
         )
 
-    # --- output ---------------------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON document shaped like `Results.to_dict` (per-period means, no indicators)."""
-        return {
-            "scenario": self.scenario.name,
-            "kind": "monte_carlo_summary",
-            "cxsim_version": __version__,
-            "seed": self.seed,
-            "runs": self.runs,
-            "scenario_sha256": self.source.sha256 if self.source else None,
-            "currency": self.currency,
-            "horizon": self.scenario.economics.horizon,
-            "period": self.scenario.economics.period,
-            "metrics": {m: self.stats(m) for m in METRICS},
-            "attribution": {
-                f"by_{by}": {
-                    label: s.describe(())["mean"]
-                    for label, s in zip(self.labels(by), self.breakdowns[by], strict=True)
-                }
-                for by in BREAKDOWNS
-            },
-            "period_means": {
-                col: [None if not np.isfinite(x) else float(x) for x in values]
-                for col, values in self.period_means().items()
-            },
-            "provenance": provenance(self.source),
-        }
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
-
-    def report_text(self) -> str:
-        """The readable summary `cxsim run` prints."""
-        return render_summary(self)  # type: ignore[arg-type]
+    def plot(self, ax: Axes | None = None) -> Figure:
+        """No chart: the loss distribution chart draws per-run values, which a Summary does not
+        keep (its percentiles are in `summary()`)."""
+        raise NotImplementedError(
+            "a Summary keeps no per-run values to draw; plot a result of simulate() instead"
+        )
 
     def __repr__(self) -> str:
         s = self.stats("lost_revenue")

@@ -66,7 +66,7 @@ def _summary(ws: Worksheet, r: Results, money: str) -> None:
     e = r.scenario.economics
     facts = [
         ("Scenario", r.scenario.name),
-        ("Simulation", r.kind),
+        ("Simulation", r.method),
         ("Runs", r.runs),
         ("Seed", r.seed),
         ("Horizon", f"{e.horizon} {e.period}s"),
