@@ -11,7 +11,8 @@
 """
 
 from cxsim._version import __version__
-from cxsim.analysis.compare import Comparison, compare, plan_pilot
+from cxsim.analysis.compare import Comparison, compare
+from cxsim.analysis.pilot import PilotPlan, plan_pilot
 from cxsim.analysis.rerun import Reproduction, rerun
 from cxsim.analysis.staffing import Staffing, staffing
 from cxsim.engine.results import Results
@@ -22,6 +23,7 @@ from cxsim.model.scenario import Scenario
 
 __all__ = [
     "Comparison",
+    "PilotPlan",
     "Reproduction",
     "Results",
     "Scenario",

@@ -20,7 +20,6 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from cxsim.analysis.business_case import FIGURES, business_case
-from cxsim.analysis.pilot import PilotPlan, plan_pilot  # noqa: F401 (re-exported for `cxsim`)
 from cxsim.engine.execution import (
     Scheduler,
     combine,
