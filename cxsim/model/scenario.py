@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from cxsim.model.distributions import Count, Money, People, Positive, Probability, Real
+from cxsim.model.paths import resolve, uncertain_paths
 
 PATHWAYS = ("silent", "satisfied", "mollified", "dissatisfied", "word_of_mouth", "lost_sales")
 GROUPS = ("silent", "satisfied", "mollified", "dissatisfied")
@@ -478,9 +479,6 @@ def check_references(scenario: Scenario) -> list[tuple[tuple[str | int, ...], st
                 )
         if all(c.agents.mean() == 0 and not c.schedule for c in scenario.support.channels):
             problems.append((("support", "channels"), "at least one channel needs agents"))
-    from cxsim.model.interventions import resolve  # a cycle: both import this module
-    from cxsim.model.parameters import uncertain_paths
-
     _duplicates(
         problems, ("interventions",), [iv.name for iv in scenario.interventions], "intervention"
     )

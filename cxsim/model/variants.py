@@ -1,27 +1,25 @@
 """Changes to a scenario's drawn inputs, by path: the common currency of what-ifs.
 
 A `Changes` variant sets, scales or adds to inputs after they are drawn, so the changed scenario
-sees the same random numbers as the original (common random numbers). Paths are the dotted paths
-of `cxsim.model.parameters.iter_inputs` and may use shell wildcards
-(`journey.stages.*.touchpoints.*.failure_rate*` is every failure rate), or the paths of
-interventions and `cxsim.modify`, which pick list elements by name, index, `*` or a filter
-(`journey.stages[*].touchpoints[App crash].failure_rate`).
+sees the same random numbers as the original (common random numbers). Paths are those of
+`cxsim.model.paths`, as in interventions and `cxsim.modify`: list elements by name, index, `*`
+or a filter, `**` for any depth (`journey.stages[*].touchpoints[*].failure_rate` is every
+failure rate, per-segment ones included).
 """
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
-from cxsim.model.interventions import resolve
 from cxsim.model.parameters import Values, iter_inputs
+from cxsim.model.paths import resolve
 from cxsim.model.scenario import Scenario
 
 Op = Literal["set", "scale", "add"]
-ALL_FAILURES = "journey.stages.*.touchpoints.*.failure_rate*"
+ALL_FAILURES = "journey.stages[*].touchpoints[*].failure_rate"
 
 
 @dataclass(frozen=True)
@@ -54,9 +52,7 @@ class Changes:
             for path, dist in iter_inputs(scenario):
                 out[path] = np.full_like(np.asarray(out[path], dtype=float), dist.mean())
         for change in self.changes:
-            hits = [p for p in out if fnmatch.fnmatchcase(p, change.path)]
-            if not hits and "[" in change.path:  # a path as interventions write it
-                hits = [p for p in resolve(scenario, change.path) if p in out]
+            hits = [p for p in resolve(scenario, change.path) if p in out]
             if not hits:
                 raise KeyError(f"no input matches {change.path!r}")
             for p in hits:
