@@ -155,3 +155,21 @@ def test_cli_runs_the_readme_set_example_and_locates_a_bad_path() -> None:
         "--set: journey.stages[Suport].touchpoints[*].failure_rate: "
         "no element named 'Suport'; did you mean 'Support'?"
     )
+
+
+def test_attribution_axes_come_from_one_list() -> None:
+    """The engine's pathway indices are the positions of the names in `PATHWAYS`."""
+    from cxsim.engine import recursion
+    from cxsim.model.scenario import GROUPS, PATHWAYS
+
+    assert PATHWAYS == (
+        "silent",
+        "satisfied",
+        "mollified",
+        "dissatisfied",
+        "word_of_mouth",
+        "lost_sales",
+    )
+    for i, name in enumerate(PATHWAYS):
+        assert getattr(recursion, name.upper()) == i
+    assert PATHWAYS[:4] == GROUPS
