@@ -14,8 +14,9 @@ from typing import Any
 import click
 import numpy as np
 
-from cxsim.support.contact_centre import Channel, ReplicationStats, replicate
+from cxsim.support.channels import Channel
 from cxsim.support.erlang import ErlangA, ErlangC, erlang_a, erlang_c
+from cxsim.support.replication import ReplicationStats, replicate
 
 FIGURES = ("p_wait", "asa_seconds", "service_level", "abandon_rate")
 SEARCH_LIMIT = 100_000  # agents: beyond this the analytic search gives up
