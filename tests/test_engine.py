@@ -113,7 +113,8 @@ def test_expected_value_model_would_catch_a_biased_engine() -> None:
     scenario = cxsim.loads(TINY)
     mc = cxsim.simulate(scenario, runs=2048, seed=3, variant=AT_MEANS)
     ev = cxsim.expected(
-        scenario, variant=Changes((Change("*.touchpoints.0.failure_rate", "scale", 1.05),))
+        scenario,
+        variant=Changes((Change("journey.stages[*].touchpoints[0].failure_rate", "scale", 1.05),)),
     )
     assert abs(z_score(mc.metric("lost_revenue"), ev.metric("lost_revenue")[0])) > 6
 
@@ -199,9 +200,10 @@ def test_sbg_cohort_follows_the_closed_form_survival_curve(tenure: int) -> None:
 def test_a_higher_failure_rate_never_lowers_the_expected_loss() -> None:
     scenario = cxsim.load(ROOT / "scenarios" / "subscription.yaml")
     losses = [
-        cxsim.expected(scenario, variant=Changes((Change("*.failure_rate*", "scale", k),))).metric(
-            "lost_revenue"
-        )[0]
+        cxsim.expected(
+            scenario,
+            variant=Changes((Change("journey.stages[*].touchpoints[*].failure_rate", "scale", k),)),
+        ).metric("lost_revenue")[0]
         for k in (0.5, 1.0, 1.5, 2.0)
     ]
     assert losses == sorted(losses) and losses[0] > 0

@@ -8,18 +8,17 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from cxsim.support.contact_centre import (
+from cxsim.support.channels import (
     Channel,
-    ReplicationStats,
     ResolutionCurve,
     SupportOperation,
-    replicate,
     resolution_split,
-    simulate_channel,
-    simulate_period,
     weekly_profile,
 )
+from cxsim.support.desk import simulate_channel
 from cxsim.support.erlang import erlang_a, erlang_c
+from cxsim.support.period import simulate_period
+from cxsim.support.replication import ReplicationStats, replicate
 from cxsim.support.response_curve import ResponseCurve
 
 H = 3600.0

@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from cxsim.protocol import Result
-from cxsim.support.contact_centre import Channel, ReplicationStats, replicate
+from cxsim.support.channels import Channel
 from cxsim.support.erlang import ErlangA, ErlangC, erlang_a, erlang_c
+from cxsim.support.replication import ReplicationStats, replicate
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

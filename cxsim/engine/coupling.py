@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from cxsim.engine.recursion import ResolutionHook
 from cxsim.model.scenario import Scenario
-from cxsim.support.contact_centre import Channel, ResolutionCurve, SupportOperation
+from cxsim.support.channels import Channel, ResolutionCurve, SupportOperation
 from cxsim.support.response_curve import ResponseCurve
 
 FloatArray = NDArray[np.float64]

@@ -31,10 +31,11 @@ from numpy.typing import NDArray
 
 from cxsim.errors import UserError
 from cxsim.model.parameters import Params
+from cxsim.model.scenario import Pathway
 
 FloatArray = NDArray[np.float64]
 STATES = 3  # memory: no unresolved failure, one, several
-SILENT, SATISFIED, MOLLIFIED, DISSATISFIED, WORD_OF_MOUTH, LOST_SALES = range(6)
+SILENT, SATISFIED, MOLLIFIED, DISSATISFIED, WORD_OF_MOUTH, LOST_SALES = map(int, Pathway)
 
 #: Per-period outputs, each (runs, periods). Counts are customers; money is discounted.
 PERIOD_OUTPUTS = (

@@ -1,81 +1,27 @@
 """Interventions: named changes to a scenario, with costs, a start and a ramp-up.
 
-An effect names scenario inputs by a path and scales, adds to or sets them. Paths read like the
-file: `journey.stages[Support].touchpoints[Help request unanswered].failure_rate`; a list element
-is picked by index, by name, by a filter (`touchpoints[cause=expectations]`) or by `*`. An
+An effect names scenario inputs by a path (the grammar of `cxsim.model.paths`) and scales, adds to
+or sets them: `journey.stages[Support].touchpoints[Help request unanswered].failure_rate`. An
 effect's value and every cost may be uncertain; they are drawn on a stream of their own, so a
 scenario's own draws do not change when interventions are added to its file.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel
 
-from cxsim.model.parameters import Values, iter_inputs, path_str
-from cxsim.model.scenario import Intervention
+from cxsim.model.parameters import Values
+from cxsim.model.paths import resolve
+from cxsim.model.scenario import Intervention, Scenario
 
 FloatArray = NDArray[np.float64]
-_TOKEN = re.compile(r"\[([^\]]*)\]|([^.\[\]]+)")
 
-
-def resolve(scenario: Any, path: str) -> list[str]:
-    """The canonical input paths a user path names (empty if none)."""
-    tokens = [a if a else b for a, b in _TOKEN.findall(path)]
-    bracketed = {i for i, (a, _) in enumerate(_TOKEN.findall(path)) if a}
-    found: list[str] = []
-
-    def walk(node: Any, i: int, where: tuple[str | int, ...]) -> None:
-        if i == len(tokens):
-            for p, _ in _inputs_under(node, where):
-                found.append(p)
-            return
-        token = tokens[i]
-        if isinstance(node, list):
-            for k, item in enumerate(node):
-                if _matches(item, k, token, i in bracketed):
-                    walk(item, i + 1, (*where, k))
-        elif isinstance(node, dict):
-            for key, item in node.items():
-                if token in ("*", key):
-                    walk(item, i + 1, (*where, key))
-        elif isinstance(node, BaseModel):
-            names = type(node).model_fields if token == "*" else [token]
-            for name in names:
-                if name in type(node).model_fields and name != "interventions":
-                    walk(getattr(node, name), i + 1, (*where, name))
-
-    walk(scenario, 0, ())
-    return found
-
-
-def _matches(item: Any, index: int, token: str, bracketed: bool) -> bool:
-    if token == "*":
-        return True
-    if token.lstrip("-").isdigit():
-        return index == int(token)
-    if "=" in token:
-        key, _, want = token.partition("=")
-        return str(getattr(item, key.strip(), None)) == want.strip()
-    return getattr(item, "name", None) == token
-
-
-def _inputs_under(node: Any, where: tuple[str | int, ...]) -> list[tuple[str, Any]]:
-    from cxsim.model.distributions import Dist
-
-    if isinstance(node, Dist):
-        return [(path_str(where), node)]
-    if isinstance(node, BaseModel):
-        return list(iter_inputs(node, where))
-    if isinstance(node, dict):
-        return [(path_str((*where, k)), v) for k, v in node.items() if isinstance(v, Dist)]
-    return []
+__all__ = ["InterventionSet", "resolve"]  # `resolve` lives in cxsim.model.paths (one grammar)
 
 
 @dataclass(frozen=True)
@@ -88,11 +34,11 @@ class InterventionSet:
 
     has_cost: ClassVar[bool] = True
 
-    def interventions(self, scenario: Any) -> list[Intervention]:
+    def interventions(self, scenario: Scenario) -> list[Intervention]:
         return [scenario.interventions[i] for i in self.indices]
 
     def apply(
-        self, values: Values, scenario: Any, weights: Sequence[float] | None = None
+        self, values: Values, scenario: Scenario, weights: Sequence[float] | None = None
     ) -> Values:
         """Values with each intervention at `weights[k]` of its full effect (default: full)."""
         out = dict(values)
@@ -114,13 +60,13 @@ class InterventionSet:
                         out[target] = (1.0 - w) * x + w * amount
         return out
 
-    def timeline(self, scenario: Any) -> list[tuple[float, ...]]:
+    def timeline(self, scenario: Scenario) -> list[tuple[float, ...]]:
         """Per period, the share of full effect of each intervention."""
         horizon = scenario.economics.horizon
         per = np.stack([iv.weights(horizon) for iv in self.interventions(scenario)], axis=1)
         return [tuple(float(x) for x in row) for row in per]
 
-    def cost(self, values: Values, scenario: Any, active: FloatArray) -> FloatArray:
+    def cost(self, values: Values, scenario: Scenario, active: FloatArray) -> FloatArray:
         """(runs, periods) undiscounted cost; `active` is (runs, periods) customers reached."""
         runs, horizon = active.shape
         total = np.zeros((runs, horizon))

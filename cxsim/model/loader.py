@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,11 +21,23 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from cxsim.errors import Problem, ScenarioError
+from cxsim.model.paths import Loc, PathError, assign, format_loc, split_assignment
 from cxsim.model.scenario import Scenario, check_references
 
+__all__ = [  # format_loc lives in cxsim.model.paths; it stays importable from here
+    "Source",
+    "apply_override",
+    "format_loc",
+    "load",
+    "load_with_source",
+    "loads",
+    "modify",
+    "parse_yaml",
+    "scenario_schema",
+    "validate",
+]
 MAX_NODES = 200_000
 MAX_BYTES = 5_000_000
-Loc = tuple[str | int, ...]
 Marks = dict[Loc, tuple[int, int]]
 
 
@@ -103,7 +115,8 @@ def _load_interventions_file(
             merged_marks[("interventions", loc[1] + len(own), *loc[2:])] = mark
     set_marks: dict[Loc, str] = {}
     for item in overrides:
-        set_marks[apply_override(merged, item)] = f"--set {item}"
+        for loc in apply_override(merged, item):
+            set_marks[loc] = f"--set {item}"
     try:
         scenario = validate(merged, str(base_path), merged_marks, set_marks)
     except ScenarioError as exc:
@@ -163,8 +176,8 @@ def loads(text: str, source: str = "<string>", overrides: Sequence[str] = ()) ->
         )
     set_marks: dict[Loc, str] = {}
     for item in overrides:
-        loc = apply_override(data, item)
-        set_marks[loc] = f"--set {item}"
+        for loc in apply_override(data, item):
+            set_marks[loc] = f"--set {item}"
     return validate(data, source, marks, set_marks)
 
 
@@ -202,25 +215,17 @@ def modify(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
     data = scenario.model_dump(mode="python", by_alias=True, exclude_none=True)
     set_marks: dict[Loc, str] = {}
     for path, value in changes.items():
-        loc = _set(data, path, value)
-        set_marks[loc] = f"modify {path}={value!r}"
+        for loc in _set(data, path, value):
+            set_marks[loc] = f"modify {path}={value!r}"
     return validate(data, "<modify>", None, set_marks)
 
 
-def _set(data: dict[str, Any], path: str, value: Any) -> Loc:
-    loc = parse_path(path)
-    target: Any = data
-    for i, key in enumerate(loc[:-1]):
-        target = _step(target, key, loc[: i + 1], path)
-    last = loc[-1]
-    if isinstance(target, list):
-        index = _index(target, last, path)
-        target[index] = value
-        return (*loc[:-1], index)
-    if isinstance(target, dict):
-        target[str(last)] = value
-        return (*loc[:-1], str(last))
-    raise ScenarioError([Problem("--set", None, None, path, "does not lead to a field")])
+def _set(data: dict[str, Any], path: str, value: Any) -> list[Loc]:
+    """Set every place `path` names (see `cxsim.model.paths`); a located error if none."""
+    try:
+        return assign(data, path, value)
+    except PathError as exc:
+        raise ScenarioError([Problem("--set", None, None, path, str(exc))]) from None
 
 
 def parse_yaml(text: str, source: str) -> tuple[Any, Marks]:
@@ -334,11 +339,12 @@ def _collect_marks(node: yaml.Node, loc: Loc, marks: Marks) -> None:
             _collect_marks(item, (*loc, i), marks)
 
 
-def apply_override(data: dict[str, Any], item: str) -> Loc:
-    """Apply `path=value` (value parsed as YAML) to plain data; return the location set."""
-    if "=" not in item:
+def apply_override(data: dict[str, Any], item: str) -> list[Loc]:
+    """Apply `path=value` (value parsed as YAML) to plain data; return the locations set."""
+    split = split_assignment(item)
+    if split is None:
         raise ScenarioError([Problem("--set", None, None, item, "expected PATH=VALUE")])
-    path, _, text = item.partition("=")
+    path, text = split
     try:
         value = yaml.load(text, Loader=SafeLoader)
     except yaml.YAMLError:
@@ -346,62 +352,6 @@ def apply_override(data: dict[str, Any], item: str) -> Loc:
             [Problem("--set", None, None, path, f"value {text!r} is not valid YAML")]
         ) from None
     return _set(data, path, value)
-
-
-def parse_path(path: str) -> Loc:
-    """`journey.stages[2].touchpoints.0.failure_rate` -> ('journey', 'stages', 2, ...)."""
-    parts: list[str | int] = []
-    for piece in path.replace("[", ".").replace("]", "").split("."):
-        if piece == "":
-            continue
-        parts.append(int(piece) if piece.lstrip("-").isdigit() else piece)
-    if not parts:
-        raise ScenarioError([Problem("--set", None, None, path, "empty path")])
-    return tuple(parts)
-
-
-def _step(target: Any, key: str | int, done: Loc, path: str) -> Any:
-    if isinstance(target, list):
-        return target[_index(target, key, path)]
-    if isinstance(target, dict):
-        if key not in target and isinstance(key, int) and str(key) in target:
-            key = str(key)
-        if key not in target:
-            target[key] = {}
-        return target[key]
-    raise ScenarioError(
-        [Problem("--set", None, None, path, f"{format_loc(done)} is a value, not a section")]
-    )
-
-
-def _index(items: list[Any], key: str | int, path: str) -> int:
-    """A list position, by number or by the `name` of an element."""
-    if isinstance(key, int):
-        if -len(items) <= key < len(items):
-            return key % len(items)
-        raise ScenarioError(
-            [
-                Problem(
-                    "--set", None, None, path, f"index {key} is out of range (0..{len(items) - 1})"
-                )
-            ]
-        )
-    names = [item.get("name") for item in items if isinstance(item, dict)]
-    if key in names:
-        return names.index(key)
-    close = difflib.get_close_matches(str(key), [str(n) for n in names], n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    raise ScenarioError([Problem("--set", None, None, path, f"no element named {key!r}{hint}")])
-
-
-def format_loc(loc: Iterable[str | int]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
 
 
 def _data_loc(loc: Loc, data: Any) -> Loc:

@@ -11,59 +11,33 @@ sees the same draws.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel
 from scipy import stats
 
 from cxsim.model.churn import beta_quadrature, quadrature_nodes_for
-from cxsim.model.distributions import Dist
+from cxsim.model.paths import input_label, iter_inputs, path_str, uncertain_paths
 from cxsim.model.scenario import GROUPS, SEVERITIES, Sbg, Scenario
+
+# Paths and labels live in `cxsim.model.paths`; they stay importable from here for callers.
+__all__ = [
+    "Params",
+    "Values",
+    "build",
+    "draw_values",
+    "input_label",
+    "iter_inputs",
+    "mean_values",
+    "path_str",
+    "uncertain_paths",
+]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 Values = dict[str, FloatArray]
-
-
-def path_str(path: tuple[str | int, ...]) -> str:
-    return ".".join(str(p) for p in path)
-
-
-def iter_inputs(model: BaseModel, prefix: tuple[str | int, ...] = ()) -> Iterator[tuple[str, Dist]]:
-    """Every number of the scenario that may be a distribution, with its path."""
-    for name in type(model).model_fields:
-        yield from _walk(getattr(model, name), (*prefix, name))
-
-
-def _walk(value: object, path: tuple[str | int, ...]) -> Iterator[tuple[str, Dist]]:
-    if isinstance(value, Dist):
-        yield path_str(path), value
-    elif isinstance(value, BaseModel):
-        yield from iter_inputs(value, path)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _walk(item, (*path, i))
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _walk(item, (*path, key))
-
-
-def uncertain_paths(scenario: Scenario) -> set[str]:
-    return {path for path, dist in iter_inputs(scenario) if not dist.is_fixed}
-
-
-def input_label(scenario: Scenario, path: str) -> str:
-    """A readable name for an input: `Delivery failure_rate` rather than its path."""
-    parts = path.split(".")
-    if parts[0] == "segments" and len(parts) > 2:
-        return f"{scenario.segments[int(parts[1])].name}: {'.'.join(parts[2:])}"
-    if parts[:2] == ["journey", "stages"] and len(parts) > 4:
-        tp = scenario.journey.stages[int(parts[2])].touchpoints[int(parts[4])]
-        return f"{tp.name}: {'.'.join(parts[5:])}"
-    return path
 
 
 def _copula_factor(scenario: Scenario, order: list[str]) -> FloatArray | None:

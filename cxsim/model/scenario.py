@@ -8,6 +8,7 @@ reports with the same paths as pydantic does.
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -15,9 +16,26 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from cxsim.model.distributions import Count, Money, People, Positive, Probability, Real
+from cxsim.model.paths import resolve, uncertain_paths
 
-PATHWAYS = ("silent", "satisfied", "mollified", "dissatisfied", "word_of_mouth", "lost_sales")
-GROUPS = ("silent", "satisfied", "mollified", "dissatisfied")
+
+class Pathway(IntEnum):
+    """How a failure costs a customer, in the order of every attribution's pathway axis.
+
+    The first four are Goodman's groups of customers who met a failure; the engine indexes its
+    arrays with these values, so this is the one place the order is written.
+    """
+
+    SILENT = 0
+    SATISFIED = 1
+    MOLLIFIED = 2
+    DISSATISFIED = 3
+    WORD_OF_MOUTH = 4
+    LOST_SALES = 5
+
+
+PATHWAYS = tuple(p.name.lower() for p in Pathway)
+GROUPS = PATHWAYS[: Pathway.DISSATISFIED + 1]
 SEVERITIES = ("minor", "major")
 PERIODS_PER_YEAR = {"week": 52.0, "month": 12.0, "quarter": 4.0, "year": 1.0}
 
@@ -478,9 +496,6 @@ def check_references(scenario: Scenario) -> list[tuple[tuple[str | int, ...], st
                 )
         if all(c.agents.mean() == 0 and not c.schedule for c in scenario.support.channels):
             problems.append((("support", "channels"), "at least one channel needs agents"))
-    from cxsim.model.interventions import resolve  # a cycle: both import this module
-    from cxsim.model.parameters import uncertain_paths
-
     _duplicates(
         problems, ("interventions",), [iv.name for iv in scenario.interventions], "intervention"
     )

@@ -7,19 +7,17 @@ component), its `timeline` (per period, the share of each component's effect: ra
 `cost`. `cxsim.engine.world.run_world` runs any of them.
 
 `Changes`, the common currency of what-ifs, sets, scales or adds to inputs by path, at full
-effect from the first period and at no cost. Paths are the dotted paths of
-`cxsim.model.parameters.iter_inputs` and may use shell wildcards
-(`journey.stages.*.touchpoints.*.failure_rate*` is every failure rate), or the paths of
-interventions and `cxsim.modify`, which pick list elements by name, index, `*` or a filter
-(`journey.stages[*].touchpoints[App crash].failure_rate`). Intervention sets
-(`cxsim.model.interventions.InterventionSet`) ramp up and cost money; `Then` swings inputs
-before another variant acts (a tornado's setting under an intervention).
+effect from the first period and at no cost. Paths are those of `cxsim.model.paths`, as in
+interventions and `cxsim.modify`: list elements by name, index, `*` or a filter, `**` for any
+depth (`journey.stages[*].touchpoints[*].failure_rate` is every failure rate, per-segment ones
+included). Intervention sets (`cxsim.model.interventions.InterventionSet`) ramp up and cost
+money; `Then` swings inputs before another variant acts (a tornado's setting under an
+intervention).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -27,13 +25,13 @@ from typing import Literal, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from cxsim.model.interventions import resolve
-from cxsim.model.parameters import Values, iter_inputs
+from cxsim.model.parameters import Values
+from cxsim.model.paths import iter_inputs, resolve
 from cxsim.model.scenario import Scenario
 
 FloatArray = NDArray[np.float64]
 Op = Literal["set", "scale", "add"]
-ALL_FAILURES = "journey.stages.*.touchpoints.*.failure_rate*"
+ALL_FAILURES = "journey.stages[*].touchpoints[*].failure_rate"
 
 
 class Variant(Protocol):
@@ -105,9 +103,7 @@ class Changes:
             for path, dist in iter_inputs(scenario):
                 out[path] = np.full_like(np.asarray(out[path], dtype=float), dist.mean())
         for change in self._weighted(weights):
-            hits = [p for p in out if fnmatch.fnmatchcase(p, change.path)]
-            if not hits and "[" in change.path:  # a path as interventions write it
-                hits = [p for p in resolve(scenario, change.path) if p in out]
+            hits = [p for p in resolve(scenario, change.path) if p in out]
             if not hits:
                 raise KeyError(f"no input matches {change.path!r}")
             for p in hits:

@@ -38,7 +38,15 @@ from cxsim.model.distributions import Dist
 from cxsim.model.scenario import GROUPS, PATHWAYS, ConstantChurn
 from cxsim.outputs import charts
 from cxsim.outputs.i18n import language_of, text
-from cxsim.outputs.money import format_count, format_money_label
+from cxsim.outputs.labels import (
+    money_formatter,
+    percent_words,
+    title_weight,
+    view_words,
+    what_is_lost,
+    wrap_label,
+)
+from cxsim.outputs.money import format_count
 
 if TYPE_CHECKING:
     from cxsim.analysis.compare import Comparison
@@ -197,31 +205,10 @@ def _finite(x: Any) -> Any:
 # --- the words: headline figures ------------------------------------------------------------
 
 
-def _pct(x: float) -> str:
-    """47%, 2.5%, 0.8%: a decimal only below 10%, and only where it is not zero."""
-    if abs(x) >= 0.095:
-        return f"{x:.0%}"
-    s = f"{x * 100:.1f}"
-    s = s[:-2] if s.endswith(".0") else s
-    return f"{s}%"
-
-
-def _view(results: Results, lang: str) -> str:
-    e = results.scenario.economics
-    if e.lifetime:
-        return text("view_lifetime", lang)
-    return text("view_horizon", lang, n=e.horizon, unit=text(f"{e.period}s", lang))
-
-
-def _what(results: Results, lang: str) -> str:
-    key = "lost_margin" if results.scenario.economics.value == "margin" else "lost_revenue"
-    return text(key, lang)
-
-
 def headline(results: Results, comparison: Comparison | None, lang: str) -> list[str]:
     """The findings in sentences: the loss, its share, the silent customers, the top source,
     the best intervention."""
-    money = _money(results, lang)
+    money = money_formatter(results, lang)
     s = results.stats("lost_revenue")
     basis = text(results.scenario.economics.value, lang)
     lines = [
@@ -230,15 +217,15 @@ def headline(results: Results, comparison: Comparison | None, lang: str) -> list
             lang,
             amount=money(s["mean"]),
             basis=basis,
-            what=_what(results, lang),
-            view=_view(results, lang),
+            what=what_is_lost(results, lang),
+            view=view_words(results, lang),
             p5=money(s["p5"]),
             p95=money(s["p95"]),
         )
     ]
     revenue = results.stats("revenue")["mean"]
     if revenue + s["mean"] > 0:
-        share = _pct(s["mean"] / (revenue + s["mean"]))
+        share = percent_words(s["mean"] / (revenue + s["mean"]))
         space = "" if lang == "ja" else " "
         lines[0] += space + text("headline_share", lang, share=share, basis=basis)
     total = s["mean"]
@@ -250,8 +237,8 @@ def headline(results: Results, comparison: Comparison | None, lang: str) -> list
             text(
                 "headline_silent",
                 lang,
-                silent=_pct(silent / total),
-                complainers=_pct(complainers / total),
+                silent=percent_words(silent / total),
+                complainers=percent_words(complainers / total),
             )
         )
         per_tp = results.loss_by("touchpoint").mean(axis=0)
@@ -263,7 +250,7 @@ def headline(results: Results, comparison: Comparison | None, lang: str) -> list
                 touchpoint=results.touchpoints[j],
                 stage=results.stages[j],
                 amount=money(per_tp[j]),
-                share=_pct(per_tp[j] / total),
+                share=percent_words(per_tp[j] / total),
             )
         )
     if comparison is not None and comparison.outcomes:
@@ -278,17 +265,12 @@ def headline(results: Results, comparison: Comparison | None, lang: str) -> list
                     npv=money(npv.mean()),
                     p5=money(np.percentile(npv, 5)),
                     p95=money(np.percentile(npv, 95)),
-                    p=_pct(best.p_pays),
+                    p=percent_words(best.p_pays),
                 )
             )
         else:
             lines.append(text("headline_none", lang, n=len(comparison.outcomes)))
     return lines
-
-
-def _money(results: Results, lang: str) -> Callable[[float], str]:
-    cur = results.currency
-    return lambda v: format_money_label(float(v), cur, language=lang)
 
 
 def provenance_line(results: Results, lang: str) -> str:
@@ -327,7 +309,7 @@ def _paragraph(
         x += 0.22 / width_in
     # DejaVu Sans averages about 0.56 em a character; a Japanese one is 1 em and counts 2.
     fits = int((width_in * (1 - x) - 0.15) * 72 / (0.56 * size))
-    wrapped = charts.wrap_label(body, min(width, fits), lines=12)
+    wrapped = wrap_label(body, min(width, fits), lines=12)
     n = wrapped.count("\n") + 1
     fig.text(
         x, 1 - y_in / height, wrapped, va="top", ha="left", fontsize=size, linespacing=1.35, **kw
@@ -346,10 +328,10 @@ def summary_page(
     """The report's first page: the findings in words, the headline figures, provenance."""
     lang = language_of(language, default=results.scenario.language)
     fig = _page()
-    money = _money(results, lang)
+    money = money_formatter(results, lang)
     y = 0.22
     title = text("report_title", lang, scenario=results.scenario.name)
-    y = _paragraph(fig, y, title, 16, 70, fontweight=charts._weight(lang), color=charts.INK)
+    y = _paragraph(fig, y, title, 16, 70, fontweight=title_weight(lang), color=charts.INK)
     if results.scenario.description.strip():
         y = _paragraph(
             fig, y - 0.04, results.scenario.description.strip(), 9.5, 150, color=charts.MUTED
@@ -364,7 +346,7 @@ def summary_page(
     s = results.stats("lost_revenue")
     tiles = [
         (
-            text("kpi_loss", lang, what=_what(results, lang)),
+            text("kpi_loss", lang, what=what_is_lost(results, lang)),
             money(s["mean"]),
             f"{text('kpi_interval', lang)} {money(s['p5'])}–{money(s['p95'])}"
             if results.runs > 1
@@ -373,12 +355,12 @@ def summary_page(
         (
             text("kpi_customers", lang),
             format_count(results.stats("customers_lost")["mean"]),
-            _view(results, lang),
+            view_words(results, lang),
         ),
         (
             text("kpi_acquisitions", lang),
             format_count(results.stats("lost_acquisitions")["mean"]),
-            _view(results, lang),
+            view_words(results, lang),
         ),
     ]
     total = s["mean"]
@@ -388,12 +370,12 @@ def summary_page(
             (
                 text("kpi_best", lang),
                 money(best.npv.mean()),
-                charts.wrap_label(best.name, 38, 1),
+                wrap_label(best.name, 38, 1),
             )
         )
     elif total > 0:
         silent = results.loss_by("pathway").mean(axis=0)[PATHWAYS.index("silent")]
-        tiles.append((text("kpi_silent", lang), _pct(silent / total), ""))
+        tiles.append((text("kpi_silent", lang), percent_words(silent / total), ""))
     height = fig.get_figheight()
     top = 1 - 3.75 / height
     fig.add_artist(Line2D([0.012, 0.988], [top + 0.03, top + 0.03], color=charts.RULE, lw=0.8))
@@ -407,7 +389,7 @@ def summary_page(
             va="top",
             fontsize=22,
             color=charts.DARK,
-            fontweight=charts._weight(lang),
+            fontweight=title_weight(lang),
         )
         fig.text(x, top - 0.82 / height, sub, va="top", fontsize=8.5, color=charts.MUTED)
     fig.text(
@@ -432,15 +414,15 @@ def _assumption_lines(results: Results, lang: str) -> list[str]:
     sc = results.scenario
     tree = sc.loss_tree
     lines = [
-        text("a_complaint", lang, x=_dist(tree.complaint_rate, _pct)),
+        text("a_complaint", lang, x=_dist(tree.complaint_rate, percent_words)),
     ]
     if tree.resolution is not None:
         lines.append(
             text(
                 "a_resolution",
                 lang,
-                s=_dist(tree.resolution.satisfied, _pct),
-                m=_dist(tree.resolution.mollified, _pct),
+                s=_dist(tree.resolution.satisfied, percent_words),
+                m=_dist(tree.resolution.mollified, percent_words),
             )
         )
     support = getattr(sc, "support", None)
@@ -452,10 +434,10 @@ def _assumption_lines(results: Results, lang: str) -> list[str]:
         text(
             "a_defection",
             lang,
-            s1=_dist(d.silent.minor, _pct),
-            s2=_dist(d.silent.major, _pct),
-            d1=_dist(d.dissatisfied.minor, _pct),
-            d2=_dist(d.dissatisfied.major, _pct),
+            s1=_dist(d.silent.minor, percent_words),
+            s2=_dist(d.silent.major, percent_words),
+            d1=_dist(d.dissatisfied.minor, percent_words),
+            d2=_dist(d.dissatisfied.major, percent_words),
         )
     )
     told = tree.word_of_mouth.told
@@ -466,7 +448,7 @@ def _assumption_lines(results: Results, lang: str) -> list[str]:
             lang,
             low=number(told.satisfied.mean()),
             high=number(told.dissatisfied.mean()),
-            deterred=_dist(tree.word_of_mouth.deterred, _pct),
+            deterred=_dist(tree.word_of_mouth.deterred, percent_words),
         )
     )
     odds = sc.memory.odds_ratio
@@ -491,7 +473,7 @@ def assumptions_page(results: Results, *, language: str | None = None) -> Figure
     sc = results.scenario
     e = sc.economics
     fig = _page()
-    money = _money(results, lang)
+    money = money_formatter(results, lang)
     width_in, height = fig.get_figwidth(), fig.get_figheight()
     y = _paragraph(
         fig,
@@ -499,7 +481,7 @@ def assumptions_page(results: Results, *, language: str | None = None) -> Figure
         text("assumptions", lang),
         15,
         70,
-        fontweight=charts._weight(lang),
+        fontweight=title_weight(lang),
         color=charts.INK,
     )
     unit = text(f"{e.period}s", lang)
@@ -511,7 +493,7 @@ def assumptions_page(results: Results, *, language: str | None = None) -> Figure
         horizon=e.horizon,
         unit=unit,
         basis=text(e.value, lang),
-        rate=_pct(e.discount_rate),
+        rate=percent_words(e.discount_rate),
         lifetime=text("a_lifetime", lang) if e.lifetime else "",
     )
     y = _paragraph(fig, y, economics, 10, 130, color=charts.INK)
@@ -534,16 +516,17 @@ def assumptions_page(results: Results, *, language: str | None = None) -> Figure
     for seg in shown:
         churn = seg.churn
         if isinstance(churn, ConstantChurn):
-            churn_text = _dist(churn.rate, _pct)
+            churn_text = _dist(churn.rate, percent_words)
         else:
             rate = churn.alpha.mean() / (churn.alpha.mean() + churn.beta.mean())
-            churn_text = text("a_sbg", lang, period=period, rate=_pct(rate))
+            churn_text = text("a_sbg", lang, period=period, rate=percent_words(rate))
         new = seg.prospects.mean() * seg.conversion.mean()
         cells = [
-            charts.wrap_label(seg.name, 48, 1),
+            wrap_label(seg.name, 48, 1),
             _dist(seg.customers, lambda v: format_count(v)),
             format_count(new),
-            _dist(seg.revenue, money) + (f" ({_pct(seg.margin.mean())})" if margin_note else ""),
+            _dist(seg.revenue, money)
+            + (f" ({percent_words(seg.margin.mean())})" if margin_note else ""),
             churn_text,
         ]
         for (_, x, ha), cell in zip(columns, cells, strict=True):
@@ -572,7 +555,7 @@ def assumptions_page(results: Results, *, language: str | None = None) -> Figure
                 text("a_interventions", lang),
                 10.5,
                 100,
-                fontweight=charts._weight(lang),
+                fontweight=title_weight(lang),
                 color=charts.INK,
             )
             - 0.04
@@ -607,7 +590,7 @@ def assumptions_page(results: Results, *, language: str | None = None) -> Figure
 
 def summary_markdown(results: Results, comparison: Comparison | None, lang: str) -> str:
     """A short Markdown summary: the findings, the headline figures, the top sources."""
-    money = _money(results, lang)
+    money = money_formatter(results, lang)
     t = lambda key, **kw: text(key, lang, **kw)  # noqa: E731
     out = [f"# {t('report_title', scenario=results.scenario.name)}", ""]
     sentences = headline(results, comparison, lang)
@@ -616,8 +599,8 @@ def summary_markdown(results: Results, comparison: Comparison | None, lang: str)
     out += [f"| {t('md_metric')} | {t('md_mean')} | P5 | P50 | P95 |", "|---|--:|--:|--:|--:|"]
     s = results.stats("lost_revenue")
     out.append(
-        f"| {_what(results, lang)} | {money(s['mean'])} | {money(s['p5'])} | {money(s['p50'])} "
-        f"| {money(s['p95'])} |"
+        f"| {what_is_lost(results, lang)} | {money(s['mean'])} | {money(s['p5'])} "
+        f"| {money(s['p50'])} | {money(s['p95'])} |"
     )
     for key, metric in (
         ("kpi_customers", "customers_lost"),
@@ -637,7 +620,8 @@ def summary_markdown(results: Results, comparison: Comparison | None, lang: str)
     stage_of = dict(zip(results.touchpoints, results.stages, strict=True))
     for name, row in table.head(5).iterrows():
         out.append(
-            f"| {name} | {stage_of[str(name)]} | {money(row['mean'])} | {_pct(row['share'])} |"
+            f"| {name} | {stage_of[str(name)]} | {money(row['mean'])} "
+            f"| {percent_words(row['share'])} |"
         )
     if comparison is not None and comparison.outcomes:
         unit = text(f"{results.scenario.economics.period}s", lang)
@@ -652,7 +636,7 @@ def summary_markdown(results: Results, comparison: Comparison | None, lang: str)
             pb = f"{payback:.0f}{space}{unit}" if math.isfinite(payback) else t("md_never")
             out.append(
                 f"| {o.name} | {money(o.npv.mean())} | {money(np.percentile(o.npv, 5))} "
-                f"| {money(np.percentile(o.npv, 95))} | {_pct(o.p_pays)} | {pb} |"
+                f"| {money(np.percentile(o.npv, 95))} | {percent_words(o.p_pays)} | {pb} |"
             )
     out += [
         "",

@@ -20,7 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from cxsim._version import __version__
 from cxsim.engine.results import METRICS, Results
 from cxsim.model.loader import parse_yaml
-from cxsim.model.parameters import input_label, iter_inputs
+from cxsim.model.paths import input_label, iter_inputs
 from cxsim.outputs.money import symbol
 
 HEADER = Font(bold=True, color="FFFFFF")

@@ -21,14 +21,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from cxsim.support.contact_centre import (
+from cxsim.support.channels import (
     HOURS_PER_WEEK,
     SECONDS_PER_HOUR,
     Channel,
     ResolutionCurve,
     SupportOperation,
-    simulate_channel,
 )
+from cxsim.support.desk import simulate_channel
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]

@@ -34,7 +34,6 @@ from cxsim.analysis.sensitivity.common import (
     SensitivityWarning,
     input_labels,
     inputs_in_scope,
-    label,
     mean_model,
     uncertain_inputs,
 )
@@ -53,7 +52,6 @@ __all__ = [
     "convergence",
     "input_labels",
     "inputs_in_scope",
-    "label",
     "mean_model",
     "run_to_precision",
     "sobol",

@@ -22,7 +22,8 @@ from cxsim.engine.world import run_world, support_peak
 from cxsim.errors import UserError
 from cxsim.model.distributions import Dist
 from cxsim.model.interventions import InterventionSet
-from cxsim.model.parameters import Values, input_label, iter_inputs
+from cxsim.model.parameters import Values
+from cxsim.model.paths import input_label, iter_inputs
 from cxsim.model.scenario import Scenario
 from cxsim.outputs.money import format_money
 
@@ -78,20 +79,9 @@ def uncertain_inputs(scenario: Scenario, intervention: InterventionSet | None = 
     return [p for p, d in inputs_in_scope(scenario, intervention).items() if not d.is_fixed]
 
 
-def label(scenario: Scenario, path: str) -> str:
-    """A readable name for an input, interventions' effects and costs included."""
-    parts = path.split(".")
-    if parts[0] == "interventions" and len(parts) >= 4:
-        iv = scenario.interventions[int(parts[1])]
-        if parts[2] == "effects":
-            return f"{iv.name}: {parts[4]} {iv.effects[int(parts[3])].path}"
-        return f"{iv.name}: {'.'.join(parts[2:])}"
-    return input_label(scenario, path)
-
-
 def input_labels(scenario: Scenario, paths: Sequence[str]) -> list[str]:
     """Labels, with the path added where two inputs would otherwise read the same."""
-    names = [label(scenario, p) for p in paths]
+    names = [input_label(scenario, p) for p in paths]
     return [n if names.count(n) == 1 else f"{n} ({p})" for n, p in zip(names, paths, strict=True)]
 
 

@@ -28,7 +28,7 @@ from cxsim.engine.execution import (
     new_seed,
 )
 from cxsim.errors import UserError
-from cxsim.model.parameters import iter_inputs
+from cxsim.model.paths import iter_inputs
 from cxsim.model.scenario import Scenario
 from cxsim.protocol import Result
 

@@ -27,8 +27,8 @@ from cxsim.engine.execution import (
     run_chunks,
 )
 from cxsim.errors import UserError
-from cxsim.model.interventions import InterventionSet, resolve
-from cxsim.model.parameters import iter_inputs
+from cxsim.model.interventions import InterventionSet
+from cxsim.model.paths import iter_inputs, resolve
 from cxsim.model.scenario import Scenario
 from cxsim.model.variants import Change, Changes, Then
 from cxsim.protocol import Result

@@ -1,0 +1,182 @@
+"""Charts of a comparison: each intervention's value, cost and NPV."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from cxsim.outputs.charts.frame import (
+    ComparisonLike,
+    frame_figure,
+    interval_of,
+    label_bars,
+    money_axis,
+    new_figure,
+    room_right,
+)
+from cxsim.outputs.charts.style import ACCENT, FIGSIZE, INK, MID, PALE, styled
+from cxsim.outputs.i18n import text
+from cxsim.outputs.labels import (
+    language_for,
+    money_formatter,
+    percent_label,
+    title_weight,
+    value_basis,
+    view_words,
+    wrap_label,
+)
+
+
+def _outcome_table(comparison: ComparisonLike) -> list[dict[str, Any]]:
+    rows = []
+    for o in comparison.outcomes:
+        rows.append(
+            {
+                "name": o.name,
+                "avoided": interval_of(o.loss_avoided),
+                "cost": interval_of(o.cost),
+                "npv": interval_of(o.npv),
+                "p_pays": float(o.p_pays),
+                "payback": float(np.median(o.payback_periods)),
+            }
+        )
+    return rows
+
+
+@styled
+def intervention_value(
+    comparison: ComparisonLike, *, language: str | None = None, ax: Axes | None = None
+) -> Figure:
+    """Each intervention's loss avoided against its cost: means with P5–P95 whiskers."""
+    base = comparison.baseline
+    lang = language_for(base, language)
+    money = money_formatter(base, lang)
+    rows = _outcome_table(comparison)
+    fig, ax, own = new_figure(ax, (FIGSIZE[0], max(FIGSIZE[1], 0.45 * len(rows) + 2.0)))
+    h = 0.36
+    ys = np.arange(len(rows), dtype=float)
+    ends: list[float] = []
+    for key, offset, look in (
+        ("avoided", -h / 2, cast(dict[str, Any], {"color": MID, "edgecolor": MID})),
+        ("cost", h / 2, cast(dict[str, Any], {"color": PALE, "edgecolor": MID, "hatch": "///"})),
+    ):
+        means = np.array([r[key][0] for r in rows])
+        lo = np.array([r[key][1] for r in rows])
+        hi = np.array([r[key][2] for r in rows])
+        ax.barh(
+            ys + offset,
+            means,
+            height=h,
+            linewidth=0.7,
+            label=text("loss_avoided" if key == "avoided" else "cost", lang),
+            **look,
+        )
+        ax.errorbar(
+            means,
+            ys + offset,
+            xerr=[np.maximum(means - lo, 0), np.maximum(hi - means, 0)],
+            fmt="none",
+            ecolor=INK,
+            elinewidth=1,
+            capsize=2.5,
+        )
+        right = np.maximum(hi, means)
+        label_bars(ax, ys + offset, right, [money(m) for m in means])
+        ends.extend(right)
+    ax.set_yticks(ys, [wrap_label(r["name"]) for r in rows])
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(len(rows) - 0.4, -0.6)
+    lo_all = min(0.0, *(min(r["avoided"][1], r["cost"][1]) for r in rows))
+    room_right(ax, max(ends, default=1.0), lo_all)
+    money_axis(ax.xaxis, base, lang)
+    ax.grid(axis="x")
+    ax.spines["left"].set_visible(False)
+    ax.legend(loc="lower right")
+    ax.set_xlabel(value_basis(base, lang))
+    frame_figure(
+        fig,
+        None if own else ax,
+        text("title_value", lang),
+        text("sub_intervals", lang, runs=f"{base.runs:,}"),
+        base,
+        lang,
+    )
+    return fig
+
+
+@styled
+def intervention_npv(
+    comparison: ComparisonLike, *, language: str | None = None, ax: Axes | None = None
+) -> Figure:
+    """NPV of each intervention (mean, P5–P95), with its chance of paying and payback."""
+    base = comparison.baseline
+    lang = language_for(base, language)
+    money = money_formatter(base, lang)
+    rows = _outcome_table(comparison)
+    fig, ax, own = new_figure(ax, (FIGSIZE[0], max(FIGSIZE[1], 0.42 * len(rows) + 2.0)))
+    ys = np.arange(len(rows), dtype=float)
+    unit = text(f"{base.scenario.economics.period}s", lang)
+    for y, r in zip(ys, rows, strict=True):
+        mean, lo, hi = r["npv"]
+        look: dict[str, Any] = (
+            {"color": MID, "edgecolor": MID}
+            if mean >= 0
+            else {"color": "white", "edgecolor": ACCENT, "hatch": "///"}
+        )
+        ax.barh(y, mean, height=0.58, linewidth=0.8, **look)
+        ax.errorbar(
+            mean,
+            y,
+            xerr=[[max(mean - lo, 0)], [max(hi - mean, 0)]],
+            fmt="none",
+            ecolor=INK,
+            elinewidth=1,
+            capsize=3,
+        )
+        payback = (
+            text("payback", lang, n=f"{r['payback']:.0f}", unit=unit)
+            if np.isfinite(r["payback"])
+            else text("payback_never", lang)
+        )
+        ax.annotate(
+            money(mean),
+            xy=(1, y),
+            xycoords=("axes fraction", "data"),
+            xytext=(58, 0),
+            textcoords="offset points",
+            ha="right",
+            va="center",
+            fontsize=8.5,
+            fontweight=title_weight(lang),
+        )
+        ax.annotate(
+            f"{text('p_pays', lang, p=percent_label(r['p_pays']))} · {payback}",
+            xy=(1, y),
+            xycoords=("axes fraction", "data"),
+            xytext=(68, 0),
+            textcoords="offset points",
+            ha="left",
+            va="center",
+            fontsize=8.5,
+            color=INK,
+        )
+    ax.axvline(0, color=INK, lw=0.9)
+    ax.set_yticks(ys, [wrap_label(r["name"]) for r in rows])
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(len(rows) - 0.4, -0.6)
+    money_axis(ax.xaxis, base, lang)
+    ax.grid(axis="x")
+    ax.spines["left"].set_visible(False)
+    ax.set_xlabel(text("npv_axis", lang, view=view_words(base, lang)))
+    frame_figure(
+        fig,
+        None if own else ax,
+        text("title_npv", lang),
+        text("sub_intervals", lang, runs=f"{base.runs:,}"),
+        base,
+        lang,
+    )
+    return fig
