@@ -66,6 +66,15 @@ class _Dist(BaseModel):
             uu = f_lo + uu * (f_hi - f_lo)
         return np.clip(self._raw_ppf(uu), self._lo, self._hi)
 
+    def sample(self, rng: np.random.Generator, size: int) -> FloatArray:
+        """`size` independent draws from `rng`, for uses outside a scenario's copula (which
+        samples by `ppf` on its own matrix of uniforms): scipy's sampler where the field's range
+        cuts nothing off, else the quantile function of uniform draws."""
+        lo, hi = self.support()
+        if lo < self._lo or hi > self._hi:
+            return self.ppf(rng.random(size))
+        return np.asarray(self._frozen().rvs(size=size, random_state=rng), dtype=float)
+
     def mean(self) -> float:
         """Mean on the valid range (by the quantile function: exact for the untruncated cases)."""
         u = (np.arange(20_000) + 0.5) / 20_000
@@ -102,6 +111,9 @@ class Fixed(_Dist):
 
     def ppf(self, u: FloatArray | float) -> FloatArray:
         return np.full(np.shape(u), self.value, dtype=float)
+
+    def sample(self, rng: np.random.Generator, size: int) -> FloatArray:
+        return np.full(size, self.value, dtype=float)  # draws nothing from rng
 
     def mean(self) -> float:
         return self.value
@@ -159,6 +171,9 @@ class Triangular(_ThreePoint):
     def _frozen(self) -> Any:
         width = self.high - self.low
         return stats.triang((self.mode - self.low) / width, self.low, width)
+
+    def sample(self, rng: np.random.Generator, size: int) -> FloatArray:
+        return rng.triangular(self.low, self.mode, self.high, size)  # exact, unlike scaled triang
 
     def mean(self) -> float:
         return (self.low + self.mode + self.high) / 3
@@ -261,6 +276,9 @@ class Expert(_Dist):
         left, right = self._sides()
         z = stats.norm.ppf(u)
         return np.where(u < 0.5, self.p50 + left * z, self.p50 + right * z)
+
+    def sample(self, rng: np.random.Generator, size: int) -> FloatArray:
+        return self.ppf(rng.random(size))  # no scipy sampler: by the quantile function
 
 
 DistModel = Fixed | Uniform | Triangular | Pert | Normal | LogNormal | Beta | Expert
