@@ -9,6 +9,7 @@ interventions) changes the drawn inputs, so a scenario and its variants see the 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 
 from cxsim.engine.execution import Scheduler, combine, iter_chunks, new_seed, run_chunks
@@ -129,7 +130,8 @@ def summarise(
                 progress(size)
             yield part
 
-    return Summary.fold(scenario, parts(), seed=seed, source=source, capacity=capacity)
+    summary = Summary.fold(scenario, parts(), seed=seed, source=source, capacity=capacity)
+    return dataclasses.replace(summary, sampling=sampling)
 
 
 def expected(
