@@ -32,6 +32,7 @@ import cxsim
 from cxsim.engine.execution import CHUNK, dask_client, default_workers
 from cxsim.engine.recursion import FIRST_TOUCHPOINT_SLOT, RandomSampler, run_block
 from cxsim.engine.simulation import simulate, summarise
+from cxsim.engine.variance import estimate
 from cxsim.model.parameters import build, draw_values, mean_values
 from cxsim.model.scenario import Scenario
 from cxsim.model.variants import AT_MEANS
@@ -247,6 +248,78 @@ def peaks() -> dict[str, dict[str, float]]:
 # --- the report --------------------------------------------------------------------------------
 
 
+def runs_for_one_percent(e: Any, runs: int) -> float:
+    """Runs a 95% interval of +/-1% of the mean needs, from an estimate's honest sem on `runs`."""
+    return float((1.96 * e.sem * np.sqrt(runs) / (0.01 * abs(e.mean))) ** 2)
+
+
+def variance(runs: int = 4 * CHUNK, intervention: str = "Act on feedback") -> dict[str, Any]:
+    """Runs needed for +/-1% on subscription's mean loss and on compare's loss avoided.
+
+    Each configuration's sem is the honest one of `cxsim.engine.variance` (chunk replicates for
+    Sobol', so `runs` must span several chunks); the ratio is plain Monte Carlo's runs needed
+    over each configuration's, and the time is its wall time for `runs` runs.
+    """
+    scenario = load("subscription")
+    configs = {
+        "random": ("random", False),
+        "random+cv": ("random", True),
+        "lhs": ("lhs", False),
+        "sobol": ("sobol", False),
+        "sobol+cv": ("sobol", True),
+    }
+    out: dict[str, Any] = {"runs": runs}
+    for name, (sampling, cv) in configs.items():
+        t = time.perf_counter()
+        r = simulate(
+            scenario, runs, SEED, keep_periods=False, sampling=sampling, control_variate=cv
+        )
+        t_run = time.perf_counter() - t
+        t = time.perf_counter()
+        c = cxsim.compare(
+            scenario,
+            runs,
+            SEED,
+            [intervention],
+            combined=False,
+            sampling=sampling,
+            control_variate=cv,
+        )
+        t_compare = time.perf_counter() - t
+        o = c[intervention]
+        avoided = o.controlled.get("loss_avoided") or estimate(o.loss_avoided, sampling)
+        out[name] = {
+            "run": runs_for_one_percent(r.estimate("lost_revenue"), runs),
+            "compare": runs_for_one_percent(avoided, runs),
+            "run_s": t_run,
+            "compare_s": t_compare,
+        }
+    for name in configs:
+        for what in ("run", "compare"):
+            out[name][f"{what}_ratio"] = out["random"][what] / out[name][what]
+    return out
+
+
+def variance_lines(v: dict[str, Any]) -> list[str]:
+    """The variance-reduction section of results.md."""
+    lines = [
+        "## Variance reduction (subscription, runs for a 95% interval of +/-1%)",
+        "",
+        f"From {v['runs']} runs; the ratio is plain Monte Carlo's runs needed over each method's.",
+        "",
+        "| method | run: runs needed | ratio | s | compare loss avoided: runs needed | ratio | s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, m in v.items():
+        if name == "runs":
+            continue
+        lines.append(
+            f"| {name} | {m['run']:,.1f} | {m['run_ratio']:,.0f}x | {m['run_s']:.1f} "
+            f"| {m['compare']:,.1f} | {m['compare_ratio']:,.0f}x | {m['compare_s']:.1f} |"
+        )
+    return lines
+
+
 def machine() -> str:
     model = platform.processor() or platform.machine()
     try:
@@ -362,6 +435,8 @@ def report(m: dict[str, Any], started: float) -> str:
     ]
     for n, seconds in runs.items():
         lines.append(f"| {n:,} | {seconds:.3f} | {seconds / n * 1e3:.3f} |")
+    if "variance" in m:
+        lines += ["", *variance_lines(m["variance"])]
     lines += ["", f"The whole benchmark took {time.perf_counter() - started:.0f} s.", ""]
     return "\n".join(lines)
 
@@ -375,6 +450,7 @@ def main() -> None:
         ("per_customer", against_per_customer),
         ("workers", workers),
         ("peaks", peaks),
+        ("variance", variance),
     ]
     measured: dict[str, Any] = {}
     for key, step in steps:
@@ -388,7 +464,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--peak":
+    if sys.argv[1:] == ["--variance"]:  # this section alone
+        print("\n".join(variance_lines(variance())))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--peak":
         print(json.dumps(peak(sys.argv[2])))
     else:
         main()

@@ -9,6 +9,7 @@ it avoids when it acts on failures, plus whatever else it changes (churn, acquis
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 from collections.abc import Sequence
@@ -28,10 +29,20 @@ from cxsim.engine.execution import (
     parallel_map,
     run_chunks,
 )
-from cxsim.engine.results import Results, describe
+from cxsim.engine.results import Results
 from cxsim.engine.simulation import expected
+from cxsim.engine.variance import (
+    ControlTerms,
+    Estimate,
+    check_sampling,
+    control_terms,
+    controlled,
+    controlled_estimates,
+    estimate,
+)
 from cxsim.model.interventions import InterventionSet
 from cxsim.model.loader import Source
+from cxsim.model.parameters import DEFAULT_SAMPLING
 from cxsim.model.scenario import Scenario
 from cxsim.outputs.money import format_money
 from cxsim.protocol import Result
@@ -57,6 +68,8 @@ class Outcome:
     roi: FloatArray
     payback_periods: FloatArray
     p_pays: float
+    #: Control-variate estimates of figures (`compare(control_variate=True)`), by figure.
+    controlled: dict[str, Estimate] = field(default_factory=dict)
 
     def stats(self, metric: str) -> dict[str, float | None]:
         """Mean and P5 / P50 / P95 (payback: `None` where it never pays back)."""
@@ -64,8 +77,8 @@ class Outcome:
         finite = np.isfinite(x)
         out: dict[str, float | None] = {"mean": None, "sem": None}
         if finite.all():
-            d = describe(x)
-            out["mean"], out["sem"] = d["mean"], d["sem"]
+            e = self.controlled.get(metric) or estimate(x, self.results.sampling)
+            out["mean"], out["sem"] = e.mean, e.sem
         # Never paying back sorts above every finite payback; such a percentile is None.
         never = np.nanmax(np.where(finite, x, np.nan)) + 1 if finite.any() else 1.0
         ranked = np.where(finite, x, never)
@@ -256,6 +269,8 @@ def compare(
     source: Source | None = None,
     common_random_numbers: bool = True,
     scheduler: Scheduler = None,
+    sampling: str = DEFAULT_SAMPLING,
+    control_variate: bool = False,
 ) -> Comparison:
     """Simulate the baseline and each intervention on the same random numbers; rank by NPV.
 
@@ -264,7 +279,10 @@ def compare(
     `common_random_numbers=False` gives the interventions streams of their own: only useful to
     show how much the common numbers reduce the error of a difference. `workers` and
     `scheduler` say where the runs (and the budget search) go, as in `cxsim.simulate`.
+    `sampling` and `control_variate` reduce the variance as in `cxsim.simulate`; the control of
+    loss avoided is the difference of the two worlds' expected-value models on each run's inputs.
     """
+    check_sampling(sampling)
     if not scenario.interventions:
         from cxsim.errors import UserError
 
@@ -278,30 +296,62 @@ def compare(
             )
             if best is not None and all(best.indices != s.indices for s in sets):
                 sets.append(best)
+        run = functools.partial(run_chunks, workers=workers, scheduler=client, sampling=sampling)
         if common_random_numbers:
-            per_variant = run_chunks(scenario, runs, seed, [None, *sets], workers, scheduler=client)
+            per_variant = run(scenario, runs, seed, [None, *sets])
         else:
-            (base_blocks,) = run_chunks(scenario, runs, seed, [None], workers, scheduler=client)
-            others = run_chunks(scenario, runs, seed + 1, sets, workers, scheduler=client)
-            per_variant = [base_blocks, *others]
-    base = Results.from_block(
-        scenario, combine(per_variant[0]), runs=runs, seed=seed, kind="monte carlo", source=source
-    )
-    outcomes = []
-    for s, blocks in zip(sets, per_variant[1:], strict=True):
-        world = Results.from_block(
-            scenario, combine(blocks), runs=runs, seed=seed, kind="monte carlo", source=source
+            (base_blocks,) = run(scenario, runs, seed, [None])
+            per_variant = [base_blocks, *run(scenario, runs, seed + 1, sets)]
+    terms = None
+    if control_variate:
+        if not common_random_numbers:
+            raise ValueError("control_variate needs common_random_numbers")
+        terms = control_terms(scenario, runs, seed, [None, *sets], sampling)
+    results = [
+        Results.from_block(
+            scenario,
+            combine(blocks),
+            runs=runs,
+            seed=seed,
+            kind="monte carlo",
+            source=source,
+            sampling=sampling,
+            controlled=None
+            if terms is None
+            else controlled_estimates(combine(blocks).totals, terms, v, sampling),
         )
+        for v, blocks in enumerate(per_variant)
+    ]
+    base = results[0]
+    outcomes = []
+    for v, (s, world) in enumerate(zip(sets, results[1:], strict=True), start=1):
         description = "; ".join(iv.description.strip() for iv in s.interventions(scenario))
-        outcomes.append(_outcome(s.name, description, base, world))
+        outcome = _outcome(s.name, description, base, world)
+        if terms is not None:
+            outcome = dataclasses.replace(outcome, controlled=_controlled_case(outcome, terms, v))
+        outcomes.append(outcome)
     outcomes.sort(key=lambda o: -float(np.mean(o.npv)))
     options = {
         "interventions": list(interventions) if interventions else None,
         "combined": combined,
         "budget": budget,
         "common_random_numbers": common_random_numbers,
+        "sampling": sampling,
+        "control_variate": control_variate,
     }
     return Comparison(base, outcomes, options)
+
+
+def _controlled_case(outcome: Outcome, terms: ControlTerms, v: int) -> dict[str, Estimate]:
+    """Control-variate estimates of loss avoided, cost and NPV of world `v` against the base."""
+    sampling = outcome.results.sampling
+    avoided = terms.difference("revenue", v)
+    cost = (terms.per_run[v]["cost"], terms.extra_runs[v]["cost"])
+    npv = (avoided[0] - cost[0], avoided[1] - cost[1])
+    return {
+        name: controlled(getattr(outcome, name), g, h, sampling, terms.extra)
+        for name, (g, h) in (("loss_avoided", avoided), ("cost", cost), ("npv", npv))
+    }
 
 
 def _revenue_and_cost(scenario: Scenario, option: InterventionSet) -> tuple[float, float]:

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from cxsim._version import __version__
 from cxsim.engine.recursion import BlockResult
+from cxsim.engine.variance import Estimate, estimate
 from cxsim.model.loader import Source
 from cxsim.model.scenario import PATHWAYS, Scenario
 from cxsim.outputs.money import format_count, format_money
@@ -75,6 +76,10 @@ class RunStatistics(Result):
 
     def per_period(self) -> dict[str, Any]:
         """The per-period block of the JSON document (key to columns), if any."""
+        return {}
+
+    def variance_record(self) -> dict[str, Any]:
+        """How the inputs were sampled and whether a control variate was used (JSON)."""
         return {}
 
     # --- labels ---------------------------------------------------------------------------------
@@ -143,6 +148,7 @@ class RunStatistics(Result):
             },
         }
         doc.update(self.per_period())
+        doc.update(self.variance_record())
         doc["provenance"] = provenance(self.source)
         return doc
 
@@ -173,6 +179,10 @@ class Results(RunStatistics):
     attribution: FloatArray
     periods: dict[str, FloatArray] = field(default_factory=dict)
     source: Source | None = None
+    #: How the inputs were laid out per chunk ("random", "lhs", "sobol"; `cxsim.engine.variance`).
+    sampling: str = "random"
+    #: Control-variate estimates of totals (`simulate(control_variate=True)`), by total.
+    controlled: dict[str, Estimate] = field(default_factory=dict)
 
     @classmethod
     def from_block(
@@ -183,13 +193,24 @@ class Results(RunStatistics):
         seed: int | None,
         kind: str,
         source: Source | None = None,
+        sampling: str = "random",
+        controlled: dict[str, Estimate] | None = None,
     ) -> Results:
         """One block of runs as a result; `kind`: "monte carlo" or "expected" (either spelling)."""
         method = kind.replace("_", " ")
         if method not in METHODS:
             raise ValueError(f"kind must be one of {METHODS}, got {kind!r}")
         return cls(
-            scenario, runs, seed, method, block.totals, block.attribution, block.periods, source
+            scenario,
+            runs,
+            seed,
+            method,
+            block.totals,
+            block.attribution,
+            block.periods,
+            source,
+            sampling,
+            dict(controlled or {}),
         )
 
     @property
@@ -205,7 +226,18 @@ class Results(RunStatistics):
         return self.totals[name]
 
     def stats(self, name: str, percentiles: tuple[float, ...] = PERCENTILES) -> dict[str, float]:
-        return describe(self.metric(name), percentiles)
+        """As `describe`, with the mean and sem of `estimate(name)` (sampling, control variate)."""
+        out = describe(self.metric(name), percentiles)
+        if self.method == "monte carlo" and self.runs > 1:
+            e = self.estimate(name)
+            out["mean"], out["sem"] = e.mean, e.sem
+        return out
+
+    def estimate(self, name: str) -> Estimate:
+        """The mean of a metric with a standard error honest for how it was sampled."""
+        if name in self.controlled:
+            return self.controlled[name]
+        return estimate(self.metric(name), self.sampling)
 
     def loss_by(self, by: str = "touchpoint") -> FloatArray:
         """(runs, categories) loss by touchpoint, stage, segment or pathway."""
@@ -259,6 +291,11 @@ class Results(RunStatistics):
             )
         frame.index = pd.RangeIndex(1, len(frame) + 1, name="period")
         return frame
+
+    def variance_record(self) -> dict[str, Any]:
+        if self.method != "monte carlo":
+            return {}
+        return {"sampling": self.sampling, "control_variate": bool(self.controlled)}
 
     def per_period(self) -> dict[str, Any]:
         if not self.periods:

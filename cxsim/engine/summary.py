@@ -213,6 +213,11 @@ class Summary(RunStatistics):
     period_sums: dict[str, FloatArray] = field(default_factory=dict)
     period_counts: dict[str, FloatArray] = field(default_factory=dict)
     source: Source | None = None
+    #: How the inputs were laid out per chunk; the sem stays naive (see `cxsim.engine.variance`).
+    sampling: str = "random"
+
+    def variance_record(self) -> dict[str, Any]:
+        return {"sampling": self.sampling, "control_variate": False}
 
     @classmethod
     def fold(
