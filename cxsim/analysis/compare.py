@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -256,6 +256,7 @@ def compare(
     source: Source | None = None,
     common_random_numbers: bool = True,
     scheduler: Scheduler = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Comparison:
     """Simulate the baseline and each intervention on the same random numbers; rank by NPV.
 
@@ -264,6 +265,8 @@ def compare(
     `common_random_numbers=False` gives the interventions streams of their own: only useful to
     show how much the common numbers reduce the error of a difference. `workers` and
     `scheduler` say where the runs (and the budget search) go, as in `cxsim.simulate`.
+    `progress` is called with the runs done after each chunk (they add up to `runs`, twice
+    that without common random numbers).
     """
     if not scenario.interventions:
         from cxsim.errors import UserError
@@ -279,10 +282,16 @@ def compare(
             if best is not None and all(best.indices != s.indices for s in sets):
                 sets.append(best)
         if common_random_numbers:
-            per_variant = run_chunks(scenario, runs, seed, [None, *sets], workers, scheduler=client)
+            per_variant = run_chunks(
+                scenario, runs, seed, [None, *sets], workers, progress=progress, scheduler=client
+            )
         else:
-            (base_blocks,) = run_chunks(scenario, runs, seed, [None], workers, scheduler=client)
-            others = run_chunks(scenario, runs, seed + 1, sets, workers, scheduler=client)
+            (base_blocks,) = run_chunks(
+                scenario, runs, seed, [None], workers, progress=progress, scheduler=client
+            )
+            others = run_chunks(
+                scenario, runs, seed + 1, sets, workers, progress=progress, scheduler=client
+            )
             per_variant = [base_blocks, *others]
     base = Results.from_block(
         scenario, combine(per_variant[0]), runs=runs, seed=seed, kind="monte carlo", source=source
