@@ -245,6 +245,56 @@ def peaks() -> dict[str, dict[str, float]]:
     return out
 
 
+# --- start-up ----------------------------------------------------------------------------------
+
+#: Commands timed from a cold start, with their goal as a multiple of `python -c "import numpy"`.
+STARTUP: list[tuple[str, list[str], float]] = [
+    ("cxsim --help", ["--help"], 3),
+    ("cxsim --version", ["--version"], 3),
+    ("cxsim validate FILE", ["validate", "scenarios/subscription.yaml"], 3),
+    ("cxsim run FILE --expected", ["run", "scenarios/subscription.yaml", "--expected"], 5),
+]
+
+
+def child_cpu(args: list[str]) -> float:
+    """CPU seconds (user + system) of one fresh Python process running `args`."""
+    proc = subprocess.Popen(
+        [sys.executable, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{args} exited with {proc.returncode}")
+    return usage.ru_utime + usage.ru_stime
+
+
+def startup(repeat: int = 5) -> dict[str, dict[str, float]]:
+    """Median CPU seconds of each command from a cold start, and its ratio to importing numpy."""
+    numpy = float(np.median([child_cpu(["-c", "import numpy"]) for _ in range(repeat)]))
+    out = {"python -c 'import numpy'": {"cpu": numpy, "ratio": 1.0, "goal": 1.0}}
+    for name, args, goal in STARTUP:
+        seconds = float(np.median([child_cpu(["-m", "cxsim", *args]) for _ in range(repeat)]))
+        out[name] = {"cpu": seconds, "ratio": seconds / numpy, "goal": goal}
+    return out
+
+
+def startup_lines(found: dict[str, dict[str, float]]) -> list[str]:
+    """The report's start-up section."""
+    lines = [
+        "",
+        "## Start-up",
+        "",
+        "CPU seconds of a fresh process (median of 5), and the ratio to",
+        '`python -c "import numpy"`.',
+        "",
+        "| command | CPU seconds | / import numpy | goal |",
+        "|---|---|---|---|",
+    ]
+    for name, f in found.items():
+        lines.append(f"| `{name}` | {f['cpu']:.3f} | {f['ratio']:.1f} | {f['goal']:g} |")
+    return lines
+
+
 # --- the report --------------------------------------------------------------------------------
 
 
@@ -437,6 +487,8 @@ def report(m: dict[str, Any], started: float) -> str:
         lines.append(f"| {n:,} | {seconds:.3f} | {seconds / n * 1e3:.3f} |")
     if "variance" in m:
         lines += ["", *variance_lines(m["variance"])]
+    if "startup" in m:
+        lines += startup_lines(m["startup"])
     lines += ["", f"The whole benchmark took {time.perf_counter() - started:.0f} s.", ""]
     return "\n".join(lines)
 
@@ -451,6 +503,7 @@ def main() -> None:
         ("workers", workers),
         ("peaks", peaks),
         ("variance", variance),
+        ("startup", startup),
     ]
     measured: dict[str, Any] = {}
     for key, step in steps:
@@ -468,5 +521,7 @@ if __name__ == "__main__":
         print("\n".join(variance_lines(variance())))
     elif len(sys.argv) == 3 and sys.argv[1] == "--peak":
         print(json.dumps(peak(sys.argv[2])))
+    elif sys.argv[1:] == ["--startup"]:  # the start-up section alone, without results.md
+        print("\n".join(startup_lines(startup())))
     else:
         main()

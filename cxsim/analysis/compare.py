@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -271,6 +271,7 @@ def compare(
     scheduler: Scheduler = None,
     sampling: str = DEFAULT_SAMPLING,
     control_variate: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> Comparison:
     """Simulate the baseline and each intervention on the same random numbers; rank by NPV.
 
@@ -281,6 +282,8 @@ def compare(
     `scheduler` say where the runs (and the budget search) go, as in `cxsim.simulate`.
     `sampling` and `control_variate` reduce the variance as in `cxsim.simulate`; the control of
     loss avoided is the difference of the two worlds' expected-value models on each run's inputs.
+    `progress` is called with the runs done after each chunk (they add up to `runs`, twice
+    that without common random numbers).
     """
     check_sampling(sampling)
     if not scenario.interventions:
@@ -296,7 +299,13 @@ def compare(
             )
             if best is not None and all(best.indices != s.indices for s in sets):
                 sets.append(best)
-        run = functools.partial(run_chunks, workers=workers, scheduler=client, sampling=sampling)
+        run = functools.partial(
+            run_chunks,
+            workers=workers,
+            scheduler=client,
+            sampling=sampling,
+            progress=progress,
+        )
         if common_random_numbers:
             per_variant = run(scenario, runs, seed, [None, *sets])
         else:

@@ -19,34 +19,39 @@ from cxsim.analysis.complaints import (
     read_complaints_yaml,
 )
 from cxsim.analysis.retention import SbgFit, fit_sbg, read_retention_csv, sbg_yaml
+from cxsim.cli.options import count, json_option, probability, seed_option
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    epilog="Examples:\n\n\b\n  cxsim calibrate retention cohorts.csv\n"
+    "  cxsim calibrate complaints complaints.yaml --json"
+)
 def calibrate() -> None:
     """Turn observed data into scenario inputs: retention curves, complaint counts."""
 
 
-@calibrate.command()
+@calibrate.command(
+    epilog="Examples:\n\n\b\n  cxsim calibrate retention cohorts.csv\n"
+    "  cxsim calibrate retention cohorts.csv --periods 36 --discount 0.008 --json"
+)
 @click.argument("file", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--periods",
     default=24,
     show_default=True,
-    type=click.IntRange(min=1),
+    type=count(1, 10_000),
     help="Periods to project beyond the data.",
 )
 @click.option(
     "--discount",
     default=0.1,
     show_default=True,
-    type=click.FloatRange(min=0, max=1),
+    type=probability(),
     help="Discount rate per period of the data, for the expected residual lifetime "
-    "(0.1 with yearly data as in Fader & Hardie 2010; about 0.008 for 10%% a year with "
+    "(0.1 with yearly data as in Fader & Hardie 2010; about 0.008 for 10% a year with "
     "monthly data).",
 )
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON document instead of the report."
-)
+@json_option
 def retention(file: str, periods: int, discount: float, as_json: bool) -> None:
     """Fit the shifted-beta-geometric churn model to a retention curve.
 
@@ -162,19 +167,22 @@ tree's complaint_rate).
 """
 
 
-@calibrate.command(help=_COMPLAINTS_HELP)
+@calibrate.command(
+    help=_COMPLAINTS_HELP,
+    short_help="Failure and complaint rates from complaint counts.",
+    epilog="Examples:\n\n\b\n  cxsim calibrate complaints complaints.yaml\n"
+    "  cxsim calibrate complaints complaints.yaml --draws 20000 --seed 3 --json",
+)
 @click.argument("file", metavar="FILE.yaml", type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--draws",
     default=100_000,
     show_default=True,
-    type=click.IntRange(min=100),
+    type=count(100, 10_000_000),
     help="Simulation draws for the uncertainty.",
 )
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON document instead of the report."
-)
+@seed_option(default=0)
+@json_option
 def complaints(file: str, draws: int, seed: int, as_json: bool) -> None:
     spec = read_complaints_yaml(file)
     cal = calibrate_complaints(**spec, draws=draws, seed=seed)

@@ -366,10 +366,13 @@ def render_summary(r: RunStatistics) -> str:
     money = lambda v: format_money(v, cur, language=lang)  # noqa: E731
     lost = r.stats("lost_revenue")
     basis = "margin" if e.value == "margin" else "revenue"
-    view = "lifetime value" if e.lifetime else f"{e.horizon} {e.period}s"
+    periods = f"{e.horizon} {e.period}" + ("" if e.horizon == 1 else "s")
+    view = "lifetime value" if e.lifetime else periods
+    runs = f"{r.runs:,} run" + ("" if r.runs == 1 else "s")
+    how = f"{r.method}, {runs}, seed {r.seed}" if r.seed is not None else r.method
     lines = [
         f"{sc.name}",
-        f"{r.method}, {r.runs:,} runs, seed {r.seed}, cxsim {__version__}",
+        f"{how}, cxsim {__version__}",
         "",
         f"Lost {basis} from experience failures "
         f"({view}, discounted at {e.discount_rate:.0%} a year):",

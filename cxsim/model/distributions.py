@@ -26,10 +26,12 @@ from pydantic import (
     Tag,
     model_validator,
 )
-from scipy import stats
 
 FloatArray = NDArray[np.float64]
-_Z90 = float(stats.norm.ppf(0.9))  # 1.2816: the P90 of a standard normal
+#: The P90 of a standard normal, float(scipy.stats.norm.ppf(0.9)) (written out so that
+#: loading a scenario does not import scipy.stats, which is imported where used; a test
+#: checks the value).
+_Z90 = 1.2815515655446004
 
 
 class _Dist(BaseModel):
@@ -139,6 +141,8 @@ class Uniform(_Dist):
         return (self.low, self.high)
 
     def _frozen(self) -> Any:
+        from scipy import stats
+
         return stats.uniform(self.low, self.high - self.low)
 
     def mean(self) -> float:
@@ -170,6 +174,8 @@ class Triangular(_ThreePoint):
 
     def _frozen(self) -> Any:
         width = self.high - self.low
+        from scipy import stats
+
         return stats.triang((self.mode - self.low) / width, self.low, width)
 
     def sample(self, rng: np.random.Generator, size: int) -> FloatArray:
@@ -189,6 +195,8 @@ class Pert(_ThreePoint):
         width = self.high - self.low
         a = 1 + self.shape * (self.mode - self.low) / width
         b = 1 + self.shape * (self.high - self.mode) / width
+        from scipy import stats
+
         return stats.beta(a, b, loc=self.low, scale=width)
 
     def mean(self) -> float:
@@ -205,6 +213,8 @@ class Normal(_Dist):
     model_config = ConfigDict(populate_by_name=True)
 
     def _frozen(self) -> Any:
+        from scipy import stats
+
         return stats.norm(self.mean_, self.sd)
 
     def describe(self) -> str:
@@ -226,6 +236,8 @@ class LogNormal(_Dist):
     def _frozen(self) -> Any:
         sigma2 = math.log1p((self.sd / self.mean_) ** 2)
         mu = math.log(self.mean_) - sigma2 / 2
+        from scipy import stats
+
         return stats.lognorm(math.sqrt(sigma2), scale=math.exp(mu))
 
     def describe(self) -> str:
@@ -241,6 +253,8 @@ class Beta(_Dist):
         return (0.0, 1.0)
 
     def _frozen(self) -> Any:
+        from scipy import stats
+
         return stats.beta(self.alpha, self.beta)
 
     def mean(self) -> float:
@@ -270,10 +284,14 @@ class Expert(_Dist):
 
     def _cdf(self, x: float) -> float:
         left, right = self._sides()
+        from scipy import stats
+
         return float(stats.norm.cdf((x - self.p50) / (left if x <= self.p50 else right)))
 
     def _raw_ppf(self, u: FloatArray) -> FloatArray:
         left, right = self._sides()
+        from scipy import stats
+
         z = stats.norm.ppf(u)
         return np.where(u < 0.5, self.p50 + left * z, self.p50 + right * z)
 
