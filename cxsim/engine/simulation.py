@@ -9,6 +9,7 @@ interventions) changes the drawn inputs, so a scenario and its variants see the 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
 from cxsim.engine.execution import Scheduler, combine, iter_chunks, new_seed, run_chunks
@@ -16,7 +17,7 @@ from cxsim.engine.recursion import MeanSampler
 from cxsim.engine.results import Results
 from cxsim.engine.summary import SKETCH_CAPACITY, ChunkSummary, Summary, summarise_chunk
 from cxsim.engine.world import run_world
-from cxsim.model.loader import Source
+from cxsim.model.loader import Source, scenario_and_source
 from cxsim.model.parameters import mean_values
 from cxsim.model.scenario import Scenario
 from cxsim.model.variants import Variant
@@ -30,7 +31,7 @@ def _check_runs(runs: int) -> None:
 
 
 def simulate(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     runs: int = 1000,
     seed: int | None = None,
     *,
@@ -47,8 +48,10 @@ def simulate(
     `workers` local processes (None: all cores) or a Dask `scheduler` (see the module's notes)
     run blocks of `block` runs each; the numbers are the same for a seed whichever is used.
     `keep_periods=False` keeps no (runs, periods) arrays, only totals and attribution; for
-    statistics of very many runs without keeping any run, use `summarise`.
+    statistics of very many runs without keeping any run, use `summarise`. `scenario` may be
+    the path of a scenario file.
     """
+    scenario, source = scenario_and_source(scenario, source)
     _check_runs(runs)
     seed = new_seed() if seed is None else int(seed)
     (blocks,) = run_chunks(
@@ -68,7 +71,7 @@ def simulate(
 
 
 def summarise(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     runs: int = 100_000,
     seed: int | None = None,
     *,
@@ -87,6 +90,7 @@ def summarise(
     beyond; see `cxsim.engine.summary`). Means, standard errors, percentiles, attribution and
     per-period means are answered; per-run values are not kept.
     """
+    scenario, source = scenario_and_source(scenario, source)
     _check_runs(runs)
     seed = new_seed() if seed is None else int(seed)
 
@@ -110,8 +114,12 @@ def summarise(
 
 
 def expected(
-    scenario: Scenario, *, variant: Variant | None = None, source: Source | None = None
+    scenario: Scenario | str | os.PathLike[str],
+    *,
+    variant: Variant | None = None,
+    source: Source | None = None,
 ) -> Results:
     """The expected-value model: every uncertain input at its mean, every draw its expectation."""
+    scenario, source = scenario_and_source(scenario, source)
     block = run_world(scenario, mean_values(scenario), variant, MeanSampler())
     return Results.from_block(scenario, block, runs=1, seed=None, kind="expected", source=source)

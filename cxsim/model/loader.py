@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,12 +28,14 @@ from cxsim.model.scenario import Scenario, check_references
 __all__ = [  # format_loc lives in cxsim.model.paths; it stays importable from here
     "Source",
     "apply_override",
+    "as_scenario",
     "format_loc",
     "load",
     "load_with_source",
     "loads",
     "modify",
     "parse_yaml",
+    "scenario_and_source",
     "scenario_schema",
     "validate",
 ]
@@ -83,6 +86,26 @@ def load_with_source(path: str | Path, overrides: Sequence[str] = ()) -> tuple[S
     if isinstance(data, dict) and isinstance(data.get("scenario"), str):
         return _load_interventions_file(Path(path), data, marks, overrides)
     return loads(text, name, overrides), Source(name, text, tuple(overrides))
+
+
+def scenario_and_source(
+    scenario: Scenario | str | os.PathLike[str], source: Source | None = None
+) -> tuple[Scenario, Source | None]:
+    """A scenario (and its source), reading the file when given a path; else a `TypeError`."""
+    if isinstance(scenario, Scenario):
+        return scenario, source
+    if isinstance(scenario, str | os.PathLike):
+        loaded, read = load_with_source(os.fspath(scenario))
+        return loaded, source or read
+    raise TypeError(
+        f"expected a Scenario or the path of a scenario file, got {type(scenario).__name__}; "
+        "read one with cxsim.load(path)"
+    )
+
+
+def as_scenario(scenario: Scenario | str | os.PathLike[str]) -> Scenario:
+    """A scenario, or the one the file at a path holds (`load`); anything else a `TypeError`."""
+    return scenario_and_source(scenario)[0]
 
 
 def _load_interventions_file(
