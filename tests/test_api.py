@@ -66,3 +66,60 @@ def test_an_intervention_named_twice_is_refused(scenario) -> None:
     name = scenario.interventions[0].name
     with pytest.raises(UserError, match="named more than once: 'Make complaining easy'"):
         cxsim.compare(scenario, runs=4, seed=1, interventions=[name, name])
+
+
+@pytest.fixture(scope="module")
+def results(scenario) -> cxsim.Results:
+    return cxsim.simulate(scenario, runs=20, seed=1, keep_periods=False)
+
+
+def test_summary_keeps_raw_numbers_and_formats_on_request(results) -> None:
+    raw = results.summary()
+    assert raw.loc["lost_revenue", "mean"] == results.stats("lost_revenue")["mean"]
+    shown = results.summary(formatted=True)
+    assert shown.equals(results.display())
+    # The subscription scenario counts margin, in US dollars.
+    assert shown.loc["lost margin", "mean"] == f"${raw.loc['lost_revenue', 'mean']:,.0f}"
+    assert shown.loc["customers lost to failures", "mean"] == (
+        f"{raw.loc['customers_lost', 'mean']:,.0f}"
+    )
+    assert shown.loc["churn per month, all causes", "mean"].endswith("%")
+
+
+@pytest.mark.parametrize("by", ["touchpoint", "stage", "pathway"])
+def test_display_attribution_is_sorted_by_loss_like_the_cli(results, by: str) -> None:
+    raw = results.attribution_table(by)
+    shown = results.attribution_table(by, formatted=True)
+    expected = [str(i).replace("_", " ") for i in raw.sort_values("mean", ascending=False).index]
+    assert list(shown.index) == expected
+    in_cli = [line.split("  ")[1].strip() for line in _section(results.text(), by)]
+    assert [name for name in expected if name in in_cli] == in_cli
+    top = raw["mean"].idxmax()
+    assert shown.iloc[0]["share"] == f"{raw.loc[top, 'share']:.1%}"
+    assert shown.iloc[0]["mean"].startswith("$")
+
+
+def _section(text: str, by: str) -> list[str]:
+    """The rows of one 'By ...:' section of the CLI's text."""
+    lines = text.splitlines()
+    start = lines.index(f"By {by}:") + 1
+    end = lines.index("", start) if "" in lines[start:] else len(lines)
+    return lines[start:end]
+
+
+def test_summary_and_results_use_the_same_words_for_the_loss(scenario, results) -> None:
+    summary = summarise(scenario, runs=20, seed=1)
+    assert results.loss_words == summary.loss_words == "lost margin"
+    assert "lost margin $" in repr(results) and "lost margin $" in repr(summary)
+    assert "lost revenue" not in repr(summary)
+    assert results.text().splitlines()[3].startswith("Lost margin from experience failures")
+
+
+def test_every_result_has_an_html_repr(scenario, results) -> None:
+    summary = summarise(scenario, runs=20, seed=1)
+    comparison = cxsim.compare(scenario, runs=4, seed=1, interventions="Live chat")
+    staffing = cxsim.staffing(120, 240, agents=8, replications=2, hours=1, warmup_hours=0.5)
+    for result in (results, summary, comparison, staffing, tornado(scenario)):
+        page = result._repr_html_()
+        assert page.startswith("<p><strong>") and "<table" in page
+    assert "Live chat" in comparison._repr_html_() and "$" in comparison.display().iloc[0, 0]

@@ -36,6 +36,7 @@ from cxsim.model.interventions import InterventionSet
 from cxsim.model.loader import Source, scenario_and_source
 from cxsim.model.scenario import Scenario
 from cxsim.outputs.money import format_money
+from cxsim.outputs.tables import display_comparison
 from cxsim.protocol import Result
 
 if TYPE_CHECKING:
@@ -118,9 +119,19 @@ class Comparison(Result):
         frame.index.name = "intervention"
         return frame
 
-    def summary(self) -> pd.DataFrame:
-        """The documented alias of `to_frame`."""
-        return self.to_frame()
+    def summary(self, *, formatted: bool = False) -> pd.DataFrame:
+        """The documented alias of `to_frame`; `formatted=True` gives `display()`."""
+        return self.display() if formatted else self.to_frame()
+
+    def display(self) -> pd.DataFrame:
+        """The table for people, best NPV first: money in the scenario's currency, percents."""
+        sc = self.baseline.scenario
+        return display_comparison(
+            self.to_frame(), self.baseline.currency, sc.economics.period, sc.language
+        )
+
+    def heading(self) -> str:
+        return repr(self).strip("<>")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of `cxsim compare --json`."""
