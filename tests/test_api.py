@@ -11,7 +11,9 @@ import cxsim
 from cxsim.analysis.compare import intervention_sets
 from cxsim.analysis.sensitivity import tornado
 from cxsim.engine.simulation import summarise
-from cxsim.errors import UserError
+from cxsim.errors import ScenarioWarning, UserError
+from cxsim.model.lint import lint
+from cxsim.outputs.formats import check_extension
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBSCRIPTION = ROOT / "scenarios" / "subscription.yaml"
@@ -123,3 +125,37 @@ def test_every_result_has_an_html_repr(scenario, results) -> None:
         page = result._repr_html_()
         assert page.startswith("<p><strong>") and "<table" in page
     assert "Live chat" in comparison._repr_html_() and "$" in comparison.display().iloc[0, 0]
+
+
+def test_an_effect_beyond_its_range_is_warned_about_and_says_it_is_clipped(scenario) -> None:
+    """Someone meaning "30% fewer failures" writes scale: 30 on a failure rate."""
+    with pytest.warns(ScenarioWarning) as caught:
+        cxsim.modify(scenario, {"interventions[Live chat].effects[1].scale": 30})
+    (message,) = [str(w.message) for w in caught]
+    assert "intervention 'Live chat', effect 2 on Help request unanswered: failure_rate" in message
+    assert "outside its range (0 to 1); it is clipped to 1" in message
+    assert message.endswith("For 30% less, write scale: 0.7")
+
+
+def test_effects_within_range_are_not_warned_about(scenario) -> None:
+    assert lint(scenario) == []
+    assert lint(cxsim.modify(scenario, {"interventions[Live chat].effects[1].scale": 0.7})) == []
+    with pytest.warns(ScenarioWarning):
+        changed = cxsim.modify(scenario, {"interventions[Live chat].effects[0].add": -0.9})
+    (message,) = lint(changed)
+    assert "at its low end" in message and "clipped to 0" in message
+
+
+@pytest.mark.parametrize(
+    ("path", "fmt", "says"),
+    [
+        ("book.xlsx", "xlsx", None),
+        ("out/BOOK.XLSX", "xlsx", None),
+        ("book.csv", "xlsx", "the name says a CSV file, but a XLSX file is written"),
+        ("book", "xlsx", "has no extension"),
+        ("chart.jpg", "png", "the name says a '.jpg' file"),
+    ],
+)
+def test_an_extension_that_does_not_match_its_format(path: str, fmt: str, says) -> None:
+    message = check_extension(path, fmt)
+    assert message is None if says is None else says in message

@@ -47,6 +47,10 @@ class _Dist(BaseModel):
         """The distribution's own support, before truncation to the field's range."""
         return (-math.inf, math.inf)
 
+    def valid_range(self) -> tuple[float, float]:
+        """The field's valid range [lo, hi], within which every sampled value lies."""
+        return (self._lo, self._hi)
+
     def _frozen(self) -> Any:
         raise NotImplementedError
 

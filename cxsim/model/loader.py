@@ -13,6 +13,7 @@ import difflib
 import hashlib
 import os
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from cxsim.errors import Problem, ScenarioError
+from cxsim.errors import Problem, ScenarioError, ScenarioWarning
+from cxsim.model.lint import lint
 from cxsim.model.paths import Loc, PathError, assign, format_loc, split_assignment
 from cxsim.model.scenario import Scenario, check_references
 
@@ -226,6 +228,8 @@ def validate(
         raise ScenarioError(
             [_located(loc, msg, data, source, marks, set_marks) for loc, msg in refs]
         )
+    for message in lint(scenario):
+        warnings.warn(f"{source}: {message}", ScenarioWarning, stacklevel=2)
     return scenario
 
 
