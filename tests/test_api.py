@@ -159,3 +159,38 @@ def test_effects_within_range_are_not_warned_about(scenario) -> None:
 def test_an_extension_that_does_not_match_its_format(path: str, fmt: str, says) -> None:
     message = check_extension(path, fmt)
     assert message is None if says is None else says in message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "currency: USD",
+            "currency: usd",
+            "10:13: economics.currency: must be a three-letter currency code in capitals "
+            "(ISO 4217, such as USD, EUR or JPY), got 'usd'",
+        ),
+        (
+            "horizon: 36",
+            "horizon: 36.5",
+            "12:12: economics.horizon: must be a whole number, got 36.5",
+        ),
+        (
+            "lifetime: false",
+            "lifetime: maybe",
+            "economics.lifetime: must be true or false, got 'maybe'",
+        ),
+        ("currency: USD", "currency: USD\n\tperiod: month", "11:1: not valid YAML: a tab: indent"),
+        ("name: StreamCo", "name: [StreamCo", "not valid YAML: a list in [ ] is not closed"),
+        ("currency: USD", "currency: USD\n  bad: : x", "not valid YAML: a ':' where no key can"),
+    ],
+)
+def test_validation_messages_are_in_the_users_words(old: str, new: str, message: str) -> None:
+    text = SUBSCRIPTION.read_text(encoding="utf-8")
+    assert old in text
+    with pytest.raises(cxsim.ScenarioError) as caught:
+        cxsim.loads(text.replace(old, new, 1), "s.yaml")
+    shown = str(caught.value)
+    assert message in shown
+    for jargon in ("string should match", "valid integer", "input should", "scanning", "token"):
+        assert jargon not in shown

@@ -284,8 +284,7 @@ def parse_yaml(text: str, source: str) -> tuple[Any, Marks]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         col = mark.column + 1 if mark else None
-        msg = f"{exc.context + ', ' if exc.context else ''}{exc.problem or 'invalid YAML'}"
-        raise ScenarioError([Problem(source, line, col, "", f"not valid YAML: {msg}")]) from None
+        raise ScenarioError([Problem(source, line, col, "", _yaml_message(exc))]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(source, None, None, "", f"not valid YAML: {exc}")]) from None
     finally:
@@ -418,10 +417,66 @@ def _problem(err: Any, data: Any, source: str, marks: Marks, set_marks: dict[Loc
     return _located(loc, _message(err), data, source, marks, set_marks)
 
 
+#: PyYAML's problems, in the words of someone editing a scenario (matched by their start).
+YAML_MESSAGES = {
+    "mapping values are not allowed here": "a ':' where no key can start: quote a value that "
+    "holds ': ', or check the indentation",
+    "found character '\\t' that cannot start any token": "a tab: indent with spaces",
+    "expected ',' or ']'": "a list in [ ] is not closed, or an item in it needs quotes",
+    "expected ',' or '}'": "a mapping in { } is not closed, or a value in it needs quotes",
+    "expected <block end>": "this line's indentation does not match the lines above it",
+    "could not find expected ':'": "a key without ':' after it, or text that runs on over "
+    "lines without quotes",
+    "found undefined alias": "an alias (*name) that no anchor (&name) defines",
+    "found unexpected end of stream": "the file ends inside quotes or brackets: a closing "
+    "quote or bracket is missing",
+    "found unknown escape character": "an unknown escape in double quotes: use single quotes, "
+    "or write \\\\ for a backslash",
+    "found duplicate anchor": "the same anchor (&name) is defined twice",
+}
+#: pydantic's error types, in the user's words: a format string given the value (`got`).
+MESSAGES = {
+    "int_from_float": "must be a whole number, got {got}",
+    "bool_parsing": "must be true or false, got {got}",
+    "bool_type": "must be true or false, got {got}",
+    "string_type": "must be text (in quotes if it looks like a number), got {got}",
+    "string_pattern_mismatch": "does not have the expected form, got {got}",
+    "string_too_short": "is too short, got {got}",
+    "string_too_long": "is too long ({length} characters), got {got}",
+    "too_short": "needs at least {min_length} item(s), got {actual_length}",
+    "too_long": "takes at most {max_length} items, got {actual_length}",
+}
+#: Fields whose every error has one message: what the field must be.
+FIELD_MESSAGES = {
+    "currency": "must be a three-letter currency code in capitals (ISO 4217, such as USD, EUR "
+    "or JPY), got {got}",
+}
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    """A PyYAML error in plain words ('not valid YAML: ...'); unknown ones as PyYAML says them."""
+    problem = str(exc.problem or "invalid YAML")
+    for start, words in YAML_MESSAGES.items():
+        if problem.startswith(start):
+            return f"not valid YAML: {words}"
+    return f"not valid YAML: {exc.context + ', ' if exc.context else ''}{problem}"
+
+
 def _message(err: Any) -> str:
     kind = err["type"]
     msg = str(err["msg"])
     got = err.get("input")
+    field = err["loc"][-1] if err.get("loc") else None
+    if field in FIELD_MESSAGES and not isinstance(got, dict | list):
+        return FIELD_MESSAGES[str(field)].format(got=_show(got))
+    if kind in MESSAGES:
+        ctx = dict(err.get("ctx") or {})
+        if isinstance(got, str | list):
+            ctx.setdefault("length", len(got))
+        try:
+            return MESSAGES[kind].format(got=_show(got), **ctx)
+        except (KeyError, IndexError):
+            pass
     if msg.startswith("Value error, "):
         return msg[len("Value error, ") :]
     if kind == "distribution" and isinstance(got, dict):
@@ -455,11 +510,8 @@ def _message(err: Any) -> str:
         return f"must be a mapping of keys to values, got {_show(got)}"
     if kind == "list_type":
         return f"must be a list, got {_show(got)}"
-    return (
-        msg[0].lower()
-        + msg[1:]
-        + (f", got {_show(got)}" if got is not None and not isinstance(got, dict | list) else "")
-    )
+    shown = got is not None and not isinstance(got, dict | list) and "got " not in msg
+    return msg[0].lower() + msg[1:] + (f", got {_show(got)}" if shown else "")
 
 
 def _show(value: Any) -> str:
