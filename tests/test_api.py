@@ -194,3 +194,38 @@ def test_validation_messages_are_in_the_users_words(old: str, new: str, message:
     assert message in shown
     for jargon in ("string should match", "valid integer", "input should", "scanning", "token"):
         assert jargon not in shown
+
+
+def _properties(schema: dict) -> list[tuple[str, str, dict]]:
+    """(model, property, its schema) for every property of every model in the schema."""
+    models = {"Scenario": schema, **schema["$defs"]}
+    return [
+        (model, name, prop)
+        for model, d in models.items()
+        for name, prop in d.get("properties", {}).items()
+    ]
+
+
+def test_every_schema_property_has_a_description() -> None:
+    props = _properties(cxsim.scenario_schema())
+    assert len(props) > 100
+    missing = [f"{model}.{name}" for model, name, prop in props if not prop.get("description")]
+    assert missing == []
+
+
+def test_the_schema_accepts_the_example_scenarios_and_is_compact() -> None:
+    """Editors validate with it: bare numbers and distributions are both numbers."""
+    import json
+
+    jsonschema = pytest.importorskip("jsonschema")
+    import yaml
+
+    schema = cxsim.scenario_schema()
+    assert len(json.dumps(schema, indent=2).splitlines()) < 1400
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert list(validator.iter_errors(data)) == [], path.name
+    bad = yaml.safe_load(SUBSCRIPTION.read_text(encoding="utf-8"))
+    bad["economics"]["horizon"] = "soon"
+    assert list(validator.iter_errors(bad))

@@ -26,6 +26,7 @@ from cxsim.errors import Problem, ScenarioError, ScenarioWarning
 from cxsim.model.lint import lint
 from cxsim.model.paths import Loc, PathError, assign, format_loc, split_assignment
 from cxsim.model.scenario import Scenario, check_references
+from cxsim.model.schema import scenario_schema as build_schema
 
 __all__ = [  # format_loc lives in cxsim.model.paths; it stays importable from here
     "Source",
@@ -596,8 +597,5 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 
 
 def scenario_schema() -> dict[str, Any]:
-    """The JSON Schema of the scenario format, for editors."""
-    schema = Scenario.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "cxsim scenario"
-    return schema
+    """The JSON Schema of the scenario format, for editors (see `cxsim.model.schema`)."""
+    return build_schema()
