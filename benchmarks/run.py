@@ -1,5 +1,6 @@
-"""cxsim's benchmarks (`make bench`): ratios measured in one run, printed and written to
-benchmarks/results.md with the date and the machine.
+"""cxsim's benchmarks (`make bench`): ratios measured in one run, printed and written with the
+date and the machine to benchmarks/out/results.md (not tracked by git), or with `--out PATH`
+elsewhere: `make bench-record` writes the tracked benchmarks/results.md.
 
 - how run time grows with customers (10 thousand to 10 million) and with runs;
 - engine time / the time numpy takes to draw the same binomial variates (the design's floor);
@@ -493,7 +494,11 @@ def report(m: dict[str, Any], started: float) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+#: Where `make bench` writes its results: a folder git ignores.
+DEFAULT_OUT = HERE / "out" / "results.md"
+
+
+def main(out: Path = DEFAULT_OUT) -> None:
     started = time.perf_counter()
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("customers", by_customers),
@@ -512,8 +517,10 @@ def main() -> None:
         measured[key] = step()
         print(f"{time.perf_counter() - t:.0f} s", file=sys.stderr)
     text = report(measured, started)
-    (HERE / "results.md").write_text(text, encoding="utf-8")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
     print(text)
+    print(f"written to {out}", file=sys.stderr)
 
 
 if __name__ == "__main__":
@@ -523,5 +530,7 @@ if __name__ == "__main__":
         print(json.dumps(peak(sys.argv[2])))
     elif sys.argv[1:] == ["--startup"]:  # the start-up section alone, without results.md
         print("\n".join(startup_lines(startup())))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--out":
+        main(Path(sys.argv[2]))
     else:
         main()

@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from cxsim.analysis.rerun import Reproduction, rerun
     from cxsim.analysis.staffing import Staffing, staffing
     from cxsim.engine.results import Results
-    from cxsim.engine.simulation import expected, simulate
-    from cxsim.errors import ScenarioError, UserError
+    from cxsim.engine.simulation import expected, simulate, summarise
+    from cxsim.errors import ScenarioError, ScenarioWarning, UserError
     from cxsim.model.loader import (
         load,
         load_with_source,
@@ -51,7 +51,9 @@ _WHERE = {
     "Results": "cxsim.engine.results",
     "expected": "cxsim.engine.simulation",
     "simulate": "cxsim.engine.simulation",
+    "summarise": "cxsim.engine.simulation",
     "ScenarioError": "cxsim.errors",
+    "ScenarioWarning": "cxsim.errors",
     "UserError": "cxsim.errors",
     "load": "cxsim.model.loader",
     "load_with_source": "cxsim.model.loader",
@@ -69,6 +71,7 @@ __all__ = [
     "Results",
     "Scenario",
     "ScenarioError",
+    "ScenarioWarning",
     "Staffing",
     "UserError",
     "__version__",
@@ -82,6 +85,7 @@ __all__ = [
     "rerun",
     "scenario_schema",
     "simulate",
+    "summarise",
     "staffing",
     "validate",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -40,11 +41,13 @@ from cxsim.engine.variance import (
     controlled_estimates,
     estimate,
 )
+from cxsim.errors import UserError
 from cxsim.model.interventions import InterventionSet
-from cxsim.model.loader import Source
+from cxsim.model.loader import Source, scenario_and_source
 from cxsim.model.parameters import DEFAULT_SAMPLING
 from cxsim.model.scenario import Scenario
 from cxsim.outputs.money import format_money
+from cxsim.outputs.tables import display_comparison
 from cxsim.protocol import Result
 
 if TYPE_CHECKING:
@@ -129,9 +132,19 @@ class Comparison(Result):
         frame.index.name = "intervention"
         return frame
 
-    def summary(self) -> pd.DataFrame:
-        """The documented alias of `to_frame`."""
-        return self.to_frame()
+    def summary(self, *, formatted: bool = False) -> pd.DataFrame:
+        """The documented alias of `to_frame`; `formatted=True` gives `display()`."""
+        return self.display() if formatted else self.to_frame()
+
+    def display(self) -> pd.DataFrame:
+        """The table for people, best NPV first: money in the scenario's currency, percents."""
+        sc = self.baseline.scenario
+        return display_comparison(
+            self.to_frame(), self.baseline.currency, sc.economics.period, sc.language
+        )
+
+    def heading(self) -> str:
+        return repr(self).strip("<>")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of `cxsim compare --json`."""
@@ -235,16 +248,31 @@ def _label(kind: str, scenario: Scenario) -> str:
     return COMBINATION_LABELS.get(scenario.language, COMBINATION_LABELS["en"])[kind]
 
 
+def chosen_names(names: str | Sequence[str] | None) -> list[str] | None:
+    """Names as a list: a single name is a list of one; a name given twice is refused."""
+    if names is None:
+        return None
+    chosen = [names] if isinstance(names, str) else list(names)
+    for n in chosen:
+        if not isinstance(n, str):
+            raise TypeError(f"intervention names must be text, got {type(n).__name__}")
+    twice = sorted({n for n in chosen if chosen.count(n) > 1})
+    if twice:
+        raise UserError(
+            "each intervention may be named once; named more than once: "
+            + ", ".join(repr(n) for n in twice)
+        )
+    return chosen
+
+
 def intervention_sets(
-    scenario: Scenario, names: Sequence[str] | None = None, combined: bool = True
+    scenario: Scenario, names: str | Sequence[str] | None = None, combined: bool = True
 ) -> list[InterventionSet]:
     """One set per named intervention (all by default), plus all of them together."""
     known = [iv.name for iv in scenario.interventions]
-    chosen = list(names) if names else known
+    chosen = chosen_names(names) or known
     for n in chosen:
         if n not in known:
-            from cxsim.errors import UserError
-
             raise UserError(f"no intervention named {n!r}; the scenario has: {', '.join(known)}")
     sets = [InterventionSet((known.index(n),), n) for n in chosen]
     if combined and len(chosen) > 1:
@@ -258,10 +286,10 @@ def intervention_sets(
 
 
 def compare(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     runs: int = 1000,
     seed: int | None = None,
-    interventions: Sequence[str] | None = None,
+    interventions: str | Sequence[str] | None = None,
     *,
     combined: bool = True,
     budget: float | None = None,
@@ -283,12 +311,13 @@ def compare(
     `sampling` and `control_variate` reduce the variance as in `cxsim.simulate`; the control of
     loss avoided is the difference of the two worlds' expected-value models on each run's inputs.
     `progress` is called with the runs done after each chunk (they add up to `runs`, twice
-    that without common random numbers).
+    that without common random numbers). `scenario` may be the path of a scenario file;
+    `interventions` one name or a list of names.
     """
+    scenario, source = scenario_and_source(scenario, source)
+    interventions = chosen_names(interventions)
     check_sampling(sampling)
     if not scenario.interventions:
-        from cxsim.errors import UserError
-
         raise UserError(f"scenario {scenario.name!r} has no interventions to compare")
     seed = new_seed() if seed is None else int(seed)
     sets = intervention_sets(scenario, interventions, combined)
@@ -372,7 +401,7 @@ def _revenue_and_cost(scenario: Scenario, option: InterventionSet) -> tuple[floa
 def best_within_budget(
     scenario: Scenario,
     budget: float,
-    names: Sequence[str] | None = None,
+    names: str | Sequence[str] | None = None,
     *,
     workers: int | None = 1,
     scheduler: Scheduler = None,
@@ -384,10 +413,8 @@ def best_within_budget(
     processes or a Dask `scheduler`, as in `cxsim.simulate`.
     """
     known = [iv.name for iv in scenario.interventions]
-    pool = [known.index(n) for n in (names or known)]
+    pool = [known.index(n) for n in (chosen_names(names) or known)]
     if len(pool) > 12:
-        from cxsim.errors import UserError
-
         raise UserError("--budget searches every subset: name at most 12 interventions")
     base = expected(scenario)
     options = [

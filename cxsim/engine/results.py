@@ -21,6 +21,7 @@ from cxsim.engine.variance import Estimate, estimate
 from cxsim.model.loader import Source
 from cxsim.model.scenario import PATHWAYS, Scenario
 from cxsim.outputs.money import format_count, format_money
+from cxsim.outputs.tables import display_attribution, display_metrics, loss_words
 from cxsim.protocol import Result
 
 if TYPE_CHECKING:
@@ -114,19 +115,51 @@ class RunStatistics(Result):
         }[by]
 
     # --- tables ---------------------------------------------------------------------------------
-    def summary(self, percentiles: tuple[float, ...] = PERCENTILES) -> pd.DataFrame:
-        """The headline metrics: one row each, with mean, std, sem and percentiles."""
+    def summary(
+        self, percentiles: tuple[float, ...] = PERCENTILES, *, formatted: bool = False
+    ) -> pd.DataFrame:
+        """The headline metrics: one row each, with mean, std, sem and percentiles.
+
+        Raw numbers; `formatted=True` gives the table for people (labelled rows, money in the
+        scenario's currency, counts with separators, rates as percents).
+        """
         rows = {m: self.stats(m, percentiles) for m in METRICS}
-        return pd.DataFrame.from_dict(rows, orient="index")
+        table = pd.DataFrame.from_dict(rows, orient="index")
+        if formatted:
+            return display_metrics(table, self.scenario.economics, self.scenario.language)
+        return table
 
     def to_frame(self) -> pd.DataFrame:
         """The headline metrics table (as `summary()`)."""
         return self.summary()
 
-    def attribution_table(self, by: str = "touchpoint") -> pd.DataFrame:
-        """Mean loss (with sem, percentiles and share of the total) by one breakdown."""
+    def attribution_table(self, by: str = "touchpoint", *, formatted: bool = False) -> pd.DataFrame:
+        """Mean loss (with sem, percentiles and share of the total) by one breakdown.
+
+        Raw numbers in journey order; `formatted=True` gives the table for people, sorted by
+        loss (largest first) as the CLI shows it, money in the scenario's currency.
+        """
         labels = self.labels(by)
-        return attribution_frame(by, labels, self.described(by), self.stats("lost_revenue")["mean"])
+        table = attribution_frame(
+            by, labels, self.described(by), self.stats("lost_revenue")["mean"]
+        )
+        if formatted:
+            return display_attribution(table, self.scenario.economics, self.scenario.language)
+        return table
+
+    def display(self, by: str | None = None) -> pd.DataFrame:
+        """The table for people: the headline metrics, or the loss by `by`, formatted."""
+        if by is None:
+            return self.summary(formatted=True)
+        return self.attribution_table(by, formatted=True)
+
+    @property
+    def loss_words(self) -> str:
+        """What the loss is called for this scenario: "lost margin" or "lost revenue"."""
+        return loss_words(self.scenario.economics)
+
+    def heading(self) -> str:
+        return repr(self).strip("<>")
 
     # --- output ---------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -310,10 +343,9 @@ class Results(RunStatistics):
             if self.runs > 1
             else ""
         )
-        basis = self.scenario.economics.value
         return (
             f"<Results {self.scenario.name!r}: {self.method}, {self.runs} runs, seed {self.seed}; "
-            f"lost {basis} {format_money(s['mean'], cur)}{interval}>"
+            f"{self.loss_words} {format_money(s['mean'], cur)}{interval}>"
         )
 
 
@@ -366,6 +398,7 @@ def render_summary(r: RunStatistics) -> str:
     money = lambda v: format_money(v, cur, language=lang)  # noqa: E731
     lost = r.stats("lost_revenue")
     basis = "margin" if e.value == "margin" else "revenue"
+    words = loss_words(e)
     periods = f"{e.horizon} {e.period}" + ("" if e.horizon == 1 else "s")
     view = "lifetime value" if e.lifetime else periods
     runs = f"{r.runs:,} run" + ("" if r.runs == 1 else "s")
@@ -374,7 +407,7 @@ def render_summary(r: RunStatistics) -> str:
         f"{sc.name}",
         f"{how}, cxsim {__version__}",
         "",
-        f"Lost {basis} from experience failures "
+        f"{words[0].upper() + words[1:]} from experience failures "
         f"({view}, discounted at {e.discount_rate:.0%} a year):",
     ]
     if r.runs > 1:

@@ -10,6 +10,7 @@ interventions) changes the drawn inputs, so a scenario and its variants see the 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Iterator
 
 from cxsim.engine.execution import Scheduler, combine, iter_chunks, new_seed, run_chunks
@@ -18,7 +19,7 @@ from cxsim.engine.results import Results
 from cxsim.engine.summary import SKETCH_CAPACITY, ChunkSummary, Summary, summarise_chunk
 from cxsim.engine.variance import check_sampling, control_terms, controlled_estimates
 from cxsim.engine.world import run_world
-from cxsim.model.loader import Source
+from cxsim.model.loader import Source, scenario_and_source
 from cxsim.model.parameters import DEFAULT_SAMPLING, mean_values
 from cxsim.model.scenario import Scenario
 from cxsim.model.variants import Variant
@@ -32,7 +33,7 @@ def _check_runs(runs: int) -> None:
 
 
 def simulate(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     runs: int = 1000,
     seed: int | None = None,
     *,
@@ -53,8 +54,10 @@ def simulate(
     `keep_periods=False` keeps no (runs, periods) arrays, only totals and attribution; for
     statistics of very many runs without keeping any run, use `summarise`. `sampling` lays out
     each chunk's input draws ("random", "lhs", "sobol") and `control_variate` adjusts the
-    totals' means by each run's expected-value model; see `cxsim.engine.variance`.
+    totals' means by each run's expected-value model; see `cxsim.engine.variance`. `scenario`
+    may be the path of a scenario file.
     """
+    scenario, source = scenario_and_source(scenario, source)
     _check_runs(runs)
     check_sampling(sampling)
     seed = new_seed() if seed is None else int(seed)
@@ -88,7 +91,7 @@ def simulate(
 
 
 def summarise(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     runs: int = 100_000,
     seed: int | None = None,
     *,
@@ -109,6 +112,7 @@ def summarise(
     per-period means are answered; per-run values are not kept. With `sampling` other than
     "random" the standard errors are the naive ones (conservative; see `cxsim.engine.variance`).
     """
+    scenario, source = scenario_and_source(scenario, source)
     _check_runs(runs)
     check_sampling(sampling)
     seed = new_seed() if seed is None else int(seed)
@@ -135,8 +139,12 @@ def summarise(
 
 
 def expected(
-    scenario: Scenario, *, variant: Variant | None = None, source: Source | None = None
+    scenario: Scenario | str | os.PathLike[str],
+    *,
+    variant: Variant | None = None,
+    source: Source | None = None,
 ) -> Results:
     """The expected-value model: every uncertain input at its mean, every draw its expectation."""
+    scenario, source = scenario_and_source(scenario, source)
     block = run_world(scenario, mean_values(scenario), variant, MeanSampler())
     return Results.from_block(scenario, block, runs=1, seed=None, kind="expected", source=source)

@@ -303,6 +303,6 @@ class Summary(RunStatistics):
         cur = self.currency
         return (
             f"<Summary {self.scenario.name!r}: {self.runs} runs, seed {self.seed}; "
-            f"lost revenue {format_money(s['mean'], cur)} "
+            f"{self.loss_words} {format_money(s['mean'], cur)} "
             f"(P5 {format_money(s['p5'], cur)} – P95 {format_money(s['p95'], cur)})>"
         )

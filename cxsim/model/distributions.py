@@ -49,6 +49,10 @@ class _Dist(BaseModel):
         """The distribution's own support, before truncation to the field's range."""
         return (-math.inf, math.inf)
 
+    def valid_range(self) -> tuple[float, float]:
+        """The field's valid range [lo, hi], within which every sampled value lies."""
+        return (self._lo, self._hi)
+
     def _frozen(self) -> Any:
         raise NotImplementedError
 
@@ -101,8 +105,10 @@ class _Dist(BaseModel):
 class Fixed(_Dist):
     """A known number (a bare number in the file means this)."""
 
-    dist: Literal["fixed"] = "fixed"
-    value: float
+    dist: Literal["fixed"] = Field(
+        default="fixed", description="'fixed': a known number (a bare number means this)."
+    )
+    value: float = Field(description="The number.")
 
     @property
     def is_fixed(self) -> bool:
@@ -125,9 +131,11 @@ class Fixed(_Dist):
 
 
 class Uniform(_Dist):
-    dist: Literal["uniform"]
-    low: float
-    high: float
+    dist: Literal["uniform"] = Field(
+        description="'uniform': every value between low and high equally likely."
+    )
+    low: float = Field(description="Lowest value.")
+    high: float = Field(description="Highest value.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -152,9 +160,9 @@ class Uniform(_Dist):
 class _ThreePoint(_Dist):
     """A minimum, a most likely value and a maximum."""
 
-    low: float
-    mode: float
-    high: float
+    low: float = Field(description="Lowest value.")
+    mode: float = Field(description="Most likely value.")
+    high: float = Field(description="Highest value.")
 
     @model_validator(mode="after")
     def _ordered(self) -> _ThreePoint:
@@ -170,7 +178,9 @@ class _ThreePoint(_Dist):
 
 
 class Triangular(_ThreePoint):
-    dist: Literal["triangular"]
+    dist: Literal["triangular"] = Field(
+        description="'triangular': a triangle from low through mode to high."
+    )
 
     def _frozen(self) -> Any:
         width = self.high - self.low
@@ -188,8 +198,10 @@ class Triangular(_ThreePoint):
 class Pert(_ThreePoint):
     """Beta-PERT: a smooth three-point estimate (Vose, Risk Analysis, 2008)."""
 
-    dist: Literal["pert"]
-    shape: float = Field(default=4.0, gt=0)
+    dist: Literal["pert"] = Field(description="'pert': a smooth three-point estimate (Beta-PERT).")
+    shape: float = Field(
+        description="Weight of the mode (4 is the classic PERT).", default=4.0, gt=0
+    )
 
     def _frozen(self) -> Any:
         width = self.high - self.low
@@ -206,9 +218,9 @@ class Pert(_ThreePoint):
 class Normal(_Dist):
     """Normal, truncated to the field's valid range."""
 
-    dist: Literal["normal"]
-    mean_: float = Field(alias="mean")
-    sd: float = Field(gt=0)
+    dist: Literal["normal"] = Field(description="'normal': truncated to the field's valid range.")
+    mean_: float = Field(description="Mean.", alias="mean")
+    sd: float = Field(description="Standard deviation.", gt=0)
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -224,9 +236,9 @@ class Normal(_Dist):
 class LogNormal(_Dist):
     """Lognormal given by the mean and standard deviation of the value itself."""
 
-    dist: Literal["lognormal"]
-    mean_: float = Field(alias="mean", gt=0)
-    sd: float = Field(gt=0)
+    dist: Literal["lognormal"] = Field(description="'lognormal': positive, skewed to the right.")
+    mean_: float = Field(description="Mean of the value itself.", alias="mean", gt=0)
+    sd: float = Field(description="Standard deviation of the value itself.", gt=0)
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -245,9 +257,9 @@ class LogNormal(_Dist):
 
 
 class Beta(_Dist):
-    dist: Literal["beta"]
-    alpha: float = Field(gt=0)
-    beta: float = Field(gt=0)
+    dist: Literal["beta"] = Field(description="'beta': a probability from a Beta distribution.")
+    alpha: float = Field(description="Alpha (successes + 1).", gt=0)
+    beta: float = Field(description="Beta (failures + 1).", gt=0)
 
     def support(self) -> tuple[float, float]:
         return (0.0, 1.0)
@@ -265,10 +277,10 @@ class Expert(_Dist):
     """An expert's P10 / P50 / P90: half a normal on each side of the median, each scaled to
     meet its quantile, so all three are met exactly."""
 
-    dist: Literal["expert"]
-    p10: float
-    p50: float
-    p90: float
+    dist: Literal["expert"] = Field(description="'expert': an expert's P10, P50 and P90.")
+    p10: float = Field(description="A value the expert is 90% sure is exceeded.")
+    p50: float = Field(description="The expert's median.")
+    p90: float = Field(description="A value the expert is 90% sure is not exceeded.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Expert:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from cxsim.engine.execution import (
     new_seed,
 )
 from cxsim.errors import UserError
+from cxsim.model.loader import as_scenario
 from cxsim.model.paths import iter_inputs
 from cxsim.model.scenario import Scenario
 from cxsim.protocol import Result
@@ -256,7 +258,7 @@ def _sample_problems(
 
 
 def sobol(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     output: str | None = None,
     *,
     intervention: str | None = None,
@@ -275,6 +277,7 @@ def sobol(
     from not knowing the inputs, not the customers' own randomness. Inputs are taken as
     independent; a scenario's correlations are not used here (a warning says so).
     """
+    scenario = as_scenario(scenario)
     chosen = chosen_intervention(scenario, intervention)
     output = checked_output(output, chosen)
     paths = uncertain_inputs(scenario, chosen)

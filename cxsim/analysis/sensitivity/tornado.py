@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -28,6 +29,7 @@ from cxsim.engine.execution import (
 )
 from cxsim.errors import UserError
 from cxsim.model.interventions import InterventionSet
+from cxsim.model.loader import as_scenario
 from cxsim.model.paths import iter_inputs, resolve
 from cxsim.model.scenario import Scenario
 from cxsim.model.variants import Change, Changes, Then
@@ -161,7 +163,7 @@ def _resolve_ranges(
 
 
 def tornado(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     output: str | None = None,
     *,
     intervention: str | None = None,
@@ -184,6 +186,7 @@ def tornado(
     correlations between inputs: Sobol indices (`sobol`) account for both kinds of spread.
     With `runs`, `progress` is called with the runs done after each chunk.
     """
+    scenario = as_scenario(scenario)
     if not 0.0 <= low_q < high_q <= 1.0:
         raise UserError(f"need 0 <= low_q < high_q <= 1, got {low_q:g} and {high_q:g}")
     chosen = chosen_intervention(scenario, intervention)
