@@ -85,8 +85,8 @@ __all__ = [
     "rerun",
     "scenario_schema",
     "simulate",
-    "summarise",
     "staffing",
+    "summarise",
     "validate",
 ]
 
