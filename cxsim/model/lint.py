@@ -16,7 +16,7 @@ from cxsim.model.paths import input_label, iter_inputs, resolve
 from cxsim.model.scenario import Effect, Scenario
 
 __all__ = ["lint"]
-#: Where an input is looked at: its P1 and P99 (the ends of unbounded ones); an effect's
+#: Where an unbounded input is looked at: its P1 and P99 (bounded ones at their bounds); an effect's
 #: amount is taken at its mean, so only the effect as meant, not its far tail, is judged.
 ENDS = (0.01, 0.99)
 
@@ -37,12 +37,24 @@ def lint(scenario: Scenario) -> list[str]:
     return messages
 
 
+def _ends(target: Dist) -> list[float]:
+    """The input's low and high ends: its bounds where it has them (no SciPy needed when a
+    scenario loads), else its P1 and P99."""
+    low, high = getattr(target, "low", None), getattr(target, "high", None)
+    if isinstance(low, float | int) and isinstance(high, float | int):
+        return [float(low), float(high)]
+    value = getattr(target, "value", None)
+    if isinstance(value, float | int):
+        return [float(value)]
+    return [target.quantile(q) for q in ENDS]
+
+
 def _beyond_range(effect: Effect, target: Dist) -> str | None:
     """What is wrong when `effect` takes `target` outside its valid range at either end."""
     lo, hi = target.valid_range()
     amount = getattr(effect, effect.op)
     a = amount.mean()
-    xs = [target.quantile(q) for q in ENDS]
+    xs = _ends(target)
     if effect.op == "scale":
         results = [x * a for x in xs]
     elif effect.op == "add":
