@@ -21,6 +21,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
+from cxsim.analysis.valuation import for_business_case
 from cxsim.engine.results import Results, describe
 from cxsim.engine.simulation import (
     Scheduler,
@@ -264,6 +265,7 @@ def compare(
     show how much the common numbers reduce the error of a difference. `workers` and
     `scheduler` say where the runs (and the budget search) go, as in `cxsim.simulate`.
     """
+    scenario = for_business_case(scenario)
     if not scenario.interventions:
         from cxsim.errors import UserError
 
