@@ -437,6 +437,8 @@ def run_block(
     book what they would have earned then. Their sum is `lost_revenue_horizon`; what the ghosts
     left at the horizon would still have earned makes up the rest of `lost_revenue`.
     """
+    # Long (about 100 lines, a third of them the docstring and the per-period outputs): the
+    # period's order of events reads best in one place; the steps themselves are functions.
     runs, horizon, n_seg, n_grp = p.runs, p.horizon, p.segments, p.groups
     seg_of = p.group_segment
     first = p if timeline is None else timeline[0]
