@@ -20,6 +20,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from cxsim.analysis.business_case import FIGURES, business_case
+from cxsim.analysis.valuation import for_business_case
 from cxsim.engine.execution import (
     Scheduler,
     combine,
@@ -265,6 +266,7 @@ def compare(
     show how much the common numbers reduce the error of a difference. `workers` and
     `scheduler` say where the runs (and the budget search) go, as in `cxsim.simulate`.
     """
+    scenario = for_business_case(scenario)
     if not scenario.interventions:
         from cxsim.errors import UserError
 
