@@ -254,3 +254,21 @@ def _revenue(work: Scenario, solved: dict[str, float], notes: list[str]) -> Scen
         solved[path] = value
         work = modify(work, {path: value})
     return work
+
+
+def baseline_from_retention(
+    scenario: Scenario, survival: list[float], segment: str | None = None, step: int = 1
+) -> dict[str, float]:
+    """The failure-free baseline of a segment (sBG alpha and beta, or a constant rate) under
+    which baseline plus the scenario's failure-caused churn gives the observed cohort
+    `survival` (share alive after 1, 2, ... steps of `step` periods)."""
+    names = [s.name for s in scenario.segments]
+    if segment is None and len(names) > 1:
+        raise UserError(f"name the segment (--segment): one of {', '.join(names)}")
+    if segment is not None and segment not in names:
+        raise UserError(f"no segment named {segment!r}: one of {', '.join(names)}")
+    s = names.index(segment) if segment else 0
+    actual = RetentionActual(metric="retention", segment=names[s], survival=survival, step=step)
+    solved: dict[str, float] = {}
+    _retention_plan(s, actual)(scenario, solved)
+    return solved
