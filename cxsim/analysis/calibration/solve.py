@@ -156,7 +156,7 @@ def _churn_plan(s: int, actual: PeriodActual) -> Plan:
             trial = modify(work, {path: float(np.exp(x)) if sbg else x})
             return float(per_period(a, trial, s, run_like(isolate(trial, s), None))[0, 0])
 
-        lo, hi = (np.log(1e-9), np.log(1e4)) if sbg else (0.0, 1.0 - 1e-9)
+        lo, hi = (np.log(1e-5), np.log(1e4)) if sbg else (0.0, 1.0 - 1e-9)
         floor = churn(lo)
         if floor > target:
             raise UserError(
@@ -192,7 +192,7 @@ def _retention_plan(s: int, actual: RetentionActual) -> Plan:
             trial = modify(work, changes(x))
             return survival(actual, run_like(cohort(trial, s, steps), None))[0] - observed
 
-        lowest = residual(np.array([np.log(1e-9), np.log(1e4)]) if sbg else np.array([0.0]))
+        lowest = residual(np.array([np.log(1e-5), np.log(1e4)]) if sbg else np.array([0.0]))
         if np.any(lowest < -actual.tolerance):
             k = int(np.argmin(lowest))
             raise UserError(
