@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from cxsim.model.actuals import Actuals, check_actuals
 from cxsim.model.distributions import Count, Money, People, Positive, Probability, Real
 from cxsim.model.paths import resolve, uncertain_paths
 
@@ -486,6 +487,7 @@ class Scenario(Model):
     correlations: list[Correlation] = []
     interventions: list[Intervention] = []
     support: Support | None = None
+    actuals: Actuals | None = None
 
     def __repr__(self) -> str:
         tps = sum(len(s.touchpoints) for s in self.journey.stages)
@@ -580,6 +582,8 @@ def check_references(scenario: Scenario) -> list[tuple[tuple[str | int, ...], st
                 problems.append(
                     (("correlations", i, "between", j), _unknown(path, sorted(known), "input"))
                 )
+    if scenario.actuals:
+        problems += check_actuals(scenario.actuals, segment_names, scenario.economics.horizon)
     return problems
 
 
