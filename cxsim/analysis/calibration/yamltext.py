@@ -9,7 +9,7 @@ from __future__ import annotations
 import yaml
 
 from cxsim.errors import UserError
-from cxsim.model.loader import parse_path
+from cxsim.model.paths import Loc, parse
 
 MARK = "solved by cxsim calibrate from actuals"
 
@@ -30,6 +30,11 @@ def _find(root: yaml.Node, loc: tuple[str | int, ...]) -> tuple[yaml.Node | None
     return node, node
 
 
+def _canonical(path: str) -> Loc:
+    """The location a canonical path (names and indices only, as the solver writes) names."""
+    return tuple(step.index if step.index is not None else step.text for step in parse(path))
+
+
 def _text(path: str, value: float) -> str:
     if path.endswith((".customers",)):
         return str(round(value))
@@ -41,7 +46,7 @@ def write_solved(text: str, solved: dict[str, float]) -> str:
     root = yaml.compose(text, Loader=yaml.SafeLoader)
     edits: list[tuple[int, int, str, bool]] = []  # start, end, new text, is an insertion
     for path, value in solved.items():
-        loc = parse_path(path)
+        loc = _canonical(path)
         node, parent = _find(root, loc)
         if node is not None:
             edits.append((node.start_mark.index, node.end_mark.index, _text(path, value), False))
