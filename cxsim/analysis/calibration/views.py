@@ -4,7 +4,7 @@ The engine's per-period outputs are for the whole business. A segment's figures 
 running the scenario with the other segments emptied (no customers, no prospects): exact when
 segments share nothing, and an approximation where they share a support queue (the queue then
 carries only that segment's complaints). A cohort retention table is modelled by a cohort of new
-customers of the segment, with no further acquisition.
+customers of the segment, starting clean, with no further acquisition.
 """
 
 from __future__ import annotations
@@ -43,7 +43,11 @@ def isolate(scenario: Scenario, s: int | None, changes: dict[str, Any] | None = 
 
 
 def cohort(scenario: Scenario, s: int, steps: int) -> Scenario:
-    """New customers of segment `s` followed for `steps` periods with no acquisition."""
+    """New customers of segment `s` followed for `steps` periods with no acquisition.
+
+    They start clean (no unresolved failure), as new customers do, not in the settled mix of
+    experience states the engine starts an existing base in.
+    """
     changes: dict[str, Any] = {
         f"segments.{s}.customers": COHORT,
         "economics.horizon": steps + 1,
@@ -53,6 +57,7 @@ def cohort(scenario: Scenario, s: int, steps: int) -> Scenario:
     if isinstance(scenario.segments[s].churn, Sbg):
         changes[f"segments.{s}.churn.tenure"] = 0
     changes["actuals"] = None
+    changes["memory.start"] = "clean"  # new customers have met no failure yet
     return isolate(scenario, s, changes)
 
 
