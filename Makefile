@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench lab clean
+.PHONY: install demo test test-fast lint bench bench-record lab clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,13 +21,22 @@ test: $(STAMP)
 	$(BIN)/ruff check cxsim tests benchmarks
 	$(BIN)/python -m pytest
 
+# A quick check (under a minute): the tests not marked slow, stopping at the first failure.
+test-fast: $(STAMP)
+	$(BIN)/ruff check cxsim tests benchmarks
+	$(BIN)/python -m pytest -m "not slow" -x -q
+
 lint: $(STAMP)
 	$(BIN)/ruff check cxsim tests benchmarks
 	$(BIN)/ruff format --check cxsim tests benchmarks
 	$(BIN)/mypy
 
+# Results go to benchmarks/out/ (ignored by git); bench-record updates the tracked results.md.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+bench-record: $(STAMP)
+	$(BIN)/python benchmarks/run.py --out benchmarks/results.md
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)

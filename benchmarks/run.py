@@ -1,5 +1,6 @@
-"""cxsim's benchmarks (`make bench`): ratios measured in one run, printed and written to
-benchmarks/results.md with the date and the machine.
+"""cxsim's benchmarks (`make bench`): ratios measured in one run, printed and written with the
+date and the machine to benchmarks/out/results.md (not tracked by git), or with `--out PATH`
+elsewhere: `make bench-record` writes the tracked benchmarks/results.md.
 
 - how run time grows with customers (10 thousand to 10 million) and with runs;
 - engine time / the time numpy takes to draw the same binomial variates (the design's floor);
@@ -32,6 +33,7 @@ import cxsim
 from cxsim.engine.execution import CHUNK, dask_client, default_workers
 from cxsim.engine.recursion import FIRST_TOUCHPOINT_SLOT, RandomSampler, run_block
 from cxsim.engine.simulation import simulate, summarise
+from cxsim.engine.variance import estimate
 from cxsim.model.parameters import build, draw_values, mean_values
 from cxsim.model.scenario import Scenario
 from cxsim.model.variants import AT_MEANS
@@ -244,7 +246,129 @@ def peaks() -> dict[str, dict[str, float]]:
     return out
 
 
+# --- start-up ----------------------------------------------------------------------------------
+
+#: Commands timed from a cold start, with their goal as a multiple of `python -c "import numpy"`.
+STARTUP: list[tuple[str, list[str], float]] = [
+    ("cxsim --help", ["--help"], 3),
+    ("cxsim --version", ["--version"], 3),
+    ("cxsim validate FILE", ["validate", "scenarios/subscription.yaml"], 3),
+    ("cxsim run FILE --expected", ["run", "scenarios/subscription.yaml", "--expected"], 5),
+]
+
+
+def child_cpu(args: list[str]) -> float:
+    """CPU seconds (user + system) of one fresh Python process running `args`."""
+    proc = subprocess.Popen(
+        [sys.executable, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{args} exited with {proc.returncode}")
+    return usage.ru_utime + usage.ru_stime
+
+
+def startup(repeat: int = 5) -> dict[str, dict[str, float]]:
+    """Median CPU seconds of each command from a cold start, and its ratio to importing numpy."""
+    numpy = float(np.median([child_cpu(["-c", "import numpy"]) for _ in range(repeat)]))
+    out = {"python -c 'import numpy'": {"cpu": numpy, "ratio": 1.0, "goal": 1.0}}
+    for name, args, goal in STARTUP:
+        seconds = float(np.median([child_cpu(["-m", "cxsim", *args]) for _ in range(repeat)]))
+        out[name] = {"cpu": seconds, "ratio": seconds / numpy, "goal": goal}
+    return out
+
+
+def startup_lines(found: dict[str, dict[str, float]]) -> list[str]:
+    """The report's start-up section."""
+    lines = [
+        "",
+        "## Start-up",
+        "",
+        "CPU seconds of a fresh process (median of 5), and the ratio to",
+        '`python -c "import numpy"`.',
+        "",
+        "| command | CPU seconds | / import numpy | goal |",
+        "|---|---|---|---|",
+    ]
+    for name, f in found.items():
+        lines.append(f"| `{name}` | {f['cpu']:.3f} | {f['ratio']:.1f} | {f['goal']:g} |")
+    return lines
+
+
 # --- the report --------------------------------------------------------------------------------
+
+
+def runs_for_one_percent(e: Any, runs: int) -> float:
+    """Runs a 95% interval of +/-1% of the mean needs, from an estimate's honest sem on `runs`."""
+    return float((1.96 * e.sem * np.sqrt(runs) / (0.01 * abs(e.mean))) ** 2)
+
+
+def variance(runs: int = 4 * CHUNK, intervention: str = "Act on feedback") -> dict[str, Any]:
+    """Runs needed for +/-1% on subscription's mean loss and on compare's loss avoided.
+
+    Each configuration's sem is the honest one of `cxsim.engine.variance` (chunk replicates for
+    Sobol', so `runs` must span several chunks); the ratio is plain Monte Carlo's runs needed
+    over each configuration's, and the time is its wall time for `runs` runs.
+    """
+    scenario = load("subscription")
+    configs = {
+        "random": ("random", False),
+        "random+cv": ("random", True),
+        "lhs": ("lhs", False),
+        "sobol": ("sobol", False),
+        "sobol+cv": ("sobol", True),
+    }
+    out: dict[str, Any] = {"runs": runs}
+    for name, (sampling, cv) in configs.items():
+        t = time.perf_counter()
+        r = simulate(
+            scenario, runs, SEED, keep_periods=False, sampling=sampling, control_variate=cv
+        )
+        t_run = time.perf_counter() - t
+        t = time.perf_counter()
+        c = cxsim.compare(
+            scenario,
+            runs,
+            SEED,
+            [intervention],
+            combined=False,
+            sampling=sampling,
+            control_variate=cv,
+        )
+        t_compare = time.perf_counter() - t
+        o = c[intervention]
+        avoided = o.controlled.get("loss_avoided") or estimate(o.loss_avoided, sampling)
+        out[name] = {
+            "run": runs_for_one_percent(r.estimate("lost_revenue"), runs),
+            "compare": runs_for_one_percent(avoided, runs),
+            "run_s": t_run,
+            "compare_s": t_compare,
+        }
+    for name in configs:
+        for what in ("run", "compare"):
+            out[name][f"{what}_ratio"] = out["random"][what] / out[name][what]
+    return out
+
+
+def variance_lines(v: dict[str, Any]) -> list[str]:
+    """The variance-reduction section of results.md."""
+    lines = [
+        "## Variance reduction (subscription, runs for a 95% interval of +/-1%)",
+        "",
+        f"From {v['runs']} runs; the ratio is plain Monte Carlo's runs needed over each method's.",
+        "",
+        "| method | run: runs needed | ratio | s | compare loss avoided: runs needed | ratio | s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, m in v.items():
+        if name == "runs":
+            continue
+        lines.append(
+            f"| {name} | {m['run']:,.1f} | {m['run_ratio']:,.0f}x | {m['run_s']:.1f} "
+            f"| {m['compare']:,.1f} | {m['compare_ratio']:,.0f}x | {m['compare_s']:.1f} |"
+        )
+    return lines
 
 
 def machine() -> str:
@@ -362,11 +486,19 @@ def report(m: dict[str, Any], started: float) -> str:
     ]
     for n, seconds in runs.items():
         lines.append(f"| {n:,} | {seconds:.3f} | {seconds / n * 1e3:.3f} |")
+    if "variance" in m:
+        lines += ["", *variance_lines(m["variance"])]
+    if "startup" in m:
+        lines += startup_lines(m["startup"])
     lines += ["", f"The whole benchmark took {time.perf_counter() - started:.0f} s.", ""]
     return "\n".join(lines)
 
 
-def main() -> None:
+#: Where `make bench` writes its results: a folder git ignores.
+DEFAULT_OUT = HERE / "out" / "results.md"
+
+
+def main(out: Path = DEFAULT_OUT) -> None:
     started = time.perf_counter()
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("customers", by_customers),
@@ -375,6 +507,8 @@ def main() -> None:
         ("per_customer", against_per_customer),
         ("workers", workers),
         ("peaks", peaks),
+        ("variance", variance),
+        ("startup", startup),
     ]
     measured: dict[str, Any] = {}
     for key, step in steps:
@@ -383,12 +517,20 @@ def main() -> None:
         measured[key] = step()
         print(f"{time.perf_counter() - t:.0f} s", file=sys.stderr)
     text = report(measured, started)
-    (HERE / "results.md").write_text(text, encoding="utf-8")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
     print(text)
+    print(f"written to {out}", file=sys.stderr)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--peak":
+    if sys.argv[1:] == ["--variance"]:  # this section alone
+        print("\n".join(variance_lines(variance())))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--peak":
         print(json.dumps(peak(sys.argv[2])))
+    elif sys.argv[1:] == ["--startup"]:  # the start-up section alone, without results.md
+        print("\n".join(startup_lines(startup())))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--out":
+        main(Path(sys.argv[2]))
     else:
         main()

@@ -8,18 +8,61 @@
 >>> cxsim.compare(scenario, runs=1000, seed=1).summary()
 >>> cxsim.rerun("case/results.json").reproduced   # a recorded result, run again
 >>> cxsim.staffing(120, 240, agents=8, target=0.8).to_frame()   # agents for a queue
+
+The names below are imported on first use (PEP 562), so `import cxsim` stays cheap: the
+engine, pandas and SciPy load when a function that needs them is first called.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from cxsim._version import __version__
-from cxsim.analysis.compare import Comparison, compare
-from cxsim.analysis.pilot import PilotPlan, plan_pilot
-from cxsim.analysis.rerun import Reproduction, rerun
-from cxsim.analysis.staffing import Staffing, staffing
-from cxsim.engine.results import Results
-from cxsim.engine.simulation import expected, simulate
-from cxsim.errors import ScenarioError, UserError
-from cxsim.model.loader import load, load_with_source, loads, modify, scenario_schema, validate
-from cxsim.model.scenario import Scenario
+
+if TYPE_CHECKING:
+    from cxsim.analysis.compare import Comparison, compare
+    from cxsim.analysis.pilot import PilotPlan, plan_pilot
+    from cxsim.analysis.rerun import Reproduction, rerun
+    from cxsim.analysis.staffing import Staffing, staffing
+    from cxsim.engine.results import Results
+    from cxsim.engine.simulation import expected, simulate, summarise
+    from cxsim.errors import ScenarioError, ScenarioWarning, UserError
+    from cxsim.model.loader import (
+        load,
+        load_with_source,
+        loads,
+        modify,
+        scenario_schema,
+        validate,
+    )
+    from cxsim.model.scenario import Scenario
+
+#: public name -> the module that defines it
+_WHERE = {
+    "Comparison": "cxsim.analysis.compare",
+    "compare": "cxsim.analysis.compare",
+    "PilotPlan": "cxsim.analysis.pilot",
+    "plan_pilot": "cxsim.analysis.pilot",
+    "Reproduction": "cxsim.analysis.rerun",
+    "rerun": "cxsim.analysis.rerun",
+    "Staffing": "cxsim.analysis.staffing",
+    "staffing": "cxsim.analysis.staffing",
+    "Results": "cxsim.engine.results",
+    "expected": "cxsim.engine.simulation",
+    "simulate": "cxsim.engine.simulation",
+    "summarise": "cxsim.engine.simulation",
+    "ScenarioError": "cxsim.errors",
+    "ScenarioWarning": "cxsim.errors",
+    "UserError": "cxsim.errors",
+    "load": "cxsim.model.loader",
+    "load_with_source": "cxsim.model.loader",
+    "loads": "cxsim.model.loader",
+    "modify": "cxsim.model.loader",
+    "scenario_schema": "cxsim.model.loader",
+    "validate": "cxsim.model.loader",
+    "Scenario": "cxsim.model.scenario",
+}
 
 __all__ = [
     "Comparison",
@@ -28,6 +71,7 @@ __all__ = [
     "Results",
     "Scenario",
     "ScenarioError",
+    "ScenarioWarning",
     "Staffing",
     "UserError",
     "__version__",
@@ -42,5 +86,21 @@ __all__ = [
     "scenario_schema",
     "simulate",
     "staffing",
+    "summarise",
     "validate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use and keep the name here."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cxsim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The public names, including those not imported yet."""
+    return sorted({*globals(), *__all__})

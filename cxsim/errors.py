@@ -9,6 +9,10 @@ class UserError(Exception):
     """Bad input or a bad option: the CLI prints the message and exits with code 2."""
 
 
+class ScenarioWarning(UserWarning):
+    """A scenario that is valid but probably not what was meant (the CLI prints these)."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem in a scenario: where it is and what is wrong."""

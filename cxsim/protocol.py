@@ -8,6 +8,7 @@ output (CLI, report, workbook, notebooks) is built from these, so each can be re
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -42,6 +43,20 @@ class Result:
     def plot(self, ax: Axes | None = None) -> Figure:
         """The result's chart (on `ax` if given)."""
         raise NotImplementedError(f"a {type(self).__name__} has no chart")
+
+    def display(self) -> pd.DataFrame:
+        """The table for people (formatted where a result knows how; else `to_frame()`)."""
+        return self.to_frame()
+
+    def heading(self) -> str:
+        """A one-line title: the first line of `text()`."""
+        return next((line for line in self.text().splitlines() if line.strip()), self.kind)
+
+    def _repr_html_(self) -> str:
+        """Notebooks show a short heading and the display table."""
+        return f"<p><strong>{html.escape(self.heading())}</strong></p>\n" + self.display().to_html(
+            notebook=True
+        )
 
     def __str__(self) -> str:
         return self.text()

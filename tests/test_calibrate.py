@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
+from pydantic import TypeAdapter
 
 import cxsim
 from cxsim.analysis.complaints import (
@@ -30,6 +31,7 @@ from cxsim.analysis.retention import (
 from cxsim.cli.main import cli
 from cxsim.errors import UserError
 from cxsim.model.churn import sbg_survival
+from cxsim.model.distributions import Probability
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "scenarios" / "calibration"
@@ -406,6 +408,22 @@ def test_complaints_are_reproducible_and_uncertainty_widens_with_fewer_counts() 
     )
     width = a.touchpoints[0].failure_rate.p90 - a.touchpoints[0].failure_rate.p10
     assert width > 5 * (many.touchpoints[0].failure_rate.p90 - many.touchpoints[0].failure_rate.p10)
+
+
+def test_complaint_shares_are_distributions_of_the_model() -> None:
+    """A share may be a number, scenario syntax or a `cxsim.model.distributions` model: the
+    same share gives the same calibration, draw for draw; a bad one says which field."""
+    tps = [{"name": "A", "complaints": 20, "customers": 1000}]
+    pert = {"dist": "pert", "low": 0.3, "mode": 0.5, "high": 0.75}
+    as_model = TypeAdapter(Probability).validate_python(pert)
+    assert calibrate_complaints(tps, complain_share=as_model) == calibrate_complaints(
+        tps, complain_share=pert
+    )
+    assert calibrate_complaints(tps) == calibrate_complaints(tps, complain_share=pert)  # default
+    with pytest.raises(UserError, match=r"complain_share\.high: Field required"):
+        calibrate_complaints(tps, complain_share={"dist": "uniform", "low": 0.5})
+    with pytest.raises(UserError, match=r"complain_share: a share of 0 would make"):
+        calibrate_complaints(tps, complain_share={"dist": "uniform", "low": 0, "high": 0.5})
 
 
 def test_complaints_yaml_pastes_into_a_scenario(tiny_text: str) -> None:

@@ -51,3 +51,26 @@ def test_a_bare_number_is_fixed() -> None:
     dist = PROB.validate_python(0.25)
     assert dist.is_fixed and dist.mean() == 0.25
     np.testing.assert_array_equal(dist.ppf(np.array([0.1, 0.9])), [0.25, 0.25])
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        0.3,
+        {"dist": "uniform", "low": 0.1, "high": 0.4},
+        {"dist": "triangular", "low": 0.1, "mode": 0.2, "high": 0.6},
+        {"dist": "pert", "low": 0.3, "mode": 0.5, "high": 0.75},
+        {"dist": "beta", "alpha": 2.0, "beta": 5.0},
+        {"dist": "normal", "mean": 0.9, "sd": 0.2},
+        {"dist": "expert", "p10": 0.2, "p50": 0.3, "p90": 0.5},
+    ],
+)
+def test_sample_draws_the_distribution_that_ppf_describes(spec: object) -> None:
+    """`sample` (independent draws, outside the copula) and `ppf` are the same distribution:
+    the draws' deciles match the quantile function's, truncation included, and are seeded."""
+    dist = PROB.validate_python(spec)
+    x = dist.sample(np.random.default_rng(5), 200_000)
+    np.testing.assert_array_equal(x, dist.sample(np.random.default_rng(5), 200_000))
+    assert x.min() >= 0.0 and x.max() <= 1.0
+    q = np.linspace(0.1, 0.9, 9)
+    np.testing.assert_allclose(np.quantile(x, q), dist.ppf(q), atol=3e-3)

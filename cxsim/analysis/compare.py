@@ -9,9 +9,11 @@ it avoids when it acts on failures, plus whatever else it changes (churn, acquis
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -29,12 +31,24 @@ from cxsim.engine.execution import (
     parallel_map,
     run_chunks,
 )
-from cxsim.engine.results import Results, describe
+from cxsim.engine.results import Results
 from cxsim.engine.simulation import expected
+from cxsim.engine.variance import (
+    ControlTerms,
+    Estimate,
+    check_sampling,
+    control_terms,
+    controlled,
+    controlled_estimates,
+    estimate,
+)
+from cxsim.errors import UserError
 from cxsim.model.interventions import InterventionSet
-from cxsim.model.loader import Source
+from cxsim.model.loader import Source, scenario_and_source
+from cxsim.model.parameters import DEFAULT_SAMPLING
 from cxsim.model.scenario import Scenario
 from cxsim.outputs.money import format_money
+from cxsim.outputs.tables import display_comparison
 from cxsim.protocol import Result
 
 if TYPE_CHECKING:
@@ -58,6 +72,8 @@ class Outcome:
     roi: FloatArray
     payback_periods: FloatArray
     p_pays: float
+    #: Control-variate estimates of figures (`compare(control_variate=True)`), by figure.
+    controlled: dict[str, Estimate] = field(default_factory=dict)
 
     def stats(self, metric: str) -> dict[str, float | None]:
         """Mean and P5 / P50 / P95 (payback: `None` where it never pays back)."""
@@ -65,8 +81,8 @@ class Outcome:
         finite = np.isfinite(x)
         out: dict[str, float | None] = {"mean": None, "sem": None}
         if finite.all():
-            d = describe(x)
-            out["mean"], out["sem"] = d["mean"], d["sem"]
+            e = self.controlled.get(metric) or estimate(x, self.results.sampling)
+            out["mean"], out["sem"] = e.mean, e.sem
         # Never paying back sorts above every finite payback; such a percentile is None.
         never = np.nanmax(np.where(finite, x, np.nan)) + 1 if finite.any() else 1.0
         ranked = np.where(finite, x, never)
@@ -117,9 +133,19 @@ class Comparison(Result):
         frame.index.name = "intervention"
         return frame
 
-    def summary(self) -> pd.DataFrame:
-        """The documented alias of `to_frame`."""
-        return self.to_frame()
+    def summary(self, *, formatted: bool = False) -> pd.DataFrame:
+        """The documented alias of `to_frame`; `formatted=True` gives `display()`."""
+        return self.display() if formatted else self.to_frame()
+
+    def display(self) -> pd.DataFrame:
+        """The table for people, best NPV first: money in the scenario's currency, percents."""
+        sc = self.baseline.scenario
+        return display_comparison(
+            self.to_frame(), self.baseline.currency, sc.economics.period, sc.language
+        )
+
+    def heading(self) -> str:
+        return repr(self).strip("<>")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of `cxsim compare --json`."""
@@ -223,16 +249,31 @@ def _label(kind: str, scenario: Scenario) -> str:
     return COMBINATION_LABELS.get(scenario.language, COMBINATION_LABELS["en"])[kind]
 
 
+def chosen_names(names: str | Sequence[str] | None) -> list[str] | None:
+    """Names as a list: a single name is a list of one; a name given twice is refused."""
+    if names is None:
+        return None
+    chosen = [names] if isinstance(names, str) else list(names)
+    for n in chosen:
+        if not isinstance(n, str):
+            raise TypeError(f"intervention names must be text, got {type(n).__name__}")
+    twice = sorted({n for n in chosen if chosen.count(n) > 1})
+    if twice:
+        raise UserError(
+            "each intervention may be named once; named more than once: "
+            + ", ".join(repr(n) for n in twice)
+        )
+    return chosen
+
+
 def intervention_sets(
-    scenario: Scenario, names: Sequence[str] | None = None, combined: bool = True
+    scenario: Scenario, names: str | Sequence[str] | None = None, combined: bool = True
 ) -> list[InterventionSet]:
     """One set per named intervention (all by default), plus all of them together."""
     known = [iv.name for iv in scenario.interventions]
-    chosen = list(names) if names else known
+    chosen = chosen_names(names) or known
     for n in chosen:
         if n not in known:
-            from cxsim.errors import UserError
-
             raise UserError(f"no intervention named {n!r}; the scenario has: {', '.join(known)}")
     sets = [InterventionSet((known.index(n),), n) for n in chosen]
     if combined and len(chosen) > 1:
@@ -246,10 +287,10 @@ def intervention_sets(
 
 
 def compare(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     runs: int = 1000,
     seed: int | None = None,
-    interventions: Sequence[str] | None = None,
+    interventions: str | Sequence[str] | None = None,
     *,
     combined: bool = True,
     budget: float | None = None,
@@ -257,6 +298,9 @@ def compare(
     source: Source | None = None,
     common_random_numbers: bool = True,
     scheduler: Scheduler = None,
+    sampling: str = DEFAULT_SAMPLING,
+    control_variate: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> Comparison:
     """Simulate the baseline and each intervention on the same random numbers; rank by NPV.
 
@@ -265,11 +309,17 @@ def compare(
     `common_random_numbers=False` gives the interventions streams of their own: only useful to
     show how much the common numbers reduce the error of a difference. `workers` and
     `scheduler` say where the runs (and the budget search) go, as in `cxsim.simulate`.
+    `sampling` and `control_variate` reduce the variance as in `cxsim.simulate`; the control of
+    loss avoided is the difference of the two worlds' expected-value models on each run's inputs.
+    `progress` is called with the runs done after each chunk (they add up to `runs`, twice
+    that without common random numbers). `scenario` may be the path of a scenario file;
+    `interventions` one name or a list of names.
     """
+    scenario, source = scenario_and_source(scenario, source)
     scenario = for_business_case(scenario)
+    interventions = chosen_names(interventions)
+    check_sampling(sampling)
     if not scenario.interventions:
-        from cxsim.errors import UserError
-
         raise UserError(f"scenario {scenario.name!r} has no interventions to compare")
     seed = new_seed() if seed is None else int(seed)
     sets = intervention_sets(scenario, interventions, combined)
@@ -280,30 +330,68 @@ def compare(
             )
             if best is not None and all(best.indices != s.indices for s in sets):
                 sets.append(best)
-        if common_random_numbers:
-            per_variant = run_chunks(scenario, runs, seed, [None, *sets], workers, scheduler=client)
-        else:
-            (base_blocks,) = run_chunks(scenario, runs, seed, [None], workers, scheduler=client)
-            others = run_chunks(scenario, runs, seed + 1, sets, workers, scheduler=client)
-            per_variant = [base_blocks, *others]
-    base = Results.from_block(
-        scenario, combine(per_variant[0]), runs=runs, seed=seed, kind="monte carlo", source=source
-    )
-    outcomes = []
-    for s, blocks in zip(sets, per_variant[1:], strict=True):
-        world = Results.from_block(
-            scenario, combine(blocks), runs=runs, seed=seed, kind="monte carlo", source=source
+        run = functools.partial(
+            run_chunks,
+            workers=workers,
+            scheduler=client,
+            sampling=sampling,
+            progress=progress,
         )
+        if common_random_numbers:
+            per_variant = run(scenario, runs, seed, [None, *sets])
+        else:
+            (base_blocks,) = run(scenario, runs, seed, [None])
+            per_variant = [base_blocks, *run(scenario, runs, seed + 1, sets)]
+    terms = None
+    if control_variate:
+        if not common_random_numbers:
+            raise ValueError("control_variate needs common_random_numbers")
+        terms = control_terms(scenario, runs, seed, [None, *sets], sampling)
+    results = [
+        Results.from_block(
+            scenario,
+            combine(blocks),
+            runs=runs,
+            seed=seed,
+            kind="monte carlo",
+            source=source,
+            sampling=sampling,
+            controlled=None
+            if terms is None
+            else controlled_estimates(combine(blocks).totals, terms, v, sampling),
+        )
+        for v, blocks in enumerate(per_variant)
+    ]
+    base = results[0]
+    outcomes = []
+    for v, (s, world) in enumerate(zip(sets, results[1:], strict=True), start=1):
         description = "; ".join(iv.description.strip() for iv in s.interventions(scenario))
-        outcomes.append(_outcome(s.name, description, base, world))
+        outcome = _outcome(s.name, description, base, world)
+        if terms is not None:
+            outcome = dataclasses.replace(outcome, controlled=_controlled_case(outcome, terms, v))
+        outcomes.append(outcome)
     outcomes.sort(key=lambda o: -float(np.mean(o.npv)))
     options = {
         "interventions": list(interventions) if interventions else None,
         "combined": combined,
         "budget": budget,
         "common_random_numbers": common_random_numbers,
+        "sampling": sampling,
+        "control_variate": control_variate,
     }
     return Comparison(base, outcomes, options)
+
+
+def _controlled_case(outcome: Outcome, terms: ControlTerms, v: int) -> dict[str, Estimate]:
+    """Control-variate estimates of loss avoided, cost and NPV of world `v` against the base."""
+    sampling = outcome.results.sampling
+    avoided = terms.difference("revenue", v)
+    cost = (terms.per_run[v]["cost"], terms.extra_runs[v]["cost"])
+    npv = (avoided[0] - cost[0], avoided[1] - cost[1])
+    return {
+        name: controlled(getattr(outcome, name), g, h, sampling, terms.extra)
+        for name, (g, h) in (("loss_avoided", avoided), ("cost", cost), ("npv", npv))
+    }
 
 
 def _revenue_and_cost(scenario: Scenario, option: InterventionSet) -> tuple[float, float]:
@@ -315,7 +403,7 @@ def _revenue_and_cost(scenario: Scenario, option: InterventionSet) -> tuple[floa
 def best_within_budget(
     scenario: Scenario,
     budget: float,
-    names: Sequence[str] | None = None,
+    names: str | Sequence[str] | None = None,
     *,
     workers: int | None = 1,
     scheduler: Scheduler = None,
@@ -327,10 +415,8 @@ def best_within_budget(
     processes or a Dask `scheduler`, as in `cxsim.simulate`.
     """
     known = [iv.name for iv in scenario.interventions]
-    pool = [known.index(n) for n in (names or known)]
+    pool = [known.index(n) for n in (chosen_names(names) or known)]
     if len(pool) > 12:
-        from cxsim.errors import UserError
-
         raise UserError("--budget searches every subset: name at most 12 interventions")
     base = expected(scenario)
     options = [

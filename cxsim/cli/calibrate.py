@@ -24,37 +24,42 @@ from cxsim.analysis.complaints import (
     read_complaints_yaml,
 )
 from cxsim.analysis.retention import SbgFit, fit_sbg, read_retention_csv, sbg_yaml
+from cxsim.cli.options import count, json_option, probability, seed_option
 from cxsim.errors import UserError
 from cxsim.model.actuals import RetentionActual
 from cxsim.outputs.files import check_free, write_text
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    epilog="Examples:\n\n\b\n  cxsim calibrate retention cohorts.csv\n"
+    "  cxsim calibrate complaints complaints.yaml --json"
+)
 def calibrate() -> None:
     """Turn observed data into scenario inputs: retention curves, complaint counts."""
 
 
-@calibrate.command()
+@calibrate.command(
+    epilog="Examples:\n\n\b\n  cxsim calibrate retention cohorts.csv\n"
+    "  cxsim calibrate retention cohorts.csv --periods 36 --discount 0.008 --json"
+)
 @click.argument("file", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--periods",
     default=24,
     show_default=True,
-    type=click.IntRange(min=1),
+    type=count(1, 10_000),
     help="Periods to project beyond the data.",
 )
 @click.option(
     "--discount",
     default=0.1,
     show_default=True,
-    type=click.FloatRange(min=0, max=1),
+    type=probability(),
     help="Discount rate per period of the data, for the expected residual lifetime "
-    "(0.1 with yearly data as in Fader & Hardie 2010; about 0.008 for 10%% a year with "
+    "(0.1 with yearly data as in Fader & Hardie 2010; about 0.008 for 10% a year with "
     "monthly data).",
 )
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON document instead of the report."
-)
+@json_option
 @click.option(
     "--scenario",
     "scenario_file",
@@ -66,7 +71,7 @@ def calibrate() -> None:
     "--step",
     default=1,
     show_default=True,
-    type=click.IntRange(min=1),
+    type=count(1, 10_000),
     help="Scenario periods per period of the data (12: yearly data, monthly scenario).",
 )
 def retention(
@@ -231,19 +236,22 @@ tree's complaint_rate).
 """
 
 
-@calibrate.command(help=_COMPLAINTS_HELP)
+@calibrate.command(
+    help=_COMPLAINTS_HELP,
+    short_help="Failure and complaint rates from complaint counts.",
+    epilog="Examples:\n\n\b\n  cxsim calibrate complaints complaints.yaml\n"
+    "  cxsim calibrate complaints complaints.yaml --draws 20000 --seed 3 --json",
+)
 @click.argument("file", metavar="FILE.yaml", type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--draws",
     default=100_000,
     show_default=True,
-    type=click.IntRange(min=100),
+    type=count(100, 10_000_000),
     help="Simulation draws for the uncertainty.",
 )
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON document instead of the report."
-)
+@seed_option(default=0)
+@json_option
 def complaints(file: str, draws: int, seed: int, as_json: bool) -> None:
     spec = read_complaints_yaml(file)
     cal = calibrate_complaints(**spec, draws=draws, seed=seed)
@@ -315,18 +323,22 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-@calibrate.command("scenario")
+@calibrate.command(
+    "scenario",
+    epilog="Examples:\n\n\b\n  cxsim calibrate scenario scenarios/subscription.yaml\n"
+    "  cxsim calibrate scenario my_case.yaml -o my_case_calibrated.yaml\n"
+    "  cxsim calibrate scenario my_case.yaml --json",
+)
 @click.argument("file", metavar="FILE.yaml", type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "-o",
-    "--output",
+    "--out",
+    "output",
     type=click.Path(dir_okay=False),
-    help="Write the calibrated scenario here (solved values marked, comments kept).",
+    help="Write the calibrated scenario to this file (solved values marked, comments kept).",
 )
-@click.option("--force", is_flag=True, help="Replace an existing --output file.")
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON document instead of the report."
-)
+@click.option("--force", is_flag=True, help="Replace an existing -o file.")
+@json_option
 def scenario_command(file: str, output: str | None, force: bool, as_json: bool) -> None:
     """Solve a scenario's baseline churn and acquisition so its status quo reproduces its actuals.
 

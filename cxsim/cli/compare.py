@@ -11,26 +11,40 @@ import click
 import cxsim
 from cxsim.analysis.compare import compare as run_compare
 from cxsim.analysis.pilot import plan_pilot
-from cxsim.cli.options import runs_option, seed_option, set_option
+from cxsim.cli.options import (
+    finite,
+    force_option,
+    json_option,
+    runs_option,
+    scheduler_option,
+    seed_option,
+    set_option,
+    workers_option,
+)
+from cxsim.cli.progress import progress
 from cxsim.outputs.files import check_free, write_atomic
 
 
-@click.command()
+@click.command(
+    epilog="Examples:\n\n\b\n  cxsim compare scenarios/subscription.yaml --runs 400\n"
+    "  cxsim compare scenarios/subscription.yaml --intervention 'Live chat' --json\n"
+    "  cxsim compare scenarios/subscription.yaml --budget 500000 --xlsx case.xlsx"
+)
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--intervention", "names", multiple=True, help="Compare only these (repeatable).")
-@click.option("--budget", type=click.FloatRange(min=0), help="Also find the best set within it.")
-@runs_option
-@seed_option
-@set_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@click.option("--xlsx", type=click.Path(dir_okay=False), help="Write the finance workbook here.")
-@click.option("--force", is_flag=True, help="Replace an existing --xlsx file.")
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes.")
 @click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    help="Run on Dask: 'local' (a LocalCluster of --workers processes) or tcp://HOST:PORT.",
+    "--budget",
+    type=finite(min=0),
+    help="Also find the set of interventions with the best NPV whose cost fits this budget.",
 )
+@runs_option()
+@seed_option()
+@set_option
+@json_option
+@click.option("--xlsx", type=click.Path(dir_okay=False), help="Write the finance workbook here.")
+@force_option
+@workers_option
+@scheduler_option
 def compare(
     file: str,
     names: tuple[str, ...],
@@ -48,16 +62,18 @@ def compare(
     scenario, source = cxsim.load_with_source(file, overrides)
     if xlsx:
         check_free([Path(xlsx)], force)
-    result = run_compare(
-        scenario,
-        runs=runs,
-        seed=seed,
-        interventions=names or None,
-        budget=budget,
-        workers=workers,
-        source=source,
-        scheduler=scheduler,
-    )
+    with progress(runs, "comparing", enabled=not as_json) as update:
+        result = run_compare(
+            scenario,
+            runs=runs,
+            seed=seed,
+            interventions=names or None,
+            budget=budget,
+            workers=workers,
+            source=source,
+            scheduler=scheduler,
+            progress=update,
+        )
     if xlsx:
         from cxsim.outputs.workbook import write_workbook
 
@@ -68,13 +84,28 @@ def compare(
         click.echo(result.text(), nl=False)
 
 
-@click.command()
+@click.command(
+    epilog="Examples:\n\n\b\n  cxsim pilot scenarios/subscription.yaml --intervention 'Live chat'\n"
+    "  cxsim pilot scenarios/subscription.yaml --intervention 'Live chat' --power 0.9 --json"
+)
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--intervention", required=True, help="The intervention to pilot.")
-@click.option("--power", default=0.8, show_default=True, type=click.FloatRange(0.5, 0.999))
-@click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0.001, 0.2))
+@click.option(
+    "--power",
+    default=0.8,
+    show_default=True,
+    type=finite(0.5, 0.999),
+    help="Chance of detecting the effect if it is real.",
+)
+@click.option(
+    "--alpha",
+    default=0.05,
+    show_default=True,
+    type=finite(0.001, 0.2),
+    help="Significance level: chance of a false alarm when there is no effect.",
+)
 @set_option
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 def pilot(
     file: str,
     intervention: str,

@@ -1,45 +1,115 @@
-"""The `cxsim` command: a thin layer over the public API."""
+"""The `cxsim` command: a thin layer over the public API.
+
+The group imports each command's module only when that command runs (see `LAZY`), so
+`cxsim --help`, `--version` and `validate` answer without loading pandas, SciPy or Matplotlib.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 import tempfile
 import time
 import traceback
+import warnings
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import click
 
 import cxsim as api
 from cxsim._version import __version__
-from cxsim.cli.options import runs_option, seed_option, set_option
-from cxsim.engine.simulation import summarise
-from cxsim.engine.summary import Summary
+from cxsim.cli.lazy import LazyGroup
+from cxsim.cli.options import (
+    finite,
+    force_option,
+    json_option,
+    out_option,
+    runs_option,
+    scheduler_option,
+    seed_option,
+    set_option,
+    workers_option,
+)
+from cxsim.cli.progress import progress, warn
 from cxsim.errors import ScenarioError, UserError
 from cxsim.outputs import files as output
 from cxsim.outputs.files import check_free, write_text
 
+if TYPE_CHECKING:
+    from cxsim.engine.summary import Summary
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="cxsim")
-def cli() -> None:
-    """cxsim: what a bad customer experience costs, and which fix pays back."""
+#: name -> ("module:attr", short help). The short help is what `cxsim --help` lists.
+LAZY: dict[str, tuple[str, str]] = {
+    "run": ("cxsim.cli.main:run", "Simulate a scenario: what experience failures cost."),
+    "compare": ("cxsim.cli.compare:compare", "Compare interventions: NPV, ROI, payback, P(pays)."),
+    "report": ("cxsim.cli.report:report", "Write the client report: charts, PDF, workbook."),
+    "sensitivity": (
+        "cxsim.cli.sensitivity:sensitivity",
+        "Which inputs matter most (tornado, Sobol).",
+    ),
+    "pilot": ("cxsim.cli.compare:pilot", "Size an A/B pilot of an intervention."),
+    "calibrate": ("cxsim.cli.calibrate:calibrate", "Scenario inputs from observed data."),
+    "queue": ("cxsim.cli.queue:queue", "Staff a contact-centre queue (SimPy and Erlang)."),
+    "rerun": ("cxsim.cli.rerun:rerun", "Repeat a recorded result and check every number."),
+    "validate": ("cxsim.cli.main:validate", "Check scenario files and say what they hold."),
+    "schema": ("cxsim.cli.main:schema", "Print the JSON Schema of scenario files."),
+}
+
+
+def _one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Python warnings as one plain line on stderr, without the source line."""
+    warn(str(message))
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=LAZY,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Examples:\n\n\b\n  cxsim run scenarios/subscription.yaml\n"
+    "  cxsim compare scenarios/subscription.yaml --runs 400\n"
+    "  cxsim report scenarios/subscription.yaml -o report/",
+)
+@click.version_option(__version__, "-V", "--version", prog_name="cxsim")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """cxsim: what a bad customer experience costs, and which fix pays back.
+
+    Run `cxsim COMMAND --help` for a command's options and examples.
+    """
+    ctx.with_resource(warnings.catch_warnings())
+    warnings.showwarning = _one_line_warning
 
 
 KEEP_RUNS_UP_TO = 100_000  # beyond this, `run` keeps statistics, not every run
+PROGRESS_FROM_RUNS = 2000  # below this a run takes well under two seconds: no bar
 
 
-def _progress_bar(runs: int, show: bool):  # type: ignore[no-untyped-def]
-    """A progress bar on stderr when it is a terminal and the job is long; else a no-op."""
-    if show and runs >= 2000 and sys.stderr.isatty():
-        return click.progressbar(length=runs, label="simulating", file=sys.stderr)
-    return contextlib.nullcontext(None)
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
-@cli.command()
+def describe(scenario: api.Scenario) -> str:
+    """One sentence on what a scenario holds: name, segments, touchpoints, horizon."""
+    stages = scenario.journey.stages
+    touchpoints = sum(len(s.touchpoints) for s in stages)
+    e = scenario.economics
+    return (
+        f"{scenario.name!r}: {_plural(len(scenario.segments), 'segment')}, "
+        f"{_plural(touchpoints, 'touchpoint')} in {_plural(len(stages), 'stage')}, "
+        f"{_plural(len(scenario.interventions), 'intervention')}, "
+        f"over {_plural(e.horizon, e.period)} in {e.currency}"
+    )
+
+
+@click.command(epilog="Examples:\n\n\b\n  cxsim validate scenarios/*.yaml")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(files: tuple[str, ...]) -> None:
     """Check scenario files; print every problem with file, line and field."""
@@ -51,40 +121,31 @@ def validate(files: tuple[str, ...]) -> None:
             bad += 1
             click.echo(str(exc), err=True)
         else:
-            click.echo(f"{name}: ok ({scenario!r})")
+            click.echo(f"{name}: ok, {describe(scenario)}.")
     if bad:
-        raise UserError(f"{bad} of {len(files)} file(s) invalid")
+        raise UserError(f"{bad} of {_plural(len(files), 'file')} invalid")
 
 
-@cli.command()
+@click.command(
+    epilog="Examples:\n\n\b\n  cxsim run scenarios/subscription.yaml --runs 5000 --seed 1\n"
+    "  cxsim run scenarios/subscription.yaml --expected --set economics.horizon=24\n"
+    "  cxsim run scenarios/subscription.yaml --precision 0.01 -o results/"
+)
 @click.argument("file", type=click.Path(dir_okay=False))
-@runs_option
-@seed_option
+@runs_option()
+@seed_option()
 @set_option
 @click.option(
     "--expected", is_flag=True, help="Run the expected-value model (inputs at their means)."
 )
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON document instead of the summary."
-)
-@click.option(
-    "--out", type=click.Path(file_okay=False), help="Also write results.json and summary.txt here."
-)
-@click.option("--force", is_flag=True, help="Replace existing files in --out.")
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes (default: all cores).",
-)
-@click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    help="Run on Dask: 'local' (a LocalCluster of --workers processes) or tcp://HOST:PORT.",
-)
+@json_option
+@out_option("Also write results.json and summary.txt into this folder.")
+@force_option
+@workers_option
+@scheduler_option
 @click.option(
     "--precision",
-    type=click.FloatRange(min=0, min_open=True, max=1),
+    type=finite(0, 1, min_open=True),
     help="Run until the 95% interval of the lost revenue is within this share of its mean "
     "(e.g. 0.01); --runs is then the upper limit.",
 )
@@ -110,36 +171,24 @@ def run(
     if expected:
         results = api.expected(scenario, source=source)
     elif precision is not None:
-        from cxsim.analysis.sensitivity import run_to_precision
-
-        given = click.get_current_context().get_parameter_source("runs")
-        limit = runs if given is click.core.ParameterSource.COMMANDLINE else 100_000
-        results, record = run_to_precision(
-            scenario,
-            precision,
-            seed=seed,
-            max_runs=max(limit, 512),
-            workers=workers,
-            source=source,
-            scheduler=scheduler,
-        )
-        state = "reached" if record.converged else "NOT reached (raise --runs)"
-        note = (
-            f"precision {precision:.1%} {state} after {record.runs:,} runs: "
-            f"95% half-width {record.half_width:,.0f} around {record.mean:,.0f}\n"
+        results, note = _run_to_precision(
+            scenario, precision, runs, seed, workers, source, scheduler, as_json
         )
     else:
+        from cxsim.engine.simulation import summarise
+
         # Beyond KEEP_RUNS_UP_TO, keeping every run would take memory in proportion to runs:
         # fold the chunks into statistics instead.
         verb = summarise if runs > KEEP_RUNS_UP_TO else api.simulate
-        with _progress_bar(runs, not as_json) as bar:
+        show = not as_json and runs >= PROGRESS_FROM_RUNS
+        with progress(runs, "simulating", enabled=show) as update:
             results = verb(
                 scenario,
                 runs=runs,
                 seed=seed,
                 workers=workers,
                 source=source,
-                progress=bar.update if bar is not None else None,
+                progress=update,
                 scheduler=scheduler,
             )
     text = results.to_json() if as_json else results.text()
@@ -174,7 +223,44 @@ def _with_reconciliation(
     return text.rstrip("\n") + "\n\n" + table.text()
 
 
-@cli.command()
+def _run_to_precision(
+    scenario: api.Scenario,
+    precision: float,
+    runs: int,
+    seed: int | None,
+    workers: int | None,
+    source: Any,
+    scheduler: str | None,
+    as_json: bool,
+) -> tuple[api.Results, str]:
+    """`run --precision`: add runs until the interval is narrow enough; say how it went."""
+    from cxsim.analysis.sensitivity import SensitivityWarning, run_to_precision
+
+    given = click.get_current_context().get_parameter_source("runs")
+    limit = runs if given is click.core.ParameterSource.COMMANDLINE else 100_000
+    max_runs = max(limit, 512)
+    with warnings.catch_warnings(), progress(max_runs, "simulating", enabled=not as_json) as bar:
+        # Said below in the note, naming --runs rather than the API's max_runs.
+        warnings.simplefilter("ignore", SensitivityWarning)
+        results, record = run_to_precision(
+            scenario,
+            precision,
+            seed=seed,
+            max_runs=max_runs,
+            workers=workers,
+            source=source,
+            scheduler=scheduler,
+            progress=bar,
+        )
+    state = "reached" if record.converged else "NOT reached (raise --runs)"
+    note = (
+        f"precision {precision:.1%} {state} after {_plural(record.runs, 'run')}: "
+        f"95% half-width {record.half_width:,.0f} around {record.mean:,.0f}\n"
+    )
+    return results, note
+
+
+@click.command(epilog="Examples:\n\n\b\n  cxsim schema > cxsim-scenario.schema.json")
 def schema() -> None:
     """Print the JSON Schema of the scenario format (for editors)."""
     click.echo(json.dumps(api.scenario_schema(), indent=2, ensure_ascii=False))
@@ -213,28 +299,3 @@ def _interrupted() -> NoReturn:
     more = f"wrote {done}; nothing else was written" if done else "nothing was written"
     click.echo(f"cxsim: interrupted; {more}.", err=True)
     sys.exit(130)
-
-
-from cxsim.cli.calibrate import calibrate as _calibrate  # noqa: E402
-from cxsim.cli.compare import compare as _compare  # noqa: E402
-from cxsim.cli.compare import pilot as _pilot  # noqa: E402
-
-cli.add_command(_calibrate)
-cli.add_command(_compare)
-cli.add_command(_pilot)
-
-from cxsim.cli.queue import queue as _queue  # noqa: E402
-
-cli.add_command(_queue)
-
-from cxsim.cli.report import report as _report  # noqa: E402
-
-cli.add_command(_report)
-
-from cxsim.cli.sensitivity import sensitivity as _sensitivity  # noqa: E402
-
-cli.add_command(_sensitivity)
-
-from cxsim.cli.rerun import rerun as _rerun  # noqa: E402
-
-cli.add_command(_rerun)

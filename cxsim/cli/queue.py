@@ -12,33 +12,40 @@ import json
 import click
 
 from cxsim.analysis.staffing import staffing
+from cxsim.cli.options import count, finite, json_option, seed_option
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(
+    epilog="Examples:\n\n\b\n  cxsim queue --arrivals-per-hour 120 --aht-seconds 240 --agents 10\n"
+    "  cxsim queue --arrivals-per-hour 120 --aht-seconds 240 --agents 8 --agents-max 14 "
+    "--target 0.8\n"
+    "  cxsim queue --arrivals-per-hour 120 --aht-seconds 240 --agents 10 "
+    "--patience-seconds 180 --json"
+)
 @click.option(
     "--arrivals-per-hour",
     required=True,
-    type=click.FloatRange(min=0, min_open=True, max=1e7),
+    type=finite(min=0, min_open=True, max=1e7),
     help="Contacts arriving per hour (Poisson).",
 )
 @click.option(
     "--aht-seconds",
     required=True,
-    type=click.FloatRange(min=0, min_open=True, max=1e6),
+    type=finite(min=0, min_open=True, max=1e6),
     help="Average handle time, seconds.",
 )
 @click.option(
-    "--agents", required=True, type=click.IntRange(min=1), help="Agents (the smallest to try)."
+    "--agents", required=True, type=count(1, 100_000), help="Agents (the smallest to try)."
 )
 @click.option(
     "--agents-max",
-    type=click.IntRange(min=1),
+    type=count(1, 100_000),
     help="Also try every staffing up to this one (default: just --agents; with --target or "
     "--max-occupancy, three above the analytic answer).",
 )
 @click.option(
     "--patience-seconds",
-    type=click.FloatRange(min=0, min_open=True),
+    type=finite(min=0, min_open=True),
     help="Mean patience before hanging up (exponential): compares with Erlang A. "
     "Without it nobody hangs up: Erlang C.",
 )
@@ -46,24 +53,24 @@ from cxsim.analysis.staffing import staffing
     "--replications",
     default=30,
     show_default=True,
-    type=click.IntRange(min=2, max=10_000),
+    type=count(2, 10_000),
     help="Independent replications per staffing level.",
 )
 @click.option(
     "--sl-seconds",
     default=20.0,
     show_default=True,
-    type=click.FloatRange(min=0),
+    type=finite(min=0),
     help="Service level threshold: share of contacts answered within this many seconds.",
 )
 @click.option(
     "--target",
-    type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+    type=finite(min=0, max=1, min_open=True, max_open=True),
     help="Service level to reach (e.g. 0.8): report the smallest staffing that meets it.",
 )
 @click.option(
     "--max-occupancy",
-    type=click.FloatRange(min=0, max=1, min_open=True),
+    type=finite(min=0, max=1, min_open=True),
     help="Occupancy not to exceed (e.g. 0.85): with --target or alone, the smallest staffing "
     "that also stays at or below it.",
 )
@@ -71,14 +78,14 @@ from cxsim.analysis.staffing import staffing
     "--hours",
     default=8.0,
     show_default=True,
-    type=click.FloatRange(min=0, min_open=True, max=24 * 365),
+    type=finite(min=0, min_open=True, max=24 * 365),
     help="Measured hours per replication.",
 )
 @click.option(
     "--warmup-hours",
     default=2.0,
     show_default=True,
-    type=click.FloatRange(min=0, max=24 * 365),
+    type=finite(min=0, max=24 * 365),
     help="Hours simulated and discarded before measuring (the queue starts empty).",
 )
 @click.option(
@@ -92,11 +99,11 @@ from cxsim.analysis.staffing import staffing
     "--handle-cv",
     default=1.0,
     show_default=True,
-    type=click.FloatRange(min=0, min_open=True),
+    type=finite(min=0, min_open=True),
     help="Coefficient of variation of lognormal handle times.",
 )
-@click.option("--seed", default=2026, show_default=True, type=int, help="Random seed.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead.")
+@seed_option(default=2026)
+@json_option
 def queue(
     arrivals_per_hour: float,
     aht_seconds: float,
@@ -126,9 +133,6 @@ def queue(
     With --target (and/or --max-occupancy), tries every staffing from --agents to --agents-max
     and marks with * the smallest whose simulated service level meets the target (and whose
     occupancy stays at or below the ceiling), beside the analytic answer.
-
-    \b
-        cxsim queue --arrivals-per-hour 120 --aht-seconds 240 --agents 10 --target 0.8
     """
     if agents_max is not None and agents_max < agents:
         raise click.BadParameter(

@@ -12,8 +12,17 @@ from pathlib import Path
 import click
 
 import cxsim as api
-from cxsim.cli.options import runs_option, seed_option, set_option
-from cxsim.outputs.i18n import LANGUAGES
+from cxsim.cli.options import (
+    force_option,
+    json_option,
+    language_option,
+    out_option,
+    runs_option,
+    seed_option,
+    set_option,
+    workers_option,
+)
+from cxsim.cli.progress import progress
 from cxsim.outputs.report import check_target, write_report
 
 
@@ -22,32 +31,20 @@ def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(
+    epilog="Examples:\n\n\b\n  cxsim report scenarios/subscription.yaml -o report/\n"
+    "  cxsim report scenarios/subscription.yaml -o report/ --runs 5000 --seed 7 --language ja\n"
+    "  cxsim report scenarios/subscription.yaml -o report/ --force --json > results.json"
+)
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option(
-    "-o",
-    "--out",
-    "out",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Folder to write the report into (new or empty, unless --force).",
-)
-@runs_option
-@seed_option
+@out_option("Folder to write the report into (new or empty, unless --force).", required=True)
+@runs_option()
+@seed_option()
 @set_option
-@click.option(
-    "--language",
-    type=click.Choice(LANGUAGES),
-    default=None,
-    help="Titles and labels (default: the scenario's `language`, else en).",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes (default: all cores).",
-)
-@click.option("--force", is_flag=True, help="Replace the report's files in a non-empty folder.")
+@language_option
+@workers_option
+@force_option
+@json_option
 def report(
     file: str,
     out: str,
@@ -57,6 +54,7 @@ def report(
     language: str | None,
     workers: int | None,
     force: bool,
+    as_json: bool,
 ) -> None:
     """Simulate FILE, compare its interventions, and write charts (PNG, SVG, PDF), report.pdf,
     workbook.xlsx, results.json and summary.md into the folder given by -o."""
@@ -67,11 +65,17 @@ def report(
     if getattr(scenario, "interventions", None) and _has("cxsim.analysis.compare"):
         from cxsim.analysis.compare import compare
 
-        comparison = compare(scenario, runs=runs, seed=seed, workers=workers, source=source)
+        with progress(runs, "simulating", enabled=not as_json) as update:
+            comparison = compare(
+                scenario, runs=runs, seed=seed, workers=workers, source=source, progress=update
+            )
     if comparison is not None:
         results = comparison.baseline  # the same runs and seed: no second simulation
     else:
-        results = api.simulate(scenario, runs=runs, seed=seed, workers=workers, source=source)
+        with progress(runs, "simulating", enabled=not as_json) as update:
+            results = api.simulate(
+                scenario, runs=runs, seed=seed, workers=workers, source=source, progress=update
+            )
     sensitivity = None
     if _has("cxsim.analysis.sensitivity"):  # optional: without it the report has no tornado
         from cxsim.analysis.sensitivity import tornado
@@ -80,5 +84,10 @@ def report(
     written = write_report(
         results, comparison, target, force=force, language=language, sensitivity=sensitivity
     )
-    click.echo(f"wrote {len(written)} files to {target}/ (seed {results.seed}, {runs:,} runs)")
+    said = f"wrote {len(written)} files to {target}/ (seed {results.seed}, {runs:,} runs)"
+    if as_json:  # the results document; what was written goes to stderr
+        click.echo(said, err=True)
+        click.echo((target / "results.json").read_text(encoding="utf-8"), nl=False)
+        return
+    click.echo(said)
     click.echo(results.report_text(), nl=False)

@@ -18,17 +18,16 @@ import sys
 import click
 
 from cxsim.analysis.rerun import rerun as rerun_document
+from cxsim.cli.options import json_option, workers_option
 
 
-@click.command()
-@click.argument("results_file", metavar="RESULTS.json", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document with the findings.")
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes (default: all cores); the numbers do not depend on them.",
+@click.command(
+    epilog="Examples:\n\n\b\n  cxsim run scenarios/subscription.yaml --runs 500 -o case/\n"
+    "  cxsim rerun case/results.json"
 )
+@click.argument("results_file", metavar="RESULTS.json", type=click.Path(dir_okay=False))
+@json_option
+@workers_option
 def rerun(results_file: str, as_json: bool, workers: int | None) -> None:
     """Repeat the run recorded in RESULTS.json and check that every number is reproduced.
 

@@ -9,6 +9,7 @@ largest swing first; Sobol and convergence print one JSON object each.
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from typing import Any
 
@@ -16,6 +17,19 @@ import click
 
 import cxsim
 from cxsim.analysis import sensitivity as sa
+from cxsim.cli.options import (
+    MAX_RUNS,
+    count,
+    finite,
+    json_option,
+    probability,
+    runs_option,
+    scheduler_option,
+    seed_option,
+    set_option,
+    workers_option,
+)
+from cxsim.cli.progress import progress, warn
 from cxsim.errors import UserError
 
 METHODS = ("tornado", "sobol", "convergence")
@@ -38,17 +52,25 @@ def _parse_range(item: str) -> tuple[str, tuple[float, float]]:
         if not (sep and comma):
             raise ValueError
         lo, hi = float(low), float(high)
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError
     except ValueError:
-        raise UserError(f"--range wants PATH=LOW,HIGH, got {item!r}") from None
+        raise click.BadParameter(
+            f"wants PATH=LOW,HIGH with finite numbers, got {item!r}", param_hint="--range"
+        ) from None
     return path.strip(), (lo, hi)
 
 
-@click.command()
+@click.command(
+    epilog="Examples:\n\n\b\n  cxsim sensitivity scenarios/subscription.yaml\n"
+    "  cxsim sensitivity scenarios/subscription.yaml --method sobol --samples 512 --seed 1\n"
+    "  cxsim sensitivity scenarios/subscription.yaml --intervention 'Live chat' --json"
+)
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option(
     "--method",
     type=click.Choice(METHODS),
-    help="tornado (default), sobol, or convergence (implied by --precision).",
+    help="tornado (default), sobol, or convergence (implied by a method's own option).",
 )
 @click.option(
     "--output",
@@ -58,61 +80,69 @@ def _parse_range(item: str) -> tuple[str, tuple[float, float]]:
 )
 @click.option("--intervention", help="Analyse this intervention's NPV against the baseline.")
 @click.option(
-    "--low-q", type=click.FloatRange(0, 1), help="Tornado: low quantile of each input [0.1]."
+    "--low-q",
+    default=0.1,
+    show_default=True,
+    type=probability(),
+    help="Tornado: low quantile of each input.",
 )
 @click.option(
-    "--high-q", type=click.FloatRange(0, 1), help="Tornado: high quantile of each input [0.9]."
+    "--high-q",
+    default=0.9,
+    show_default=True,
+    type=probability(),
+    help="Tornado: high quantile of each input.",
 )
 @click.option(
     "--range",
     "ranges",
     multiple=True,
     metavar="PATH=LOW,HIGH",
-    help="Tornado: swing this input between LOW and HIGH instead (repeatable).",
+    help="Tornado: swing this input between LOW and HIGH (finite numbers) instead (repeatable).",
 )
-@click.option(
-    "--runs",
-    type=click.IntRange(min=2),
-    help="Tornado: Monte Carlo with N runs on common random numbers instead of the "
+@runs_option(
+    None,
+    "Tornado: Monte Carlo with N runs on common random numbers instead of the "
     "expected-value model (slower; reports each swing's standard error).",
 )
 @click.option(
     "--samples",
-    type=click.IntRange(min=2),
-    help="Sobol: base sample size, a power of 2 [1024]; the model runs samples x (inputs + 2) "
-    "times.",
+    default=1024,
+    show_default=True,
+    type=count(2, 2**24),
+    help="Sobol: base sample size, a power of 2; the model runs samples x (inputs + 2) times.",
 )
 @click.option(
     "--precision",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Convergence: run until the 95% interval is within this share of the mean [0.01].",
+    default=0.01,
+    show_default=True,
+    type=finite(0, 1, min_open=True),
+    help="Convergence: run until the 95% interval is within this share of the mean.",
 )
 @click.option(
     "--max-runs",
-    type=click.IntRange(min=2),
-    help="Convergence: stop here even if the precision is not reached [100000].",
+    default=100_000,
+    show_default=True,
+    type=count(2, MAX_RUNS),
+    help="Convergence: stop here even if the precision is not reached.",
 )
-@click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: a fresh one).")
-@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a field.")
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes.")
-@click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    help="Tornado and Sobol on Dask: 'local' (a LocalCluster) or tcp://HOST:PORT.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@seed_option()
+@set_option
+@workers_option
+@scheduler_option
+@json_option
 def sensitivity(
     file: str,
     method: str | None,
     output: str | None,
     intervention: str | None,
-    low_q: float | None,
-    high_q: float | None,
+    low_q: float,
+    high_q: float,
     ranges: tuple[str, ...],
     runs: int | None,
-    samples: int | None,
-    precision: float | None,
-    max_runs: int | None,
+    samples: int,
+    precision: float,
+    max_runs: int,
     seed: int | None,
     overrides: tuple[str, ...],
     workers: int | None,
@@ -128,15 +158,13 @@ def sensitivity(
     sobol        first-order and total Sobol indices with bootstrap intervals
     convergence  add runs until the 95% interval is within --precision of the mean
     """
-    given: dict[str, Any] = {
-        "--low-q": low_q,
-        "--high-q": high_q,
-        "--range": ranges or None,
-        "--runs": runs,
-        "--samples": samples,
-        "--precision": precision,
-        "--max-runs": max_runs,
+    ctx = click.get_current_context()
+    on_line = click.core.ParameterSource.COMMANDLINE
+    given: dict[str, Any] = {  # None: not given on the command line
+        opt: True if ctx.get_parameter_source(opt[2:].replace("-", "_")) is on_line else None
+        for opt in ONLY_FOR
     }
+    given["--range"] = ranges or None
     if method is None:  # implied by a method's own option, else the tornado
         implied = {ONLY_FOR[opt] for opt, v in given.items() if v is not None}
         if len(implied) > 1:
@@ -149,11 +177,12 @@ def sensitivity(
             ", ".join(f"{opt} applies to --method {ONLY_FOR[opt]}" for opt in wrong)
             + f", not to {method}"
         )
-    if samples is not None and samples & (samples - 1):
+    if samples & (samples - 1):
         raise UserError(f"--samples must be a power of 2 (512, 1024, 2048, ...), got {samples}")
     scenario = cxsim.load(file, overrides)
     result: Any
-    with warnings.catch_warnings():
+    total = {"tornado": runs or 0, "sobol": 0, "convergence": max_runs}[method]
+    with warnings.catch_warnings(), progress(total, method, enabled=not as_json) as bar:
         # Printed below, in plain words, rather than as Python warnings.
         warnings.simplefilter("ignore", sa.SensitivityWarning)
         if method == "tornado":
@@ -161,13 +190,14 @@ def sensitivity(
                 scenario,
                 output,
                 intervention=intervention,
-                low_q=0.1 if low_q is None else low_q,
-                high_q=0.9 if high_q is None else high_q,
+                low_q=low_q,
+                high_q=high_q,
                 ranges=dict(_parse_range(r) for r in ranges),
                 runs=runs,
                 seed=seed,
                 workers=workers,
                 scheduler=scheduler,
+                progress=bar,
             )
             doc: Any = result.to_list()
         elif method == "sobol":
@@ -175,7 +205,7 @@ def sensitivity(
                 scenario,
                 output,
                 intervention=intervention,
-                n=1024 if samples is None else samples,
+                n=samples,
                 seed=seed,
                 workers=workers,
                 scheduler=scheduler,
@@ -186,16 +216,17 @@ def sensitivity(
                 scenario,
                 output,
                 intervention=intervention,
-                precision=0.01 if precision is None else precision,
+                precision=precision,
                 seed=seed,
-                max_runs=100_000 if max_runs is None else max_runs,
+                max_runs=max_runs,
                 workers=workers,
                 scheduler=scheduler,
+                progress=bar,
             )
             doc = result.to_dict()
     if as_json:
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         for problem in result.warnings:
-            click.echo(f"warning: {problem}", err=True)
+            warn(problem.replace("max_runs", "--max-runs"))
     else:
         click.echo(result.text(), nl=False)

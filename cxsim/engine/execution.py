@@ -64,15 +64,25 @@ def run_chunk(
     size: int,
     variants: Sequence[Variant | None] = (None,),
     keep_periods: bool = True,
+    sampling: str = "random",
 ) -> list[BlockResult]:
-    """One chunk of runs, for each variant (None: the scenario as it is), on the same numbers."""
+    """One chunk of runs, for each variant (None: the scenario as it is), on the same numbers.
+
+    `sampling` lays out the chunk's input draws (`cxsim.model.parameters.draw_values`): a Latin
+    hypercube or scrambled Sobol' points stratify within this fixed chunk, one independent
+    randomisation per chunk, so the numbers do not depend on how chunks are grouped into tasks.
+    """
     n_slots = FIRST_TOUCHPOINT_SLOT + len(scenario.touchpoints())
     # Chunk `index` owns the keys (index, 0..2): its inputs, its customers, its interventions.
     param_seed, engine_seed, intervention_seed = (
         np.random.SeedSequence(seed, spawn_key=(index, i)) for i in range(3)
     )
     values = draw_values(
-        scenario, size, np.random.default_rng(param_seed), np.random.default_rng(intervention_seed)
+        scenario,
+        size,
+        np.random.default_rng(param_seed),
+        np.random.default_rng(intervention_seed),
+        sampling,
     )
     peak = support_peak(scenario)
     return [
@@ -214,10 +224,10 @@ def parallel_map(
 
 def _run_task(args: tuple[Any, ...]) -> list[Any]:
     """A task: consecutive chunks, each reduced by `reduce` (if any) where it was computed."""
-    scenario, seed, batch, variants, keep_periods, reduce = args
+    scenario, seed, batch, variants, keep_periods, reduce, sampling = args
     out = []
     for k, n in batch:
-        blocks = run_chunk(scenario, seed, k, n, variants, keep_periods)
+        blocks = run_chunk(scenario, seed, k, n, variants, keep_periods, sampling)
         out.append(blocks if reduce is None else reduce(scenario, blocks))
     return out
 
@@ -243,6 +253,7 @@ def iter_chunks(
     block: int | None = None,
     reduce: Callable[[Scenario, list[BlockResult]], Any] | None = None,
     window: int | None = None,
+    sampling: str = "random",
 ) -> Generator[tuple[int, Any], None, None]:
     """Every chunk in order, as (size, one block per variant), or (size, `reduce(...)` of them).
 
@@ -251,7 +262,7 @@ def iter_chunks(
     however many runs there are. Closing the generator early cancels the tasks not yet done.
     """
     tasks = [
-        (scenario, seed, batch, list(variants), keep_periods, reduce)
+        (scenario, seed, batch, list(variants), keep_periods, reduce, sampling)
         for batch in blocks_of(runs, block)
     ]
     results = imap(_run_task, tasks, workers=workers, scheduler=scheduler, window=window)
@@ -271,6 +282,7 @@ def run_chunks(
     *,
     scheduler: Scheduler = None,
     block: int | None = None,
+    sampling: str = "random",
 ) -> list[list[BlockResult]]:
     """All chunks; returns, per variant, the chunks' block results in order."""
     per_chunk: list[list[BlockResult]] = []
@@ -283,6 +295,7 @@ def run_chunks(
         scheduler=scheduler,
         keep_periods=keep_periods,
         block=block,
+        sampling=sampling,
     ):
         per_chunk.append(blocks)
         if progress:

@@ -17,9 +17,11 @@ from numpy.typing import NDArray
 
 from cxsim._version import __version__
 from cxsim.engine.recursion import BlockResult
+from cxsim.engine.variance import Estimate, estimate
 from cxsim.model.loader import Source
 from cxsim.model.scenario import PATHWAYS, Scenario
 from cxsim.outputs.money import format_count, format_money
+from cxsim.outputs.tables import display_attribution, display_metrics, loss_words
 from cxsim.protocol import Result
 
 if TYPE_CHECKING:
@@ -77,6 +79,10 @@ class RunStatistics(Result):
         """The per-period block of the JSON document (key to columns), if any."""
         return {}
 
+    def variance_record(self) -> dict[str, Any]:
+        """How the inputs were sampled and whether a control variate was used (JSON)."""
+        return {}
+
     # --- labels ---------------------------------------------------------------------------------
     @property
     def touchpoints(self) -> list[str]:
@@ -109,19 +115,51 @@ class RunStatistics(Result):
         }[by]
 
     # --- tables ---------------------------------------------------------------------------------
-    def summary(self, percentiles: tuple[float, ...] = PERCENTILES) -> pd.DataFrame:
-        """The headline metrics: one row each, with mean, std, sem and percentiles."""
+    def summary(
+        self, percentiles: tuple[float, ...] = PERCENTILES, *, formatted: bool = False
+    ) -> pd.DataFrame:
+        """The headline metrics: one row each, with mean, std, sem and percentiles.
+
+        Raw numbers; `formatted=True` gives the table for people (labelled rows, money in the
+        scenario's currency, counts with separators, rates as percents).
+        """
         rows = {m: self.stats(m, percentiles) for m in METRICS}
-        return pd.DataFrame.from_dict(rows, orient="index")
+        table = pd.DataFrame.from_dict(rows, orient="index")
+        if formatted:
+            return display_metrics(table, self.scenario.economics, self.scenario.language)
+        return table
 
     def to_frame(self) -> pd.DataFrame:
         """The headline metrics table (as `summary()`)."""
         return self.summary()
 
-    def attribution_table(self, by: str = "touchpoint") -> pd.DataFrame:
-        """Mean loss (with sem, percentiles and share of the total) by one breakdown."""
+    def attribution_table(self, by: str = "touchpoint", *, formatted: bool = False) -> pd.DataFrame:
+        """Mean loss (with sem, percentiles and share of the total) by one breakdown.
+
+        Raw numbers in journey order; `formatted=True` gives the table for people, sorted by
+        loss (largest first) as the CLI shows it, money in the scenario's currency.
+        """
         labels = self.labels(by)
-        return attribution_frame(by, labels, self.described(by), self.stats("lost_revenue")["mean"])
+        table = attribution_frame(
+            by, labels, self.described(by), self.stats("lost_revenue")["mean"]
+        )
+        if formatted:
+            return display_attribution(table, self.scenario.economics, self.scenario.language)
+        return table
+
+    def display(self, by: str | None = None) -> pd.DataFrame:
+        """The table for people: the headline metrics, or the loss by `by`, formatted."""
+        if by is None:
+            return self.summary(formatted=True)
+        return self.attribution_table(by, formatted=True)
+
+    @property
+    def loss_words(self) -> str:
+        """What the loss is called for this scenario: "lost margin" or "lost revenue"."""
+        return loss_words(self.scenario.economics)
+
+    def heading(self) -> str:
+        return repr(self).strip("<>")
 
     # --- output ---------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -143,6 +181,7 @@ class RunStatistics(Result):
             },
         }
         doc.update(self.per_period())
+        doc.update(self.variance_record())
         doc["provenance"] = provenance(self.source)
         return doc
 
@@ -173,6 +212,10 @@ class Results(RunStatistics):
     attribution: FloatArray
     periods: dict[str, FloatArray] = field(default_factory=dict)
     source: Source | None = None
+    #: How the inputs were laid out per chunk ("random", "lhs", "sobol"; `cxsim.engine.variance`).
+    sampling: str = "random"
+    #: Control-variate estimates of totals (`simulate(control_variate=True)`), by total.
+    controlled: dict[str, Estimate] = field(default_factory=dict)
 
     @classmethod
     def from_block(
@@ -183,13 +226,24 @@ class Results(RunStatistics):
         seed: int | None,
         kind: str,
         source: Source | None = None,
+        sampling: str = "random",
+        controlled: dict[str, Estimate] | None = None,
     ) -> Results:
         """One block of runs as a result; `kind`: "monte carlo" or "expected" (either spelling)."""
         method = kind.replace("_", " ")
         if method not in METHODS:
             raise ValueError(f"kind must be one of {METHODS}, got {kind!r}")
         return cls(
-            scenario, runs, seed, method, block.totals, block.attribution, block.periods, source
+            scenario,
+            runs,
+            seed,
+            method,
+            block.totals,
+            block.attribution,
+            block.periods,
+            source,
+            sampling,
+            dict(controlled or {}),
         )
 
     @property
@@ -205,7 +259,18 @@ class Results(RunStatistics):
         return self.totals[name]
 
     def stats(self, name: str, percentiles: tuple[float, ...] = PERCENTILES) -> dict[str, float]:
-        return describe(self.metric(name), percentiles)
+        """As `describe`, with the mean and sem of `estimate(name)` (sampling, control variate)."""
+        out = describe(self.metric(name), percentiles)
+        if self.method == "monte carlo" and self.runs > 1:
+            e = self.estimate(name)
+            out["mean"], out["sem"] = e.mean, e.sem
+        return out
+
+    def estimate(self, name: str) -> Estimate:
+        """The mean of a metric with a standard error honest for how it was sampled."""
+        if name in self.controlled:
+            return self.controlled[name]
+        return estimate(self.metric(name), self.sampling)
 
     def loss_by(self, by: str = "touchpoint") -> FloatArray:
         """(runs, categories) loss by touchpoint, stage, segment or pathway."""
@@ -260,6 +325,11 @@ class Results(RunStatistics):
         frame.index = pd.RangeIndex(1, len(frame) + 1, name="period")
         return frame
 
+    def variance_record(self) -> dict[str, Any]:
+        if self.method != "monte carlo":
+            return {}
+        return {"sampling": self.sampling, "control_variate": bool(self.controlled)}
+
     def per_period(self) -> dict[str, Any]:
         if not self.periods:
             return {}
@@ -273,10 +343,9 @@ class Results(RunStatistics):
             if self.runs > 1
             else ""
         )
-        basis = self.scenario.economics.value
         return (
             f"<Results {self.scenario.name!r}: {self.method}, {self.runs} runs, seed {self.seed}; "
-            f"lost {basis} {format_money(s['mean'], cur)}{interval}>"
+            f"{self.loss_words} {format_money(s['mean'], cur)}{interval}>"
         )
 
 
@@ -329,12 +398,16 @@ def render_summary(r: RunStatistics) -> str:
     money = lambda v: format_money(v, cur, language=lang)  # noqa: E731
     lost = r.stats("lost_revenue")
     basis = "margin" if e.value == "margin" else "revenue"
-    view = "lifetime value" if e.lifetime else f"{e.horizon} {e.period}s"
+    words = loss_words(e)
+    periods = f"{e.horizon} {e.period}" + ("" if e.horizon == 1 else "s")
+    view = "lifetime value" if e.lifetime else periods
+    runs = f"{r.runs:,} run" + ("" if r.runs == 1 else "s")
+    how = f"{r.method}, {runs}, seed {r.seed}" if r.seed is not None else r.method
     lines = [
         f"{sc.name}",
-        f"{r.method}, {r.runs:,} runs, seed {r.seed}, cxsim {__version__}",
+        f"{how}, cxsim {__version__}",
         "",
-        f"Lost {basis} from experience failures "
+        f"{words[0].upper() + words[1:]} from experience failures "
         f"({view}, discounted at {e.discount_rate:.0%} a year):",
     ]
     if r.runs > 1:

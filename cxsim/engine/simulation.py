@@ -9,15 +9,18 @@ interventions) changes the drawn inputs, so a scenario and its variants see the 
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Callable, Iterator
 
 from cxsim.engine.execution import Scheduler, combine, iter_chunks, new_seed, run_chunks
 from cxsim.engine.recursion import MeanSampler
 from cxsim.engine.results import Results
 from cxsim.engine.summary import SKETCH_CAPACITY, ChunkSummary, Summary, summarise_chunk
+from cxsim.engine.variance import check_sampling, control_terms, controlled_estimates
 from cxsim.engine.world import run_world
-from cxsim.model.loader import Source
-from cxsim.model.parameters import mean_values
+from cxsim.model.loader import Source, scenario_and_source
+from cxsim.model.parameters import DEFAULT_SAMPLING, mean_values
 from cxsim.model.scenario import Scenario
 from cxsim.model.variants import Variant
 
@@ -30,7 +33,7 @@ def _check_runs(runs: int) -> None:
 
 
 def simulate(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     runs: int = 1000,
     seed: int | None = None,
     *,
@@ -41,15 +44,22 @@ def simulate(
     progress: Callable[[int], None] | None = None,
     scheduler: Scheduler = None,
     block: int | None = None,
+    sampling: str = DEFAULT_SAMPLING,
+    control_variate: bool = False,
 ) -> Results:
     """Monte Carlo: `runs` runs of the scenario (optionally changed by `variant`).
 
     `workers` local processes (None: all cores) or a Dask `scheduler` (see the module's notes)
     run blocks of `block` runs each; the numbers are the same for a seed whichever is used.
     `keep_periods=False` keeps no (runs, periods) arrays, only totals and attribution; for
-    statistics of very many runs without keeping any run, use `summarise`.
+    statistics of very many runs without keeping any run, use `summarise`. `sampling` lays out
+    each chunk's input draws ("random", "lhs", "sobol") and `control_variate` adjusts the
+    totals' means by each run's expected-value model; see `cxsim.engine.variance`. `scenario`
+    may be the path of a scenario file.
     """
+    scenario, source = scenario_and_source(scenario, source)
     _check_runs(runs)
+    check_sampling(sampling)
     seed = new_seed() if seed is None else int(seed)
     (blocks,) = run_chunks(
         scenario,
@@ -61,14 +71,27 @@ def simulate(
         progress,
         scheduler=scheduler,
         block=block,
+        sampling=sampling,
     )
+    block_result = combine(blocks)
+    controlled = None
+    if control_variate:
+        terms = control_terms(scenario, runs, seed, (variant,), sampling)
+        controlled = controlled_estimates(block_result.totals, terms, 0, sampling)
     return Results.from_block(
-        scenario, combine(blocks), runs=runs, seed=seed, kind="monte carlo", source=source
+        scenario,
+        block_result,
+        runs=runs,
+        seed=seed,
+        kind="monte carlo",
+        source=source,
+        sampling=sampling,
+        controlled=controlled,
     )
 
 
 def summarise(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     runs: int = 100_000,
     seed: int | None = None,
     *,
@@ -79,15 +102,19 @@ def summarise(
     scheduler: Scheduler = None,
     block: int | None = None,
     capacity: int = SKETCH_CAPACITY,
+    sampling: str = DEFAULT_SAMPLING,
 ) -> Summary:
     """The statistics of `simulate` (same seed, same runs) in memory that does not grow with runs.
 
     Each chunk is reduced where it is computed; the chunks are folded in order into moments
     (exact) and quantile sketches (exact up to `capacity` runs, within a small rank error
     beyond; see `cxsim.engine.summary`). Means, standard errors, percentiles, attribution and
-    per-period means are answered; per-run values are not kept.
+    per-period means are answered; per-run values are not kept. With `sampling` other than
+    "random" the standard errors are the naive ones (conservative; see `cxsim.engine.variance`).
     """
+    scenario, source = scenario_and_source(scenario, source)
     _check_runs(runs)
+    check_sampling(sampling)
     seed = new_seed() if seed is None else int(seed)
 
     def parts() -> Iterator[ChunkSummary]:
@@ -101,17 +128,23 @@ def summarise(
             keep_periods=True,
             block=block,
             reduce=summarise_chunk,
+            sampling=sampling,
         ):
             if progress:
                 progress(size)
             yield part
 
-    return Summary.fold(scenario, parts(), seed=seed, source=source, capacity=capacity)
+    summary = Summary.fold(scenario, parts(), seed=seed, source=source, capacity=capacity)
+    return dataclasses.replace(summary, sampling=sampling)
 
 
 def expected(
-    scenario: Scenario, *, variant: Variant | None = None, source: Source | None = None
+    scenario: Scenario | str | os.PathLike[str],
+    *,
+    variant: Variant | None = None,
+    source: Source | None = None,
 ) -> Results:
     """The expected-value model: every uncertain input at its mean, every draw its expectation."""
+    scenario, source = scenario_and_source(scenario, source)
     block = run_world(scenario, mean_values(scenario), variant, MeanSampler())
     return Results.from_block(scenario, block, runs=1, seed=None, kind="expected", source=source)

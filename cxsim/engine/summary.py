@@ -213,6 +213,11 @@ class Summary(RunStatistics):
     period_sums: dict[str, FloatArray] = field(default_factory=dict)
     period_counts: dict[str, FloatArray] = field(default_factory=dict)
     source: Source | None = None
+    #: How the inputs were laid out per chunk; the sem stays naive (see `cxsim.engine.variance`).
+    sampling: str = "random"
+
+    def variance_record(self) -> dict[str, Any]:
+        return {"sampling": self.sampling, "control_variate": False}
 
     @classmethod
     def fold(
@@ -298,6 +303,6 @@ class Summary(RunStatistics):
         cur = self.currency
         return (
             f"<Summary {self.scenario.name!r}: {self.runs} runs, seed {self.seed}; "
-            f"lost revenue {format_money(s['mean'], cur)} "
+            f"{self.loss_words} {format_money(s['mean'], cur)} "
             f"(P5 {format_money(s['p5'], cur)} – P95 {format_money(s['p95'], cur)})>"
         )

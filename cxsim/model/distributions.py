@@ -26,10 +26,12 @@ from pydantic import (
     Tag,
     model_validator,
 )
-from scipy import stats
 
 FloatArray = NDArray[np.float64]
-_Z90 = float(stats.norm.ppf(0.9))  # 1.2816: the P90 of a standard normal
+#: The P90 of a standard normal, float(scipy.stats.norm.ppf(0.9)) (written out so that
+#: loading a scenario does not import scipy.stats, which is imported where used; a test
+#: checks the value).
+_Z90 = 1.2815515655446004
 
 
 class _Dist(BaseModel):
@@ -46,6 +48,10 @@ class _Dist(BaseModel):
     def support(self) -> tuple[float, float]:
         """The distribution's own support, before truncation to the field's range."""
         return (-math.inf, math.inf)
+
+    def valid_range(self) -> tuple[float, float]:
+        """The field's valid range [lo, hi], within which every sampled value lies."""
+        return (self._lo, self._hi)
 
     def _frozen(self) -> Any:
         raise NotImplementedError
@@ -65,6 +71,15 @@ class _Dist(BaseModel):
             f_hi = self._cdf(self._hi) if math.isfinite(self._hi) else 1.0
             uu = f_lo + uu * (f_hi - f_lo)
         return np.clip(self._raw_ppf(uu), self._lo, self._hi)
+
+    def sample(self, rng: np.random.Generator, size: int) -> FloatArray:
+        """`size` independent draws from `rng`, for uses outside a scenario's copula (which
+        samples by `ppf` on its own matrix of uniforms): scipy's sampler where the field's range
+        cuts nothing off, else the quantile function of uniform draws."""
+        lo, hi = self.support()
+        if lo < self._lo or hi > self._hi:
+            return self.ppf(rng.random(size))
+        return np.asarray(self._frozen().rvs(size=size, random_state=rng), dtype=float)
 
     def mean(self) -> float:
         """Mean on the valid range (by the quantile function: exact for the untruncated cases)."""
@@ -90,8 +105,10 @@ class _Dist(BaseModel):
 class Fixed(_Dist):
     """A known number (a bare number in the file means this)."""
 
-    dist: Literal["fixed"] = "fixed"
-    value: float
+    dist: Literal["fixed"] = Field(
+        default="fixed", description="'fixed': a known number (a bare number means this)."
+    )
+    value: float = Field(description="The number.")
 
     @property
     def is_fixed(self) -> bool:
@@ -103,6 +120,9 @@ class Fixed(_Dist):
     def ppf(self, u: FloatArray | float) -> FloatArray:
         return np.full(np.shape(u), self.value, dtype=float)
 
+    def sample(self, rng: np.random.Generator, size: int) -> FloatArray:
+        return np.full(size, self.value, dtype=float)  # draws nothing from rng
+
     def mean(self) -> float:
         return self.value
 
@@ -111,9 +131,11 @@ class Fixed(_Dist):
 
 
 class Uniform(_Dist):
-    dist: Literal["uniform"]
-    low: float
-    high: float
+    dist: Literal["uniform"] = Field(
+        description="'uniform': every value between low and high equally likely."
+    )
+    low: float = Field(description="Lowest value.")
+    high: float = Field(description="Highest value.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -127,6 +149,8 @@ class Uniform(_Dist):
         return (self.low, self.high)
 
     def _frozen(self) -> Any:
+        from scipy import stats
+
         return stats.uniform(self.low, self.high - self.low)
 
     def mean(self) -> float:
@@ -136,9 +160,9 @@ class Uniform(_Dist):
 class _ThreePoint(_Dist):
     """A minimum, a most likely value and a maximum."""
 
-    low: float
-    mode: float
-    high: float
+    low: float = Field(description="Lowest value.")
+    mode: float = Field(description="Most likely value.")
+    high: float = Field(description="Highest value.")
 
     @model_validator(mode="after")
     def _ordered(self) -> _ThreePoint:
@@ -154,11 +178,18 @@ class _ThreePoint(_Dist):
 
 
 class Triangular(_ThreePoint):
-    dist: Literal["triangular"]
+    dist: Literal["triangular"] = Field(
+        description="'triangular': a triangle from low through mode to high."
+    )
 
     def _frozen(self) -> Any:
         width = self.high - self.low
+        from scipy import stats
+
         return stats.triang((self.mode - self.low) / width, self.low, width)
+
+    def sample(self, rng: np.random.Generator, size: int) -> FloatArray:
+        return rng.triangular(self.low, self.mode, self.high, size)  # exact, unlike scaled triang
 
     def mean(self) -> float:
         return (self.low + self.mode + self.high) / 3
@@ -167,13 +198,17 @@ class Triangular(_ThreePoint):
 class Pert(_ThreePoint):
     """Beta-PERT: a smooth three-point estimate (Vose, Risk Analysis, 2008)."""
 
-    dist: Literal["pert"]
-    shape: float = Field(default=4.0, gt=0)
+    dist: Literal["pert"] = Field(description="'pert': a smooth three-point estimate (Beta-PERT).")
+    shape: float = Field(
+        description="Weight of the mode (4 is the classic PERT).", default=4.0, gt=0
+    )
 
     def _frozen(self) -> Any:
         width = self.high - self.low
         a = 1 + self.shape * (self.mode - self.low) / width
         b = 1 + self.shape * (self.high - self.mode) / width
+        from scipy import stats
+
         return stats.beta(a, b, loc=self.low, scale=width)
 
     def mean(self) -> float:
@@ -183,13 +218,15 @@ class Pert(_ThreePoint):
 class Normal(_Dist):
     """Normal, truncated to the field's valid range."""
 
-    dist: Literal["normal"]
-    mean_: float = Field(alias="mean")
-    sd: float = Field(gt=0)
+    dist: Literal["normal"] = Field(description="'normal': truncated to the field's valid range.")
+    mean_: float = Field(description="Mean.", alias="mean")
+    sd: float = Field(description="Standard deviation.", gt=0)
 
     model_config = ConfigDict(populate_by_name=True)
 
     def _frozen(self) -> Any:
+        from scipy import stats
+
         return stats.norm(self.mean_, self.sd)
 
     def describe(self) -> str:
@@ -199,9 +236,9 @@ class Normal(_Dist):
 class LogNormal(_Dist):
     """Lognormal given by the mean and standard deviation of the value itself."""
 
-    dist: Literal["lognormal"]
-    mean_: float = Field(alias="mean", gt=0)
-    sd: float = Field(gt=0)
+    dist: Literal["lognormal"] = Field(description="'lognormal': positive, skewed to the right.")
+    mean_: float = Field(description="Mean of the value itself.", alias="mean", gt=0)
+    sd: float = Field(description="Standard deviation of the value itself.", gt=0)
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -211,6 +248,8 @@ class LogNormal(_Dist):
     def _frozen(self) -> Any:
         sigma2 = math.log1p((self.sd / self.mean_) ** 2)
         mu = math.log(self.mean_) - sigma2 / 2
+        from scipy import stats
+
         return stats.lognorm(math.sqrt(sigma2), scale=math.exp(mu))
 
     def describe(self) -> str:
@@ -218,14 +257,16 @@ class LogNormal(_Dist):
 
 
 class Beta(_Dist):
-    dist: Literal["beta"]
-    alpha: float = Field(gt=0)
-    beta: float = Field(gt=0)
+    dist: Literal["beta"] = Field(description="'beta': a probability from a Beta distribution.")
+    alpha: float = Field(description="Alpha (successes + 1).", gt=0)
+    beta: float = Field(description="Beta (failures + 1).", gt=0)
 
     def support(self) -> tuple[float, float]:
         return (0.0, 1.0)
 
     def _frozen(self) -> Any:
+        from scipy import stats
+
         return stats.beta(self.alpha, self.beta)
 
     def mean(self) -> float:
@@ -236,10 +277,10 @@ class Expert(_Dist):
     """An expert's P10 / P50 / P90: half a normal on each side of the median, each scaled to
     meet its quantile, so all three are met exactly."""
 
-    dist: Literal["expert"]
-    p10: float
-    p50: float
-    p90: float
+    dist: Literal["expert"] = Field(description="'expert': an expert's P10, P50 and P90.")
+    p10: float = Field(description="A value the expert is 90% sure is exceeded.")
+    p50: float = Field(description="The expert's median.")
+    p90: float = Field(description="A value the expert is 90% sure is not exceeded.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Expert:
@@ -255,12 +296,19 @@ class Expert(_Dist):
 
     def _cdf(self, x: float) -> float:
         left, right = self._sides()
+        from scipy import stats
+
         return float(stats.norm.cdf((x - self.p50) / (left if x <= self.p50 else right)))
 
     def _raw_ppf(self, u: FloatArray) -> FloatArray:
         left, right = self._sides()
+        from scipy import stats
+
         z = stats.norm.ppf(u)
         return np.where(u < 0.5, self.p50 + left * z, self.p50 + right * z)
+
+    def sample(self, rng: np.random.Generator, size: int) -> FloatArray:
+        return self.ppf(rng.random(size))  # no scipy sampler: by the quantile function
 
 
 DistModel = Fixed | Uniform | Triangular | Pert | Normal | LogNormal | Beta | Expert

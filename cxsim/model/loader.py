@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,19 +22,23 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from cxsim.errors import Problem, ScenarioError
+from cxsim.errors import Problem, ScenarioError, ScenarioWarning
+from cxsim.model.lint import lint
 from cxsim.model.paths import Loc, PathError, assign, format_loc, split_assignment
 from cxsim.model.scenario import Scenario, check_references
+from cxsim.model.schema import scenario_schema as build_schema
 
 __all__ = [  # format_loc lives in cxsim.model.paths; it stays importable from here
     "Source",
     "apply_override",
+    "as_scenario",
     "format_loc",
     "load",
     "load_with_source",
     "loads",
     "modify",
     "parse_yaml",
+    "scenario_and_source",
     "scenario_schema",
     "validate",
 ]
@@ -83,6 +89,26 @@ def load_with_source(path: str | Path, overrides: Sequence[str] = ()) -> tuple[S
     if isinstance(data, dict) and isinstance(data.get("scenario"), str):
         return _load_interventions_file(Path(path), data, marks, overrides)
     return loads(text, name, overrides), Source(name, text, tuple(overrides))
+
+
+def scenario_and_source(
+    scenario: Scenario | str | os.PathLike[str], source: Source | None = None
+) -> tuple[Scenario, Source | None]:
+    """A scenario (and its source), reading the file when given a path; else a `TypeError`."""
+    if isinstance(scenario, Scenario):
+        return scenario, source
+    if isinstance(scenario, str | os.PathLike):
+        loaded, read = load_with_source(os.fspath(scenario))
+        return loaded, source or read
+    raise TypeError(
+        f"expected a Scenario or the path of a scenario file, got {type(scenario).__name__}; "
+        "read one with cxsim.load(path)"
+    )
+
+
+def as_scenario(scenario: Scenario | str | os.PathLike[str]) -> Scenario:
+    """A scenario, or the one the file at a path holds (`load`); anything else a `TypeError`."""
+    return scenario_and_source(scenario)[0]
 
 
 def _load_interventions_file(
@@ -203,6 +229,8 @@ def validate(
         raise ScenarioError(
             [_located(loc, msg, data, source, marks, set_marks) for loc, msg in refs]
         )
+    for message in lint(scenario):
+        warnings.warn(f"{source}: {message}", ScenarioWarning, stacklevel=2)
     return scenario
 
 
@@ -257,8 +285,7 @@ def parse_yaml(text: str, source: str) -> tuple[Any, Marks]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         col = mark.column + 1 if mark else None
-        msg = f"{exc.context + ', ' if exc.context else ''}{exc.problem or 'invalid YAML'}"
-        raise ScenarioError([Problem(source, line, col, "", f"not valid YAML: {msg}")]) from None
+        raise ScenarioError([Problem(source, line, col, "", _yaml_message(exc))]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(source, None, None, "", f"not valid YAML: {exc}")]) from None
     finally:
@@ -391,10 +418,66 @@ def _problem(err: Any, data: Any, source: str, marks: Marks, set_marks: dict[Loc
     return _located(loc, _message(err), data, source, marks, set_marks)
 
 
+#: PyYAML's problems, in the words of someone editing a scenario (matched by their start).
+YAML_MESSAGES = {
+    "mapping values are not allowed here": "a ':' where no key can start: quote a value that "
+    "holds ': ', or check the indentation",
+    "found character '\\t' that cannot start any token": "a tab: indent with spaces",
+    "expected ',' or ']'": "a list in [ ] is not closed, or an item in it needs quotes",
+    "expected ',' or '}'": "a mapping in { } is not closed, or a value in it needs quotes",
+    "expected <block end>": "this line's indentation does not match the lines above it",
+    "could not find expected ':'": "a key without ':' after it, or text that runs on over "
+    "lines without quotes",
+    "found undefined alias": "an alias (*name) that no anchor (&name) defines",
+    "found unexpected end of stream": "the file ends inside quotes or brackets: a closing "
+    "quote or bracket is missing",
+    "found unknown escape character": "an unknown escape in double quotes: use single quotes, "
+    "or write \\\\ for a backslash",
+    "found duplicate anchor": "the same anchor (&name) is defined twice",
+}
+#: pydantic's error types, in the user's words: a format string given the value (`got`).
+MESSAGES = {
+    "int_from_float": "must be a whole number, got {got}",
+    "bool_parsing": "must be true or false, got {got}",
+    "bool_type": "must be true or false, got {got}",
+    "string_type": "must be text (in quotes if it looks like a number), got {got}",
+    "string_pattern_mismatch": "does not have the expected form, got {got}",
+    "string_too_short": "is too short, got {got}",
+    "string_too_long": "is too long ({length} characters), got {got}",
+    "too_short": "needs at least {min_length} item(s), got {actual_length}",
+    "too_long": "takes at most {max_length} items, got {actual_length}",
+}
+#: Fields whose every error has one message: what the field must be.
+FIELD_MESSAGES = {
+    "currency": "must be a three-letter currency code in capitals (ISO 4217, such as USD, EUR "
+    "or JPY), got {got}",
+}
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    """A PyYAML error in plain words ('not valid YAML: ...'); unknown ones as PyYAML says them."""
+    problem = str(exc.problem or "invalid YAML")
+    for start, words in YAML_MESSAGES.items():
+        if problem.startswith(start):
+            return f"not valid YAML: {words}"
+    return f"not valid YAML: {exc.context + ', ' if exc.context else ''}{problem}"
+
+
 def _message(err: Any) -> str:
     kind = err["type"]
     msg = str(err["msg"])
     got = err.get("input")
+    field = err["loc"][-1] if err.get("loc") else None
+    if field in FIELD_MESSAGES and not isinstance(got, dict | list):
+        return FIELD_MESSAGES[str(field)].format(got=_show(got))
+    if kind in MESSAGES:
+        ctx = dict(err.get("ctx") or {})
+        if isinstance(got, str | list):
+            ctx.setdefault("length", len(got))
+        try:
+            return MESSAGES[kind].format(got=_show(got), **ctx)
+        except (KeyError, IndexError):
+            pass
     if msg.startswith("Value error, "):
         return msg[len("Value error, ") :]
     if kind == "distribution" and isinstance(got, dict):
@@ -428,11 +511,8 @@ def _message(err: Any) -> str:
         return f"must be a mapping of keys to values, got {_show(got)}"
     if kind == "list_type":
         return f"must be a list, got {_show(got)}"
-    return (
-        msg[0].lower()
-        + msg[1:]
-        + (f", got {_show(got)}" if got is not None and not isinstance(got, dict | list) else "")
-    )
+    shown = got is not None and not isinstance(got, dict | list) and "got " not in msg
+    return msg[0].lower() + msg[1:] + (f", got {_show(got)}" if shown else "")
 
 
 def _show(value: Any) -> str:
@@ -517,8 +597,5 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 
 
 def scenario_schema() -> dict[str, Any]:
-    """The JSON Schema of the scenario format, for editors."""
-    schema = Scenario.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "cxsim scenario"
-    return schema
+    """The JSON Schema of the scenario format, for editors (see `cxsim.model.schema`)."""
+    return build_schema()

@@ -10,6 +10,7 @@ sees the same draws.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from cxsim.model.scenario import GROUPS, SEVERITIES, Sbg, Scenario
 
 # Paths and labels live in `cxsim.model.paths`; they stay importable from here for callers.
 __all__ = [
+    "DEFAULT_SAMPLING",
+    "SAMPLINGS",
     "Params",
     "Values",
     "build",
@@ -55,27 +58,76 @@ def _copula_factor(scenario: Scenario, order: list[str]) -> FloatArray | None:
     return np.asarray(np.linalg.cholesky(corr), dtype=float)
 
 
+#: How the uniforms behind the uncertain inputs are laid out within one call (one chunk).
+SAMPLINGS = ("random", "lhs", "sobol")
+#: What `simulate`, `summarise` and `compare` use unless told (see `cxsim.engine.variance`).
+DEFAULT_SAMPLING = "random"
+
+
+def _uniforms(
+    generator: np.random.Generator, runs: int, dims: int, sampling: str
+) -> FloatArray | None:
+    """(runs, dims) uniforms laid out by `sampling`, or None for plain random normals.
+
+    "lhs": a Latin hypercube (McKay, Beckman & Conover 1979), each input's range cut into
+    `runs` strata with one point in each. "sobol": scrambled Sobol' points (Owen 1997; scipy's
+    LMS + digital shift), the first `runs` of a 2^m sequence. Both are one independent
+    randomisation per call, so every point is uniform and the mean is unbiased.
+    """
+    from scipy.stats import qmc  # only when asked
+
+    if sampling == "random" or dims == 0:
+        return None
+    # scipy >= 1.15 names the generator `rng`; older versions `seed`.
+    key = "rng" if "rng" in inspect.signature(qmc.Sobol).parameters else "seed"
+    if sampling == "lhs":
+        u = qmc.LatinHypercube(d=dims, **{key: generator}).random(runs)
+    elif sampling == "sobol":
+        m = max(0, math.ceil(math.log2(max(runs, 1))))
+        u = qmc.Sobol(d=dims, scramble=True, **{key: generator}).random_base2(m)[:runs]
+    else:
+        raise ValueError(f'"sampling" must be one of {SAMPLINGS}, got {sampling!r}')
+    # Scrambled points never sit on 0 or 1 in exact arithmetic; keep the tails finite.
+    return np.clip(u, 1e-12, 1.0 - 1e-12)
+
+
 def draw_values(
     scenario: Scenario,
     runs: int,
     rng: np.random.Generator,
     intervention_rng: np.random.Generator | None = None,
+    sampling: str = "random",
 ) -> Values:
     """One value per run for every input: uncertain ones drawn, fixed ones repeated.
 
     Interventions' inputs (effect sizes, costs) come from `intervention_rng`, so adding an
-    intervention to a file leaves the scenario's own draws as they were.
+    intervention to a file leaves the scenario's own draws as they were. `sampling` lays out
+    the draws of this call (see `_uniforms`): "random" (independent draws, the original
+    stream), "lhs" or "sobol" (stratified over the `runs` rows, so a caller that wants the same
+    numbers whatever the workers must call it per fixed chunk, as `cxsim.engine.execution`
+    does). Correlations act on the normal scores of the points (Gaussian copula), so with them
+    only the first input of each correlated pair keeps its strata exactly.
     """
+    if sampling not in SAMPLINGS:
+        raise ValueError(f'"sampling" must be one of {SAMPLINGS}, got {sampling!r}')
     inputs = list(iter_inputs(scenario))
     values: Values = {}
     for own, generator in ((True, rng), (False, intervention_rng or rng)):
         part = [(p, d) for p, d in inputs if p.startswith("interventions.") != own]
         uncertain = [path for path, dist in part if not dist.is_fixed]
-        z = generator.standard_normal((runs, len(uncertain)))
+        laid = _uniforms(generator, runs, len(uncertain), sampling)
+        if laid is None:
+            z = generator.standard_normal((runs, len(uncertain)))
+        else:
+            z = stats.norm.ppf(laid)
         factor = _copula_factor(scenario, uncertain) if own else None
         if factor is not None:
             z = z @ factor.T
-        u = stats.norm.cdf(z)
+            u = stats.norm.cdf(z)
+        elif laid is not None:
+            u = laid  # no round trip through the normal scores: keep the strata exact
+        else:
+            u = stats.norm.cdf(z)
         column = {path: i for i, path in enumerate(uncertain)}
         for path, dist in part:
             if path in column:

@@ -14,11 +14,13 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from cxsim.model.actuals import Actuals, check_actuals
+from cxsim.model.base import Model, Name
 from cxsim.model.distributions import Count, Money, People, Positive, Probability, Real
 from cxsim.model.paths import resolve, uncertain_paths
+from cxsim.model.support_section import Support
 
 
 class Pathway(IntEnum):
@@ -41,22 +43,18 @@ GROUPS = PATHWAYS[: Pathway.DISSATISFIED + 1]
 SEVERITIES = ("minor", "major")
 PERIODS_PER_YEAR = {"week": 52.0, "month": 12.0, "quarter": 4.0, "year": 1.0}
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-class Model(BaseModel):
-    """Base of every scenario model: frozen, no unknown keys, no NaN or infinity."""
-
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, allow_inf_nan=False, validate_default=True
-    )
-
 
 class ConstantChurn(Model):
     """A constant per-period probability of leaving for reasons unrelated to experience."""
 
-    model: Literal["constant"] = "constant"
-    rate: Probability
+    model: Literal["constant"] = Field(
+        default="constant", description="Churn model: 'constant' (the default) or 'sbg'."
+    )
+    rate: Probability = Field(
+        description=(
+            "Probability per period that a customer leaves for reasons unrelated to experience."
+        )
+    )
 
 
 def _churn_tag(value: Any) -> str | None:
@@ -68,9 +66,15 @@ def _churn_tag(value: Any) -> str | None:
 class Sbg(Model):
     """Shifted-beta-geometric churn (Fader & Hardie 2007): theta ~ Beta(alpha, beta) each."""
 
-    model: Literal["sbg"]
-    alpha: Positive
-    beta: Positive
+    model: Literal["sbg"] = Field(
+        description="Churn model 'sbg': shifted-beta-geometric (Fader & Hardie 2007)."
+    )
+    alpha: Positive = Field(
+        description=("Alpha of the Beta distribution of churn probabilities across customers.")
+    )
+    beta: Positive = Field(
+        description=("Beta of the Beta distribution of churn probabilities across customers.")
+    )
     tenure: int = Field(
         default=0, ge=0, le=10_000, description="Renewals the initial customers have already made."
     )
@@ -89,7 +93,7 @@ Churn = Annotated[
 class Segment(Model):
     """A customer population (persona)."""
 
-    name: Name
+    name: Name = Field(description="The segment's name, unique in the scenario.")
     customers: Count = Field(description="Active customers at the start.")
     prospects: Count = Field(
         default=0,
@@ -102,7 +106,9 @@ class Segment(Model):
     margin: Probability = Field(
         default=1.0, description="Gross margin (used when value is 'margin')."
     )
-    churn: Churn
+    churn: Churn = Field(
+        description=("Churn unrelated to experience: a constant rate or sBG heterogeneity.")
+    )
 
 
 _DIST_KEYS = {
@@ -137,14 +143,17 @@ PerSegmentProbability = Annotated[
 class Touchpoint(Model):
     """A moment of the journey where an experience can fail."""
 
-    name: Name
+    name: Name = Field(description="The touchpoint's name, unique in the journey.")
     exposure: PerSegmentProbability = Field(
         default=1.0,
         description="Share of the stage's audience passing through per period; a number or a "
         "mapping from segment name to a number.",
     )
     failure_rate: PerSegmentProbability = Field(description="Chance that the experience fails.")
-    severity: Literal["minor", "major"] = "minor"
+    severity: Literal["minor", "major"] = Field(
+        default="minor",
+        description=("How bad a failure here is: 'minor' or 'major' (sets the defection rates)."),
+    )
     complaint_rate: Probability | None = Field(
         default=None, description="Overrides the loss tree's complaint rate at this touchpoint."
     )
@@ -158,47 +167,59 @@ class Touchpoint(Model):
 class Stage(Model):
     """An ordered stage of the journey; prospects pass through pre-purchase stages."""
 
-    name: Name
-    audience: Literal["customers", "prospects"] = "customers"
-    touchpoints: list[Touchpoint] = Field(min_length=1)
+    name: Name = Field(description="The stage's name, unique in the journey.")
+    audience: Literal["customers", "prospects"] = Field(
+        default="customers",
+        description=(
+            "Who passes through: 'customers' (after purchase) or 'prospects' "
+            "(a failure loses the sale)."
+        ),
+    )
+    touchpoints: list[Touchpoint] = Field(description="The stage's touchpoints.", min_length=1)
 
 
 class Journey(Model):
-    stages: list[Stage] = Field(min_length=1)
+    stages: list[Stage] = Field(description="The stages of the journey, in order.", min_length=1)
 
 
 class Resolution(Model):
     """How complaints end; dissatisfied is what is left (1 - satisfied - mollified)."""
 
-    satisfied: Probability
-    mollified: Probability
+    satisfied: Probability = Field(
+        description="Share of complaints that end with the customer satisfied."
+    )
+    mollified: Probability = Field(
+        description=(
+            "Share of complaints that end with the customer mollified (appeased, not pleased)."
+        )
+    )
 
 
 class BySeverity(Model):
-    minor: Probability
-    major: Probability
+    minor: Probability = Field(description="After a minor failure.")
+    major: Probability = Field(description="After a major failure.")
 
 
 class Defection(Model):
     """Chance of defecting after a failure by path and severity (TARP 1986: 1 - would rebuy)."""
 
-    silent: BySeverity
-    satisfied: BySeverity
-    mollified: BySeverity
-    dissatisfied: BySeverity
+    silent: BySeverity = Field(description="Customers who did not complain.")
+    satisfied: BySeverity = Field(description="Complainers whose case ended satisfied.")
+    mollified: BySeverity = Field(description="Complainers whose case ended mollified.")
+    dissatisfied: BySeverity = Field(description="Complainers whose case ended dissatisfied.")
 
 
 class Told(Model):
-    silent: People
-    satisfied: People
-    mollified: People
-    dissatisfied: People
+    silent: People = Field(description="People told by a customer who did not complain.")
+    satisfied: People = Field(description="People told by a complainer left satisfied.")
+    mollified: People = Field(description="People told by a complainer left mollified.")
+    dissatisfied: People = Field(description="People told by a complainer left dissatisfied.")
 
 
 class WordOfMouth(Model):
     """People told per customer who met a failure, and what that does to acquisition."""
 
-    told: Told
+    told: Told = Field(description="People each customer who met a failure tells, by group.")
     deterred: Probability = Field(
         description="Share of people told of a bad experience who do not become customers."
     )
@@ -210,12 +231,21 @@ class WordOfMouth(Model):
 class LossTree(Model):
     """Goodman's customer-loss tree."""
 
-    complaint_rate: Probability
+    complaint_rate: Probability = Field(
+        description=(
+            "Share of customers meeting a failure who complain (of the kind "
+            "of complaint the scenario counts)."
+        )
+    )
     resolution: Resolution | None = Field(
         default=None, description="Fixed split of complaints; required unless `support` is given."
     )
-    defection: Defection
-    word_of_mouth: WordOfMouth
+    defection: Defection = Field(
+        description="Chance of defecting after a failure, by group and severity."
+    )
+    word_of_mouth: WordOfMouth = Field(
+        description="Word of mouth after failures and its effect on acquisition."
+    )
 
 
 #: Half-life of an unresolved failure in a customer's memory, in months, when the scenario gives
@@ -238,7 +268,13 @@ class Memory(Model):
     """
 
     odds_ratio: list[Annotated[float, Field(gt=0, le=1000)]] = Field(
-        default=[1.0, 3.0, 7.0], min_length=3, max_length=3
+        description=(
+            "Odds multipliers on defection for customers with 0, 1 and 2 or "
+            "more unresolved earlier failures."
+        ),
+        default=[1.0, 3.0, 7.0],
+        min_length=3,
+        max_length=3,
     )
     half_life: Annotated[float, Field(gt=0, le=1e6)] | None = Field(
         default=None, description="Periods until half of the unresolved failures are forgotten."
@@ -271,10 +307,16 @@ class Nps(Model):
     """Share of promoters and detractors by experience state (no, one, several unresolved)."""
 
     promoters: list[Annotated[float, Field(ge=0, le=1)]] = Field(
-        default=[0.50, 0.25, 0.10], min_length=3, max_length=3
+        description="Share of promoters with 0, 1 and 2 or more unresolved failures.",
+        default=[0.50, 0.25, 0.10],
+        min_length=3,
+        max_length=3,
     )
     detractors: list[Annotated[float, Field(ge=0, le=1)]] = Field(
-        default=[0.15, 0.45, 0.70], min_length=3, max_length=3
+        description="Share of detractors with 0, 1 and 2 or more unresolved failures.",
+        default=[0.15, 0.45, 0.70],
+        min_length=3,
+        max_length=3,
     )
 
 
@@ -285,11 +327,24 @@ class LifetimeCap(Model):
 
 
 class Economics(Model):
-    currency: str = Field(default="USD", min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")
-    period: Literal["week", "month", "quarter", "year"] = "month"
+    currency: str = Field(
+        description="ISO 4217 currency code of every amount (USD, EUR, JPY, ...).",
+        default="USD",
+        min_length=3,
+        max_length=3,
+        pattern=r"^[A-Z]{3}$",
+    )
+    period: Literal["week", "month", "quarter", "year"] = Field(
+        default="month", description="Length of a period: week, month, quarter or year."
+    )
     horizon: int = Field(default=36, ge=1, le=600, description="Periods simulated.")
     discount_rate: float = Field(default=0.08, ge=0, le=1, description="Per year.")
-    value: Literal["revenue", "margin"] = "revenue"
+    value: Literal["revenue", "margin"] = Field(
+        default="revenue",
+        description=(
+            "What a lost customer costs: their 'revenue' or their 'margin' (revenue x margin)."
+        ),
+    )
     # `true` values what lies beyond the horizon without limit (Fader & Hardie's discounted
     # residual lifetime, which is long when sBG alpha is near 1); `{years: N}` stops N years
     # after the horizon ends, the recommended form for a business case; `false` stops at the
@@ -319,120 +374,34 @@ class Economics(Model):
 class Correlation(Model):
     """Rank correlation between two uncertain inputs (Gaussian copula)."""
 
-    between: list[str] = Field(min_length=2, max_length=2)
-    rho: float = Field(ge=-0.99, le=0.99)
-
-
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def _day_range(text: str) -> list[int]:
-    """'Mon-Fri' or 'Sat' or 'Mon,Wed' -> day indices (Monday 0)."""
-    out: list[int] = []
-    for part in text.split(","):
-        first, _, last = part.strip().partition("-")
-        if first not in DAYS or (last and last not in DAYS):
-            raise ValueError(f"days must look like 'Mon-Fri' or 'Sat', got {text!r}")
-        a, b = DAYS.index(first), DAYS.index(last or first)
-        out.extend(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
-    return out
-
-
-def _hour_range(text: str) -> list[int]:
-    """'08-20' -> hours 8..19; '00-24' is the whole day."""
-    first, sep, last = str(text).partition("-")
-    if not sep or not first.strip().isdigit() or not last.strip().isdigit():
-        raise ValueError(f"hours must look like '08-20', got {text!r}")
-    a, b = int(first), int(last)
-    if not 0 <= a < b <= 24:
-        raise ValueError(f"hours must lie within 00-24 with start < end, got {text!r}")
-    return list(range(a, b))
-
-
-class Hours(Model):
-    """When a channel is open (or a staffing block applies): days and a span of hours."""
-
-    days: str = "Mon-Sun"
-    hours: str = "00-24"
-
-    @model_validator(mode="after")
-    def _parse(self) -> Hours:
-        _day_range(self.days)
-        _hour_range(self.hours)
-        return self
-
-    def mask(self) -> NDArray[np.bool_]:
-        m = np.zeros((7, 24), dtype=bool)
-        for d in _day_range(self.days):
-            m[d, _hour_range(self.hours)] = True
-        return m
-
-
-class Shift(Hours):
-    agents: int = Field(ge=0, le=100_000)
-
-
-class Channel(Model):
-    """A support channel; `agents` may be changed by interventions (e.g. add 3 chat agents)."""
-
-    name: Name
-    share: Probability = Field(description="Share of complaints coming to this channel.")
-    agents: Count = Field(description="Agents on duty while open (0: the channel is not offered).")
-    schedule: list[Shift] = Field(
-        default=[], description="Staffing by day and hour; overrides `agents` where given."
+    between: list[str] = Field(
+        description="The two inputs, by path (e.g. loss_tree.complaint_rate).",
+        min_length=2,
+        max_length=2,
     )
-    open: Hours = Hours()
-    aht_seconds: Annotated[float, Field(gt=0, le=86_400)] = 300.0
-    handle: Literal["lognormal", "exponential"] = "lognormal"
-    handle_cv: Annotated[float, Field(gt=0, le=10)] = 1.0
-    patience_seconds: Annotated[float, Field(gt=0)] | None = None
-    asynchronous: bool = Field(default=False, description="Email-like: waits carry over nights.")
-
-
-class ResolutionBySpeed(Model):
-    """Split of answered complaints at an instant answer ('fast') and a very late one ('slow');
-    in between it follows 1 / (1 + hours / midpoint_hours) (see
-    cxsim.support.contact_centre.ResolutionCurve)."""
-
-    satisfied_fast: Probability = 0.60
-    satisfied_slow: Probability = 0.10
-    dissatisfied_fast: Probability = 0.10
-    dissatisfied_slow: Probability = 0.60
-    midpoint_hours: Annotated[float, Field(gt=0, le=10_000)] = 6.0
-
-
-class Support(Model):
-    """The contact centre: its channels decide response times, and response times the split."""
-
-    channels: list[Channel] = Field(min_length=1, max_length=20)
-    resolution: ResolutionBySpeed = ResolutionBySpeed()
-    hourly_profile: list[Annotated[float, Field(ge=0, le=1e6)]] | None = Field(
-        default=None,
-        min_length=24,
-        max_length=168,
-        description="Relative arrivals by hour: 24 values (each day alike) or 168 (the week, "
-        "Monday 00:00 first).",
+    rho: float = Field(
+        description="Spearman rank correlation between them (-0.99 to 0.99).", ge=-0.99, le=0.99
     )
-
-    @model_validator(mode="after")
-    def _profile(self) -> Support:
-        if self.hourly_profile is not None:
-            if len(self.hourly_profile) not in (24, 168):
-                raise ValueError(
-                    f"hourly_profile needs 24 or 168 values, got {len(self.hourly_profile)}"
-                )
-            if sum(self.hourly_profile) <= 0:
-                raise ValueError("hourly_profile must not be all zero")
-        return self
 
 
 class Effect(Model):
     """One change: exactly one of scale, add or set, applied to every input the path names."""
 
-    path: str = Field(min_length=1, max_length=500)
-    scale: Real | None = None
-    add: Real | None = None
-    set: Real | None = None
+    path: str = Field(
+        description=(
+            "The inputs changed, by path (e.g. "
+            "journey.stages[Support].touchpoints[*].failure_rate)."
+        ),
+        min_length=1,
+        max_length=500,
+    )
+    scale: Real | None = Field(
+        default=None, description="Multiply the inputs by this (0.7 is 30% less)."
+    )
+    add: Real | None = Field(
+        default=None, description="Add this to the inputs (negative to subtract)."
+    )
+    set: Real | None = Field(default=None, description="Set the inputs to this.")
 
     @model_validator(mode="after")
     def _one_op(self) -> Effect:
@@ -451,16 +420,20 @@ class Effect(Model):
 class Costs(Model):
     """What the intervention costs, in the scenario's currency (undiscounted amounts)."""
 
-    one_off: Money = 0.0
-    per_period: Money = 0.0
+    one_off: Money = Field(
+        default=0.0, description="Paid once, in the first period of the intervention."
+    )
+    per_period: Money = Field(default=0.0, description="Paid every period from the start.")
     per_customer: Money = Field(default=0.0, description="Per active customer reached, per period.")
 
 
 class Intervention(Model):
-    name: str = Field(min_length=1, max_length=200)
-    description: str = ""
-    effects: list[Effect] = Field(min_length=1)
-    costs: Costs = Costs()
+    name: str = Field(description="The intervention's name, unique.", min_length=1, max_length=200)
+    description: str = Field(default="", description="What it does, for people.")
+    effects: list[Effect] = Field(
+        description="The changes it makes to the scenario's inputs.", min_length=1
+    )
+    costs: Costs = Field(default=Costs(), description="What it costs.")
     start: int = Field(default=1, ge=1, description="First period with the intervention (1-based).")
     ramp_up: int = Field(default=0, ge=0, description="Periods from start to full effect.")
 
@@ -475,19 +448,45 @@ class Intervention(Model):
 class Scenario(Model):
     """A business, its customers and journey, and the assumptions of the loss model."""
 
-    name: Name
-    description: str = ""
-    language: Literal["en", "ja"] = "en"
-    economics: Economics = Economics()
-    segments: list[Segment] = Field(min_length=1, max_length=50)
-    journey: Journey
-    loss_tree: LossTree
-    memory: Memory = Memory()
-    nps: Nps = Nps()
-    correlations: list[Correlation] = []
-    interventions: list[Intervention] = []
-    support: Support | None = None
-    actuals: Actuals | None = None
+    name: Name = Field(description="The scenario's name (shown on every output).")
+    description: str = Field(default="", description="What the scenario describes, for people.")
+    language: Literal["en", "ja"] = Field(
+        default="en", description="Language of labels in outputs: 'en' or 'ja'."
+    )
+    economics: Economics = Field(
+        default=Economics(),
+        description="Currency, period, horizon, discounting and what is counted.",
+    )
+    segments: list[Segment] = Field(
+        description="The customer segments (personas).", min_length=1, max_length=50
+    )
+    journey: Journey = Field(description="The customer journey: stages and their touchpoints.")
+    loss_tree: LossTree = Field(
+        description=(
+            "Goodman's customer-loss tree: complaints, their outcomes, defection, word of mouth."
+        )
+    )
+    memory: Memory = Field(
+        default=Memory(), description="How earlier unresolved failures raise defection."
+    )
+    nps: Nps = Field(default=Nps(), description="Promoters and detractors by experience state.")
+    correlations: list[Correlation] = Field(
+        default=[], description="Rank correlations between uncertain inputs."
+    )
+    interventions: list[Intervention] = Field(
+        default=[], description="Fixes to compare: their effects and costs."
+    )
+    support: Support | None = Field(
+        default=None,
+        description=(
+            "The contact centre (optional): channels, agents and hours, "
+            "simulated to set how complaints end."
+        ),
+    )
+    actuals: Actuals | None = Field(
+        default=None,
+        description="What the company observed; `cxsim calibrate scenario` solves to match it.",
+    )
 
     def __repr__(self) -> str:
         tps = sum(len(s.touchpoints) for s in self.journey.stages)

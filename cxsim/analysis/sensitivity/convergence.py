@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from cxsim.engine.recursion import BlockResult
 from cxsim.engine.results import Results
 from cxsim.errors import UserError
 from cxsim.model.interventions import InterventionSet
-from cxsim.model.loader import Source
+from cxsim.model.loader import Source, as_scenario, scenario_and_source
 from cxsim.model.scenario import Scenario
 from cxsim.protocol import Result
 
@@ -215,7 +216,7 @@ def _relative(half: float, mean: float) -> float:
 
 
 def convergence(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     output: str | None = None,
     *,
     intervention: str | None = None,
@@ -235,6 +236,7 @@ def convergence(
     of the spread from stopping it. A run that stops short of the precision warns. `workers`
     and `scheduler` say where the chunks run, as in `cxsim.simulate`.
     """
+    scenario = as_scenario(scenario)
     chosen = chosen_intervention(scenario, intervention)
     output = checked_output(output, chosen)
     seed = new_seed() if seed is None else int(seed)
@@ -268,7 +270,7 @@ def convergence(
 
 
 def run_to_precision(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     precision: float = 0.01,
     *,
     output: str = "lost_revenue",
@@ -287,6 +289,7 @@ def run_to_precision(
     for that number of runs (wherever `workers` and `scheduler` put them), and the convergence
     record.
     """
+    scenario, source = scenario_and_source(scenario, source)
     output = checked_output(output, None)
     seed = new_seed() if seed is None else int(seed)
     frame, converged, kept = _converge(

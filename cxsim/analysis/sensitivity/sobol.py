@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from cxsim.engine.execution import (
     new_seed,
 )
 from cxsim.errors import UserError
+from cxsim.model.loader import as_scenario
 from cxsim.model.paths import iter_inputs
 from cxsim.model.scenario import Scenario
 from cxsim.protocol import Result
@@ -145,39 +147,8 @@ def sobol_analysis(
     names = list(names) if names is not None else [f"x{i + 1}" for i in range(d)]
     seed = new_seed() if seed is None else int(seed)
     rng = np.random.default_rng(seed)
-
-    u = qmc.Sobol(d=2 * d, scramble=True, bits=64, rng=rng).random(n_).T
-    a = np.stack([np.asarray(dist.ppf(u[i]), dtype=float) for i, dist in enumerate(dists)])
-    b = np.stack([np.asarray(dist.ppf(u[d + i]), dtype=float) for i, dist in enumerate(dists)])
-    ab = np.repeat(a[None], d, axis=0)
-    ab[np.arange(d), np.arange(d)] = b
-    x = np.concatenate([a, b, *ab], axis=1)  # (d, n (d + 2))
-    y = np.asarray(func(x), dtype=float).reshape(-1)
-    if y.shape != (n_ * (d + 2),):
-        raise ValueError(f"func returned {y.shape}, expected ({n_ * (d + 2)},)")
-    if not np.all(np.isfinite(y)):
-        raise ValueError("func returned values that are not finite")
-    f_a, f_b = y[:n_][None], y[n_ : 2 * n_][None]
-    f_ab = y[2 * n_ :].reshape(d, 1, n_)
-
-    def indices(idx: NDArray[np.intp]) -> FloatArray:
-        res = sobol_indices(
-            func={"f_A": f_a[:, idx], "f_B": f_b[:, idx], "f_AB": f_ab[..., idx]}, n=n_
-        )
-        return np.concatenate([np.reshape(res.first_order, d), np.reshape(res.total_order, d)])
-
-    point = indices(np.arange(n_))
-    boot = stats.bootstrap(
-        (np.arange(n_),),
-        indices,
-        n_resamples=n_resamples,
-        confidence_level=confidence,
-        method="percentile",
-        vectorized=False,
-        rng=rng,
-    )
-    low = np.asarray(boot.confidence_interval.low, dtype=float)
-    high = np.asarray(boot.confidence_interval.high, dtype=float)
+    f_a, f_b, f_ab = _saltelli_outputs(func, dists, n_, rng)
+    point, low, high = _bootstrap_indices(f_a, f_b, f_ab, rng, confidence, n_resamples)
     table = pd.DataFrame(
         {
             "S1": point[:d],
@@ -190,19 +161,7 @@ def sobol_analysis(
         index=pd.Index(names, name="input"),
     )
     variance = float(np.var(np.concatenate([f_a[0], f_b[0]])))
-    problems: list[str] = []
-    if variance == 0.0:
-        problems.append("the output does not vary over the sample: every index is 0")
-    else:
-        half = (high - low) / 2
-        worst = int(np.argmax(half))
-        if half[worst] > max_half_width:
-            kind = "S1" if worst < d else "ST"
-            problems.append(
-                f"the sample is too small to trust: the {confidence:.0%} interval of {kind} for "
-                f"{names[worst % d]!r} is ±{half[worst]:.2f} (more than ±{max_half_width:g}); "
-                f"raise n (now {n_}, {n_ * (d + 2):,} evaluations)"
-            )
+    problems = _sample_problems(variance, low, high, names, confidence, max_half_width, n_)
     for p in problems:
         warnings.warn(p, SensitivityWarning, stacklevel=3)
     table = table.sort_values("ST", ascending=False, kind="stable")
@@ -219,8 +178,87 @@ def sobol_analysis(
     )
 
 
+def _saltelli_outputs(
+    func: Callable[[FloatArray], FloatArray],
+    dists: Sequence[Any],
+    n: int,
+    rng: np.random.Generator,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """f(A) and f(B), shaped (1, n), and f(A with column i from B), shaped (d, 1, n)."""
+    d = len(dists)
+    u = qmc.Sobol(d=2 * d, scramble=True, bits=64, rng=rng).random(n).T
+    a = np.stack([np.asarray(dist.ppf(u[i]), dtype=float) for i, dist in enumerate(dists)])
+    b = np.stack([np.asarray(dist.ppf(u[d + i]), dtype=float) for i, dist in enumerate(dists)])
+    ab = np.repeat(a[None], d, axis=0)
+    ab[np.arange(d), np.arange(d)] = b
+    x = np.concatenate([a, b, *ab], axis=1)  # (d, n (d + 2))
+    y = np.asarray(func(x), dtype=float).reshape(-1)
+    if y.shape != (n * (d + 2),):
+        raise ValueError(f"func returned {y.shape}, expected ({n * (d + 2)},)")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("func returned values that are not finite")
+    return y[:n][None], y[n : 2 * n][None], y[2 * n :].reshape(d, 1, n)
+
+
+def _bootstrap_indices(
+    f_a: FloatArray,
+    f_b: FloatArray,
+    f_ab: FloatArray,
+    rng: np.random.Generator,
+    confidence: float,
+    n_resamples: int,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """S1 then ST for every input: the estimates and their percentile-bootstrap bounds."""
+    d, n = f_ab.shape[0], f_a.shape[1]
+
+    def indices(idx: NDArray[np.intp]) -> FloatArray:
+        res = sobol_indices(
+            func={"f_A": f_a[:, idx], "f_B": f_b[:, idx], "f_AB": f_ab[..., idx]}, n=n
+        )
+        return np.concatenate([np.reshape(res.first_order, d), np.reshape(res.total_order, d)])
+
+    point = indices(np.arange(n))
+    boot = stats.bootstrap(
+        (np.arange(n),),
+        indices,
+        n_resamples=n_resamples,
+        confidence_level=confidence,
+        method="percentile",
+        vectorized=False,
+        rng=rng,
+    )
+    low = np.asarray(boot.confidence_interval.low, dtype=float)
+    high = np.asarray(boot.confidence_interval.high, dtype=float)
+    return point, low, high
+
+
+def _sample_problems(
+    variance: float,
+    low: FloatArray,
+    high: FloatArray,
+    names: Sequence[str],
+    confidence: float,
+    max_half_width: float,
+    n: int,
+) -> list[str]:
+    """Why the figures cannot be trusted, if they cannot: no variance, or too wide intervals."""
+    if variance == 0.0:
+        return ["the output does not vary over the sample: every index is 0"]
+    d = len(names)
+    half = (high - low) / 2
+    worst = int(np.argmax(half))
+    if half[worst] <= max_half_width:
+        return []
+    kind = "S1" if worst < d else "ST"
+    return [
+        f"the sample is too small to trust: the {confidence:.0%} interval of {kind} for "
+        f"{names[worst % d]!r} is ±{half[worst]:.2f} (more than ±{max_half_width:g}); "
+        f"raise n (now {n}, {n * (d + 2):,} evaluations)"
+    ]
+
+
 def sobol(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     output: str | None = None,
     *,
     intervention: str | None = None,
@@ -239,6 +277,7 @@ def sobol(
     from not knowing the inputs, not the customers' own randomness. Inputs are taken as
     independent; a scenario's correlations are not used here (a warning says so).
     """
+    scenario = as_scenario(scenario)
     chosen = chosen_intervention(scenario, intervention)
     output = checked_output(output, chosen)
     paths = uncertain_inputs(scenario, chosen)

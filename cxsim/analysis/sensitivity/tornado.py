@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -28,6 +29,7 @@ from cxsim.engine.execution import (
 )
 from cxsim.errors import UserError
 from cxsim.model.interventions import InterventionSet
+from cxsim.model.loader import as_scenario
 from cxsim.model.paths import iter_inputs, resolve
 from cxsim.model.scenario import Scenario
 from cxsim.model.variants import Change, Changes, Then
@@ -161,7 +163,7 @@ def _resolve_ranges(
 
 
 def tornado(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     output: str | None = None,
     *,
     intervention: str | None = None,
@@ -172,6 +174,7 @@ def tornado(
     seed: int | None = None,
     workers: int | None = 1,
     scheduler: Scheduler = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Tornado:
     """Swing each uncertain input from its `low_q` to its `high_q` quantile, the others at their
     means, and rank the inputs by the swing of `output`.
@@ -181,7 +184,9 @@ def tornado(
     randomness, every setting on the same random numbers; otherwise (the default) it is the
     expected-value model, deterministic and fast. One-at-a-time swings ignore interactions and
     correlations between inputs: Sobol indices (`sobol`) account for both kinds of spread.
+    With `runs`, `progress` is called with the runs done after each chunk.
     """
+    scenario = as_scenario(scenario)
     if not 0.0 <= low_q < high_q <= 1.0:
         raise UserError(f"need 0 <= low_q < high_q <= 1, got {low_q:g} and {high_q:g}")
     chosen = chosen_intervention(scenario, intervention)
@@ -209,7 +214,7 @@ def tornado(
             raise UserError('"runs" must be at least 1')
         seed = new_seed() if seed is None else int(seed)
         base, at_low, at_high, sem = _tornado_monte_carlo(
-            scenario, paths, lows, highs, output, chosen, runs, seed, workers, scheduler
+            scenario, paths, lows, highs, output, chosen, runs, seed, workers, scheduler, progress
         )
         method = "monte carlo"
     bars = pd.DataFrame(
@@ -271,6 +276,7 @@ def _tornado_monte_carlo(
     seed: int,
     workers: int | None,
     scheduler: Scheduler = None,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[float, FloatArray, FloatArray, FloatArray]:
     """Every setting simulated on the same chunks of random numbers (common random numbers)."""
     settings = [Changes(at_means=True)]
@@ -281,7 +287,14 @@ def _tornado_monte_carlo(
     if chosen is not None:
         variants += [Then(s, chosen) for s in settings]
     per_variant = run_chunks(
-        scenario, runs, seed, variants, workers, keep_periods=False, scheduler=scheduler
+        scenario,
+        runs,
+        seed,
+        variants,
+        workers,
+        keep_periods=False,
+        progress=progress,
+        scheduler=scheduler,
     )
     blocks = [combine(b) for b in per_variant]
     k = len(settings)

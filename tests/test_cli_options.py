@@ -1,0 +1,175 @@
+"""Every command's help and options, walked in-process: one set of shared options, help text
+on every option, defaults shown one way, an example in every help, and numeric values that
+are not numbers (NaN, infinity, negative, huge) refused with exit 2 and a located message."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from cxsim.cli.main import cli
+
+from .conftest import ROOT
+
+SUBSCRIPTION = ROOT / "scenarios" / "subscription.yaml"
+
+SHARED = ("--out", "--json", "--seed", "--runs", "--workers", "--scheduler", "--set", "--language")
+SAME_HELP = ("--json", "--workers", "--scheduler", "--set", "--language")
+
+
+def commands() -> list[tuple[str, click.Command]]:
+    """Every command and subcommand, by its full name."""
+    ctx = click.Context(cli)
+    found: list[tuple[str, click.Command]] = []
+
+    def walk(prefix: str, group: click.Group) -> None:
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            assert command is not None, name
+            found.append((f"{prefix}{name}", command))
+            if isinstance(command, click.Group):
+                walk(f"{prefix}{name} ", command)
+
+    walk("", cli)
+    return found
+
+
+def options(command: click.Command) -> dict[str, click.Option]:
+    return {
+        max(p.opts, key=len): p
+        for p in command.params
+        if isinstance(p, click.Option) and p.name != "help"
+    }
+
+
+def test_every_command_is_listed_without_cut_descriptions() -> None:
+    out = CliRunner().invoke(cli, ["--help"]).output
+    for name, _ in commands():
+        if " " not in name:
+            assert f"  {name} " in out
+    assert "..." not in out.split("Commands:")[1]
+
+
+@pytest.mark.parametrize("name", [n for n, _ in commands()])
+def test_help_has_options_with_help_and_an_example(name: str) -> None:
+    result = CliRunner().invoke(cli, [*name.split(), "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Examples:" in result.output and "cxsim " in result.output.split("Examples:")[1]
+    assert "%%" not in result.output
+    command = dict(commands())[name]
+    ctx = click.Context(command)
+    for opt, param in options(command).items():
+        assert param.help, f"{name} {opt} has no help"
+        default = param.get_default(ctx)
+        if isinstance(default, int | float | str) and not param.is_flag:
+            assert param.show_default, f"{name} {opt} hides its default"
+
+
+def test_shared_options_have_one_name_and_one_help() -> None:
+    seen: dict[str, click.Option] = {}
+    for name, command in commands():
+        for opt, param in options(command).items():
+            if opt not in SHARED:
+                continue
+            if opt == "--out":
+                assert param.opts == ["-o", "--out"], name
+            if opt in seen and opt in SAME_HELP:
+                assert param.help == seen[opt].help, f"{name} {opt}"
+                assert param.opts == seen[opt].opts, f"{name} {opt}"
+            if opt == "--seed":
+                assert param.help and param.help.startswith("Random seed: the same seed"), name
+            seen.setdefault(opt, param)
+    assert set(seen) == set(SHARED)
+
+
+BAD_NUMBERS = ("nan", "inf", "-inf", "-1", "1e300")
+
+
+def numeric_options() -> list[tuple[str, str]]:
+    out = []
+    for name, command in commands():
+        for opt, param in options(command).items():
+            if isinstance(param.type, click.types._NumberParamTypeBase):
+                out.append((name, opt))
+    return out
+
+
+@pytest.mark.parametrize(("name", "opt"), numeric_options())
+def test_numeric_options_refuse_nan_inf_negative_and_huge(name: str, opt: str) -> None:
+    command = dict(commands())[name]
+    args = [*name.split()]
+    if any(isinstance(p, click.Argument) for p in command.params):
+        args.append(str(SUBSCRIPTION))
+    for bad in BAD_NUMBERS:
+        result = CliRunner().invoke(cli, [*args, f"{opt}={bad}"])
+        if result.exit_code == 0:
+            continue  # e.g. 1e300 is a fine --budget; the others must not pass
+        assert bad not in ("nan", "inf", "-inf") or result.exit_code == 2, (opt, bad)
+        assert result.exit_code == 2, (name, opt, bad, result.output)
+        assert opt in result.output or "Missing" in result.output, result.output
+        assert "Traceback" not in result.output
+    for bad in ("nan", "inf"):
+        result = CliRunner().invoke(cli, [*args, f"{opt}={bad}"])
+        assert result.exit_code == 2, (name, opt, bad)
+
+
+def test_empty_scheduler_and_negative_queue_seed_are_refused() -> None:
+    run = CliRunner().invoke(cli, ["run", str(SUBSCRIPTION), "--scheduler="])
+    assert run.exit_code == 2 and "--scheduler" in run.output
+    queue = ["queue", "--arrivals-per-hour", "1", "--aht-seconds", "1", "--agents", "1"]
+    result = CliRunner().invoke(cli, [*queue, "--seed", "-1"])
+    assert result.exit_code == 2 and "--seed" in result.output
+
+
+def test_validate_says_what_the_scenario_holds() -> None:
+    result = CliRunner().invoke(cli, ["validate", str(SUBSCRIPTION)])
+    assert result.exit_code == 0
+    assert "ok, 'StreamCo subscription service': 2 segments," in result.output
+    assert "<Scenario" not in result.output
+
+
+def test_expected_summary_has_no_seed_none() -> None:
+    args = ["run", str(SUBSCRIPTION), "--expected"]
+    out = CliRunner().invoke(cli, args).output
+    assert "seed None" not in out and "1 runs" not in out
+
+
+def test_z90_is_scipy_p90_of_a_normal() -> None:
+    from scipy import stats
+
+    from cxsim.model import distributions
+
+    assert float(stats.norm.ppf(0.9)) == distributions._Z90
+
+
+HEAVY = ("pandas", "matplotlib", "dask", "scipy.stats")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import cxsim",
+        "import cxsim.cli.main",
+        "import cxsim; cxsim.load('scenarios/subscription.yaml')",
+    ],
+)
+def test_start_up_does_not_import_heavy_libraries(code: str) -> None:
+    probe = f"{code}\nimport sys\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == ""
+
+
+def test_lazy_api_keeps_every_public_name() -> None:
+    import cxsim
+
+    assert set(cxsim.__all__) <= set(dir(cxsim))
+    for name in cxsim.__all__:
+        assert getattr(cxsim, name) is not None
+    with pytest.raises(AttributeError):
+        _ = cxsim.no_such_name  # type: ignore[attr-defined]
