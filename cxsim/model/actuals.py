@@ -115,7 +115,7 @@ class PeriodActual(_Model):
 class RetentionActual(_Model):
     """A cohort retention table: the share of newly acquired customers alive after 1..n steps."""
 
-    metric: Literal["retention"]
+    metric: Literal["retention"] = Field(description="`retention`: a cohort retention table.")
     segment: str | None = Field(
         default=None,
         min_length=1,
