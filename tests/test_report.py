@@ -17,8 +17,8 @@ from pypdf import PdfReader
 import cxsim
 from cxsim._version import __version__
 from cxsim.errors import UserError
+from cxsim.formatting.money import format_money_label
 from cxsim.outputs import charts, report
-from cxsim.outputs.money import format_money_label
 
 from .conftest import ROOT
 

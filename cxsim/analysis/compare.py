@@ -43,12 +43,12 @@ from cxsim.engine.variance import (
     estimate,
 )
 from cxsim.errors import UserError
+from cxsim.formatting.money import format_money
+from cxsim.formatting.tables import display_comparison
 from cxsim.model.interventions import InterventionSet
 from cxsim.model.loader import Source, scenario_and_source
 from cxsim.model.parameters import DEFAULT_SAMPLING
 from cxsim.model.scenario import Scenario
-from cxsim.outputs.money import format_money
-from cxsim.outputs.tables import display_comparison
 from cxsim.protocol import Result
 
 if TYPE_CHECKING:

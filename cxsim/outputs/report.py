@@ -35,6 +35,7 @@ from cxsim._version import __version__
 from cxsim.analysis.calibration import Reconciliation, reconcile
 from cxsim.engine.results import Results
 from cxsim.errors import UserError
+from cxsim.formatting.money import format_count
 from cxsim.model.distributions import Dist
 from cxsim.model.scenario import GROUPS, PATHWAYS, ConstantChurn
 from cxsim.outputs import charts
@@ -47,7 +48,6 @@ from cxsim.outputs.labels import (
     what_is_lost,
     wrap_label,
 )
-from cxsim.outputs.money import format_count
 from cxsim.outputs.reconciliation import reconciliation_page
 
 if TYPE_CHECKING:

@@ -19,9 +19,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from cxsim._version import __version__
 from cxsim.engine.results import METRICS, Results
+from cxsim.formatting.money import symbol
 from cxsim.model.loader import parse_yaml
 from cxsim.model.paths import input_label, iter_inputs
-from cxsim.outputs.money import symbol
 from cxsim.outputs.reconciliation import reconciliation_sheet
 
 HEADER = Font(bold=True, color="FFFFFF")
