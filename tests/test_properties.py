@@ -532,7 +532,7 @@ def test_more_bad_files_are_each_located(nasty: dict[str, Any]) -> None:
         assert f"more{i}.yaml:{message}" in out.stderr, name
     assert "notepad.yaml: ok" in out.stdout  # a byte-order mark and CRLF line ends are fine
     assert "/dev/zero: file too large (more than 5,000,000 bytes)" in out.stderr
-    assert f"{len(MORE_REFUSED) + 1} of {len(MORE_REFUSED) + 2} file(s) invalid" in out.stderr
+    assert f"{len(MORE_REFUSED) + 1} of {len(MORE_REFUSED) + 2} files invalid" in out.stderr
 
 
 def test_a_runaway_customer_base_is_refused_not_overflowed(nasty: dict[str, Any]) -> None:
