@@ -344,8 +344,11 @@ def settled_mix(p: Params, split: FloatArray) -> FloatArray:
     for _ in range(50):
         buyers = _acquire(p, p, ev, _customers(p, p, y, ev, split))[0]
         entrants = buyers[:, p.group_segment] * p.class_weight
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             ratio = np.where(n > 0, entrants / n, 0.0)
+        # Newcomers beyond a trillion per customer set the mix alone (to double precision);
+        # the cap keeps a near-empty base (1e-300 customers) from overflowing the solve.
+        ratio = np.minimum(ratio, 1e12)
         shares = _stationary_shares(m, ratio, rho)
         shares[n <= 0] = np.eye(STATES)[0]
         new = shares * n[..., None]
