@@ -18,8 +18,8 @@ from matplotlib.figure import Figure
 from matplotlib.image import imread
 
 import cxsim
+from cxsim.formatting.money import format_count_compact, format_money_label, format_ticks
 from cxsim.outputs import charts
-from cxsim.outputs.money import format_count_compact, format_money_label, format_ticks
 
 from .conftest import SCENARIOS
 

@@ -56,7 +56,13 @@ def test_attribution_adds_up_to_the_total(name: str) -> None:
     total = r.metric("lost_revenue")
     for by in ("touchpoint", "stage", "segment", "pathway"):
         np.testing.assert_allclose(r.loss_by(by).sum(axis=1), total, rtol=1e-12)
-    np.testing.assert_allclose(r.periods["loss"].sum(axis=1), total, rtol=1e-9)
+    # Cash-flow view: the per-period loss adds up to the part earned within the horizon, and
+    # with what the lost customers would still have earned beyond it, to the total.
+    horizon = r.metric("lost_revenue_horizon")
+    np.testing.assert_allclose(r.periods["loss"].sum(axis=1), horizon, rtol=1e-9)
+    np.testing.assert_allclose(horizon + r.metric("lost_revenue_beyond"), total, rtol=1e-9)
+    if not r.scenario.economics.lifetime:
+        np.testing.assert_array_equal(r.metric("lost_revenue_beyond"), 0.0)
     assert r.labels("pathway") == list(PATHWAYS)
 
 

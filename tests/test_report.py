@@ -17,8 +17,8 @@ from pypdf import PdfReader
 import cxsim
 from cxsim._version import __version__
 from cxsim.errors import UserError
+from cxsim.formatting.money import format_money_label
 from cxsim.outputs import charts, report
-from cxsim.outputs.money import format_money_label
 
 from .conftest import ROOT
 
@@ -90,7 +90,8 @@ def test_report_pdf_opens_with_the_summary_and_has_a_page_per_chart(
 ) -> None:
     results, comparison, _ = subscription
     pages = PdfReader(forced / "report.pdf").pages
-    assert len(pages) == 2 + len(ALL_CHARTS)
+    assert len(pages) == 3 + len(ALL_CHARTS)  # summary, assumptions, reconciliation, charts
+    assert "Status quo against actuals" in pages[2].extract_text()
     first = pages[0].extract_text()
     mean = results.stats("lost_revenue")["mean"]
     for expected in (

@@ -22,6 +22,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from cxsim.analysis.business_case import FIGURES, business_case
+from cxsim.analysis.valuation import for_business_case
 from cxsim.engine.execution import (
     Scheduler,
     combine,
@@ -42,12 +43,12 @@ from cxsim.engine.variance import (
     estimate,
 )
 from cxsim.errors import UserError
+from cxsim.formatting.money import format_money
+from cxsim.formatting.tables import display_comparison
 from cxsim.model.interventions import InterventionSet
 from cxsim.model.loader import Source, scenario_and_source
 from cxsim.model.parameters import DEFAULT_SAMPLING
 from cxsim.model.scenario import Scenario
-from cxsim.outputs.money import format_money
-from cxsim.outputs.tables import display_comparison
 from cxsim.protocol import Result
 
 if TYPE_CHECKING:
@@ -315,6 +316,7 @@ def compare(
     `interventions` one name or a list of names.
     """
     scenario, source = scenario_and_source(scenario, source)
+    scenario = for_business_case(scenario)
     interventions = chosen_names(interventions)
     check_sampling(sampling)
     if not scenario.interventions:

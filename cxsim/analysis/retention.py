@@ -23,8 +23,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
 from cxsim.errors import UserError
+from cxsim.formatting.money import significant as _fmt
 from cxsim.model.churn import sbg_derl, sbg_survival
-from cxsim.outputs.money import significant as _fmt
 
 FloatArray = NDArray[np.float64]
 

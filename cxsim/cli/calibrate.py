@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import click
 
+import cxsim as api
+from cxsim.analysis.calibration import calibrate_scenario, reconcile
+from cxsim.analysis.calibration.solve import baseline_from_retention
+from cxsim.analysis.calibration.yamltext import write_solved
 from cxsim.analysis.complaints import (
     ComplaintCalibration,
     Estimate,
@@ -20,6 +25,9 @@ from cxsim.analysis.complaints import (
 )
 from cxsim.analysis.retention import SbgFit, fit_sbg, read_retention_csv, sbg_yaml
 from cxsim.cli.options import count, json_option, probability, seed_option
+from cxsim.errors import UserError
+from cxsim.model.actuals import RetentionActual
+from cxsim.outputs.files import check_free, write_text
 
 
 @click.group(
@@ -52,7 +60,29 @@ def calibrate() -> None:
     "monthly data).",
 )
 @json_option
-def retention(file: str, periods: int, discount: float, as_json: bool) -> None:
+@click.option(
+    "--scenario",
+    "scenario_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Fit the failure-free baseline net of this scenario's failure-caused churn.",
+)
+@click.option("--segment", help="The scenario's segment the cohort joined (with --scenario).")
+@click.option(
+    "--step",
+    default=1,
+    show_default=True,
+    type=count(1, 10_000),
+    help="Scenario periods per period of the data (12: yearly data, monthly scenario).",
+)
+def retention(
+    file: str,
+    periods: int,
+    discount: float,
+    as_json: bool,
+    scenario_file: str | None,
+    segment: str | None,
+    step: int,
+) -> None:
     """Fit the shifted-beta-geometric churn model to a retention curve.
 
     FILE.csv has a header and one row per period: period,alive (customers still active; period
@@ -72,12 +102,51 @@ def retention(file: str, periods: int, discount: float, as_json: bool) -> None:
     projected (--periods values, from the period after the data) and more.
     """
     periods_, alive, cohort = read_retention_csv(file)
+    if scenario_file is not None:
+        _net_baseline(file, scenario_file, segment, step, periods_, alive, cohort, as_json)
+        return
     fit = fit_sbg(periods_, alive, cohort)
     if as_json:
         doc = _jsonable(fit.to_dict(periods=periods, discount=discount))
         click.echo(json.dumps(doc, indent=2, allow_nan=False))
         return
     click.echo(_retention_report(fit, file, periods, discount), nl=False)
+
+
+def _net_baseline(
+    file: str,
+    scenario_file: str,
+    segment: str | None,
+    step: int,
+    periods: list[int],
+    alive: list[int],
+    cohort: list[str] | None,
+    as_json: bool,
+) -> None:
+    """Fit the baseline net of the scenario's failure-caused churn (observed = baseline +
+    failure-caused), not the observed total; prints it and the reconciliation."""
+    if cohort is not None and len(set(cohort)) > 1:
+        raise UserError(f"{file}: with --scenario, give one cohort")
+    scenario = api.load(scenario_file)
+    survival = [a / alive[0] for a in alive[1:]]
+    if (len(survival) * step) > 600:
+        raise UserError(f"{file}: the table is longer than 600 scenario periods")
+    solved = baseline_from_retention(scenario, survival, segment, step)
+    fitted = api.modify(scenario, solved)
+    name = segment or scenario.segments[0].name
+    check = RetentionActual(metric="retention", segment=name, survival=survival, step=step)
+    table = reconcile(api.modify(fitted, {"actuals": [check.model_dump()]}))
+    if as_json:
+        doc = {"kind": "baseline", "solved": solved, "reconciliation": table.records()}
+        click.echo(json.dumps(_jsonable(doc), indent=2, allow_nan=False))
+        return
+    click.echo(
+        f"Failure-free baseline of {name} net of {scenario.name}'s failure-caused churn "
+        f"({len(periods) - 1} periods of {file}):"
+    )
+    for path, value in solved.items():
+        click.echo(f"  {path} = {value:.6g}")
+    click.echo(table.text(), nl=False)
 
 
 def _retention_report(fit: SbgFit, file: str, periods: int, discount: float) -> str:
@@ -252,3 +321,37 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value
+
+
+@calibrate.command(
+    "scenario",
+    epilog="Examples:\n\n\b\n  cxsim calibrate scenario scenarios/subscription.yaml\n"
+    "  cxsim calibrate scenario my_case.yaml -o my_case_calibrated.yaml\n"
+    "  cxsim calibrate scenario my_case.yaml --json",
+)
+@click.argument("file", metavar="FILE.yaml", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "-o",
+    "--out",
+    "output",
+    type=click.Path(dir_okay=False),
+    help="Write the calibrated scenario to this file (solved values marked, comments kept).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing -o file.")
+@json_option
+def scenario_command(file: str, output: str | None, force: bool, as_json: bool) -> None:
+    """Solve a scenario's baseline churn and acquisition so its status quo reproduces its actuals.
+
+    The failure-free baseline churn is solved so that baseline plus failure-caused churn equals
+    the observed churn or retention; prospects (conversion kept) so that new customers match;
+    start customers and revenue per customer from the observed figures. Prints the
+    reconciliation: each actual, observed against modelled, within tolerance or not.
+    """
+    scenario, source = api.load_with_source(file)
+    if output:
+        check_free([Path(output)], force)
+    cal = calibrate_scenario(scenario)
+    if output:
+        write_text(Path(output), write_solved(source.text, cal.solved))
+    text = cal.to_json() if as_json else cal.text()
+    click.echo(text, nl=not text.endswith("\n"))

@@ -192,12 +192,35 @@ def run(
                 scheduler=scheduler,
             )
     text = results.to_json() if as_json else results.text()
+    if scenario.actuals:
+        text = _with_reconciliation(scenario, results, as_json, text)
     if note:
         click.echo(note, err=as_json, nl=False)
     if out:
         write_text(targets[0], results.to_json())
         write_text(targets[1], results.text())
     click.echo(text, nl=not text.endswith("\n"))
+
+
+def _with_reconciliation(
+    scenario: api.Scenario, results: api.Results | Summary, as_json: bool, text: str
+) -> str:
+    """The run's output with how its status quo compares with the scenario's actuals."""
+    from cxsim.analysis.calibration import reconcile
+
+    table = reconcile(scenario, results if isinstance(results, api.Results) else None)
+    for row in table.outside:
+        click.echo(
+            f"warning: status quo outside the actuals: {row['metric']} "
+            f"{row['segment'] or ''} {row['period']}: observed {row['observed']:.6g}, "
+            f"modelled {row['modelled']:.6g}",
+            err=True,
+        )
+    if as_json:
+        doc = json.loads(text)
+        doc["reconciliation"] = table.to_dict()
+        return json.dumps(doc, indent=2, ensure_ascii=False)
+    return text.rstrip("\n") + "\n\n" + table.text()
 
 
 def _run_to_precision(

@@ -22,6 +22,7 @@ difference from the world without failures; in the Monte Carlo, within sampling 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -80,12 +81,26 @@ class RandomSampler:
             for i in range(slots)
         ]
 
+        self.seed = seed
+        self.extra: dict[int, np.random.Generator] = {}
+
+    def rng(self, slot: int) -> np.random.Generator:
+        """The generator of a slot; slots past the touchpoints' are made on first use."""
+        if slot < len(self.rngs):
+            return self.rngs[slot]
+        if slot not in self.extra:
+            key = (*self.seed.spawn_key, slot)
+            self.extra[slot] = np.random.Generator(
+                np.random.PCG64(np.random.SeedSequence(self.seed.entropy, spawn_key=key))
+            )
+        return self.extra[slot]
+
     def binomial(self, slot: int, n: NDArray, p: NDArray | float) -> NDArray:
         # The same values as `np.clip(p, 0, 1)`, without its Python-level dispatch.
-        return self.rngs[slot].binomial(n, np.minimum(np.maximum(p, 0.0), 1.0))
+        return self.rng(slot).binomial(n, np.minimum(np.maximum(p, 0.0), 1.0))
 
     def poisson(self, slot: int, lam: NDArray) -> NDArray:
-        return self.rngs[slot].poisson(lam)
+        return self.rng(slot).poisson(lam)
 
     def zeros(self, shape: tuple[int, ...]) -> NDArray:
         return np.zeros(shape, dtype=np.int64)
@@ -107,6 +122,9 @@ class MeanSampler:
 #: Random streams: churn, acquisition, word of mouth, then one per touchpoint.
 SLOT_CHURN, SLOT_ACQUIRE, SLOT_WOM = range(3)
 FIRST_TOUCHPOINT_SLOT = 3
+#: Streams of their own for fading memory and the initial experience states, past any
+#: touchpoint's, so that adding them moved no other stream.
+SLOT_FADE, SLOT_START = 1_000_000, 1_000_001
 
 #: More customers than this in one run is a runaway (referrals feeding on themselves), not a
 #: business; counts of customers (int64, up to 9.2e18) must stay well below it.
@@ -134,15 +152,23 @@ def _geometric(x: FloatArray, n: FloatArray | int) -> FloatArray:
 
 
 def stay_value(p: Params, t: int) -> FloatArray:
-    """(R, G) value of a customer who has survived period t's churn, from period t on."""
+    """(R, G) value of a customer who has survived period t's churn, from period t on.
+
+    The valuation window is the horizon plus `p.beyond` periods (0, a cap, or infinity); every
+    value of the engine (defections, new customers, the revenue tail) uses this one series, so
+    the per-event values add up to the revenue difference exactly.
+    """
     value = p.value[:, p.group_segment]
     d = p.period_discount
     q = d * (1.0 - p.churn)
-    within = np.zeros_like(q) if t >= p.horizon else _geometric(q, p.horizon - t)
-    total = within
-    if p.lifetime:
-        with np.errstate(divide="ignore"):
-            total = within + q ** (p.horizon - t) / (1.0 - q)
+    total = np.zeros_like(q) if t >= p.horizon else _geometric(q, p.horizon - t)
+    if p.beyond > 0:
+        ahead = q ** max(p.horizon - t, 0)
+        if math.isinf(p.beyond):
+            with np.errstate(divide="ignore"):
+                total = total + ahead / (1.0 - q)
+        else:
+            total = total + ahead * _geometric(q, p.beyond)
     return value * d ** (t + 1) * total
 
 
@@ -160,6 +186,242 @@ def expected_complaints(p: Params) -> FloatArray:
     return total
 
 
+@dataclass
+class _Step:
+    """The customers' part of one period: churn, then the post-purchase touchpoints."""
+
+    counts: NDArray  # (R, G, K) after both
+    churned: NDArray  # (R,)
+    defected: NDArray  # (R, G) failure-caused defections
+    wom_lost: FloatArray  # (R, T, S) prospects deterred (expected)
+    wom_won: FloatArray  # (R, T, S) referrals (expected)
+    failures: NDArray  # (R,)
+    complaints: NDArray  # (R,)
+    satisfied: NDArray  # (R,)
+
+
+def _customers(
+    pt: Params,
+    p: Params,
+    counts: NDArray,
+    sampler: Sampler,
+    split: FloatArray,
+    v_stay: FloatArray | None = None,
+    attribution: FloatArray | None = None,
+) -> _Step:
+    """Baseline churn, then each post-purchase touchpoint's loss tree, on (R, G, K) counts.
+
+    Defections are valued at `v_stay` into `attribution` when both are given.
+    """
+    runs, n_tp, n_seg = p.runs, p.tp_prob.shape[1], p.segments
+    seg_of, to_seg = p.group_segment, p.segment_matrix()
+    churned = sampler.binomial(SLOT_CHURN, counts, pt.churn[:, :, None])
+    counts = counts - churned
+    out = _Step(
+        counts=counts,
+        churned=churned.sum(axis=(1, 2)),
+        defected=np.zeros((runs, p.groups)),
+        wom_lost=np.zeros((runs, n_tp, n_seg)),
+        wom_won=np.zeros((runs, n_tp, n_seg)),
+        failures=np.zeros(runs),
+        complaints=np.zeros(runs),
+        satisfied=np.zeros(runs),
+    )
+    for j in np.flatnonzero(p.tp_customers):
+        slot = FIRST_TOUCHPOINT_SLOT + int(j)
+        prob = pt.tp_prob[:, j, seg_of][:, :, None]  # (R, G, 1)
+        failed = sampler.binomial(slot, counts, prob)
+        complained = sampler.binomial(slot, failed, pt.tp_complaint[:, j, None, None])
+        sat = sampler.binomial(slot, complained, split[:, 0, None, None])
+        rest = split[:, 1] / np.maximum(split[:, 1] + split[:, 2], 1e-300)
+        mol = sampler.binomial(slot, complained - sat, rest[:, None, None])
+        groups = np.empty((*failed.shape, 4), dtype=failed.dtype)  # (R, G, K, 4)
+        np.subtract(failed, complained, out=groups[..., SILENT])
+        groups[..., SATISFIED] = sat
+        groups[..., MOLLIFIED] = mol
+        np.subtract(complained - sat, mol, out=groups[..., DISSATISFIED])
+        defect_p = pt.defect[:, p.tp_severity[j]][:, None, :, :]  # (R, 1, K, 4)
+        defected = sampler.binomial(slot, groups, defect_p)  # (R, G, K, 4)
+        stay = groups - defected
+
+        counts = counts - failed
+        counts[:, :, 0] += _over_states(stay[..., SATISFIED])
+        counts += stay[..., MOLLIFIED]
+        worse = stay[..., SILENT] + stay[..., DISSATISFIED]
+        counts[:, :, 1:] += worse[:, :, :-1]
+        counts[:, :, -1] += worse[:, :, -1]
+
+        by_group = _over_states(defected)  # (R, G, 4)
+        if attribution is not None and v_stay is not None:
+            value = np.einsum("rgk,rg,gs->rsk", by_group, v_stay, to_seg)
+            attribution[:, j, :4, :] += value.transpose(0, 2, 1)
+        people = _over_states(groups)  # (R, G, 4)
+        told_bad = (
+            people[..., SILENT] * pt.told[:, None, SILENT]
+            + people[..., MOLLIFIED] * pt.told[:, None, MOLLIFIED]
+            + people[..., DISSATISFIED] * pt.told[:, None, DISSATISFIED]
+        )
+        out.wom_lost[:, j, :] = (told_bad @ to_seg) * pt.deterred[:, None]
+        out.wom_won[:, j, :] = (people[..., SATISFIED] * pt.told[:, None, SATISFIED]) @ to_seg
+        out.wom_won[:, j, :] *= pt.referred[:, None]
+
+        out.failures += failed.sum(axis=(1, 2))
+        out.complaints += complained.sum(axis=(1, 2))
+        out.satisfied += sat.sum(axis=(1, 2))
+        out.defected += by_group.sum(axis=2)
+    out.counts = counts
+    return out
+
+
+def _acquire(
+    pt: Params,
+    p: Params,
+    sampler: Sampler,
+    step: _Step,
+    v_new: FloatArray | None = None,
+    attribution: FloatArray | None = None,
+) -> tuple[NDArray, NDArray, NDArray]:
+    """Would-be buyers, less sales lost before purchase and prospects deterred, plus referrals.
+
+    Returns the buyers (R, S), the acquisitions lost net of referrals (R, S), and the failures
+    at pre-purchase touchpoints (R,). Lost and won buyers are valued at `v_new` into
+    `attribution` when both are given.
+    """
+    buyers = sampler.binomial(SLOT_ACQUIRE, _counts(sampler, pt.prospects), pt.conversion)
+    lost_net = np.zeros(buyers.shape)
+    failures = np.zeros(p.runs)
+    for j in np.flatnonzero(~p.tp_customers):
+        slot = FIRST_TOUCHPOINT_SLOT + int(j)
+        lost = sampler.binomial(slot, buyers, pt.tp_prob[:, j, :])
+        buyers = buyers - lost
+        lost_net += lost
+        failures += lost.sum(axis=1)
+        if attribution is not None and v_new is not None:
+            attribution[:, j, LOST_SALES, :] += lost * v_new
+    for j in np.flatnonzero(p.tp_customers):
+        put_off = np.minimum(step.wom_lost[:, j, :], MAX_POISSON)  # above: deters every buyer
+        deterred = np.minimum(sampler.poisson(SLOT_WOM, put_off), buyers)
+        won = sampler.poisson(SLOT_WOM, step.wom_won[:, j, :])
+        buyers = buyers - deterred + won
+        lost_net += deterred - won
+        if attribution is not None and v_new is not None:
+            attribution[:, j, WORD_OF_MOUTH, :] += (deterred - won) * v_new
+    return buyers, lost_net, failures
+
+
+def _fade(sampler: Sampler, counts: NDArray, fade: float) -> NDArray:
+    """Unresolved failures forgotten: a share `fade` of each state k >= 1 moves to k - 1."""
+    if fade <= 0.0:
+        return counts
+    moved = sampler.binomial(SLOT_FADE, counts[:, :, 1:], fade)
+    counts[:, :, 1:] -= moved
+    counts[:, :, :-1] += moved
+    return counts
+
+
+def settled_mix(p: Params, split: FloatArray) -> FloatArray:
+    """(R, G, K) shares of the experience states the scenario's own dynamics settle into.
+
+    In the expected-value sense and with `p`'s parameters, one period maps a group's counts y
+    to M y + E e0: M (churn, the touchpoints' loss trees, fading) is linear in the counts, and
+    E customers join with no unresolved failure. The settled shares are those y / sum(y) that
+    one period leaves as they are, y proportional to M y + E e0, for the group's initial count
+    (`_stationary_shares`). E depends on the mix through word of mouth, so the two are iterated
+    to a fixed point (a few rounds: the mix moves word of mouth only through defections).
+    """
+    ev = MeanSampler()
+    runs, n_grp = p.runs, p.groups
+    n = p.initial[:, p.group_segment] * p.initial_weight  # (R, G) expected initial customers
+    m = np.empty((runs, n_grp, STATES, STATES))
+    for k in range(STATES):
+        unit = np.zeros((runs, n_grp, STATES))
+        unit[:, :, k] = 1.0
+        m[..., k] = _fade(ev, _customers(p, p, unit, ev, split).counts, p.fade)
+    rho = np.max(np.abs(np.linalg.eigvals(m)), axis=-1)  # M's spectral radius, (R, G)
+    y = np.zeros((runs, n_grp, STATES))
+    y[:, :, 0] = n
+    shares = y / np.maximum(n, 1e-300)[..., None]
+    for _ in range(50):
+        buyers = _acquire(p, p, ev, _customers(p, p, y, ev, split))[0]
+        entrants = buyers[:, p.group_segment] * p.class_weight
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            ratio = np.where(n > 0, entrants / n, 0.0)
+        # Newcomers beyond a trillion per customer set the mix alone (to double precision);
+        # the cap keeps a near-empty base (1e-300 customers) from overflowing the solve.
+        ratio = np.minimum(ratio, 1e12)
+        shares = _stationary_shares(m, ratio, rho)
+        shares[n <= 0] = np.eye(STATES)[0]
+        new = shares * n[..., None]
+        done = np.max(np.abs(new - y), initial=0.0) <= 1e-14 * max(1.0, float(np.max(n)))
+        y = new
+        if done:
+            break
+    return shares
+
+
+def _stationary_shares(m: FloatArray, ratio: FloatArray, rho: FloatArray) -> FloatArray:
+    """Shares y (sum 1) with y proportional to M y + ratio e0, batched over (R, G).
+
+    y = ratio (lam I - M)^-1 e0 with lam the root above M's spectral radius `rho` of
+    f(lam) = ratio 1'(lam I - M)^-1 e0 = 1: f falls from infinity to 0 there, and
+    f(1 + ratio) <= 1 because M loses customers and never adds any (column sums <= 1). Found
+    by bisection; (lam I - M)^-1 e0 is the first column of the inverse, the cofactors of A's
+    first row over det A, written out for 3 x 3. With ratio 0 it tends to M's Perron vector.
+    """
+    lo = rho
+    hi = np.maximum(lo, 1.0) + ratio
+    eye = np.eye(STATES)
+
+    def column(lam: FloatArray) -> tuple[FloatArray, FloatArray]:
+        a = lam[..., None, None] * eye - m
+        c = np.stack(
+            [
+                a[..., 1, 1] * a[..., 2, 2] - a[..., 1, 2] * a[..., 2, 1],
+                a[..., 1, 2] * a[..., 2, 0] - a[..., 1, 0] * a[..., 2, 2],
+                a[..., 1, 0] * a[..., 2, 1] - a[..., 1, 1] * a[..., 2, 0],
+            ],
+            axis=-1,
+        )
+        det = (a[..., 0, :] * c).sum(axis=-1)
+        return c, det
+
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        c, det = column(mid)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            above = ratio * c.sum(axis=-1) / det > 1.0
+        lo = np.where(above, mid, lo)
+        hi = np.where(above, hi, mid)
+        if np.all(hi - lo <= 4 * np.finfo(float).eps * hi):
+            break
+    c, _ = column(hi)
+    total = c.sum(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = c / total
+    ok = np.isfinite(shares).all(axis=-1) & (shares >= -1e-12).all(axis=-1)
+    return np.where(ok[..., None], np.clip(shares, 0.0, 1.0), eye[0])
+
+
+def _initial_counts(p: Params, sampler: Sampler, split: FloatArray) -> NDArray:
+    """(R, G, K) customers at the start: split into classes, then into experience states."""
+    in_class = _split_into_classes(sampler, p.initial, p.initial_weight, p.group_segment, p.groups)
+    counts = sampler.zeros((p.runs, p.groups, STATES))
+    if not p.settled:
+        counts[:, :, 0] = in_class
+        return counts
+    shares = settled_mix(p, split)
+    left = in_class
+    share_left = np.ones(shares.shape[:2])
+    for k in range(STATES - 1):  # a multinomial, by sequential binomials
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.where(share_left > 0, shares[..., k] / share_left, 0.0)
+        counts[:, :, k] = sampler.binomial(SLOT_START, left, np.clip(q, 0.0, 1.0))
+        left = left - counts[:, :, k]
+        share_left = share_left - shares[..., k]
+    counts[:, :, -1] = left
+    return counts
+
+
 def run_block(
     p: Params,
     sampler: Sampler,
@@ -172,137 +434,79 @@ def run_block(
     `timeline` gives each period its own parameters (an intervention ramping up); `p` gives
     the structure and the first period's customers. `resolution` (one hook, or one per period)
     sets the complaint split from the support model.
+
+    The loss is booked twice. Each event's whole value (to the valuation window's end) goes to
+    `attribution` in its period; the per-period `loss` output is the cash-flow view: "ghost"
+    customers, those lost and the buyers lost, decay with baseline churn alone and each period
+    book what they would have earned then. Their sum is `lost_revenue_horizon`; what the ghosts
+    left at the horizon would still have earned makes up the rest of `lost_revenue`.
     """
+    # Long (about 100 lines, a third of them the docstring and the per-period outputs): the
+    # period's order of events reads best in one place; the steps themselves are functions.
     runs, horizon, n_seg, n_grp = p.runs, p.horizon, p.segments, p.groups
-    n_tp = p.tp_prob.shape[1]
     seg_of = p.group_segment
-    to_seg = p.segment_matrix()
-    customer_tps = np.flatnonzero(p.tp_customers)
-    prospect_tps = np.flatnonzero(~p.tp_customers)
-
-    state = _split_into_classes(sampler, p.initial, p.initial_weight, seg_of, n_grp)
-    counts = sampler.zeros((runs, n_grp, STATES))
-    counts[:, :, 0] = state
-
-    attribution = np.zeros((runs, n_tp, 6, n_seg))
-    totals = {
-        k: np.zeros(runs)
-        for k in ("customers_lost", "lost_acquisitions", "churned", "active", "revenue", "end")
-    }
-    keep = {k: np.zeros((runs, horizon)) for k in PERIOD_OUTPUTS} if keep_periods else {}
-    last = p if timeline is None else timeline[-1]
-    tail_value = (1.0 - last.churn) * stay_value(last, horizon) if p.lifetime else None
-    promoters_less_detractors = p.promoters - p.detractors
+    first = p if timeline is None else timeline[0]
+    hook0 = resolution[0] if isinstance(resolution, Sequence) else resolution
     complaints_prev = expected_complaints(p)  # the support queue's load in the first period
-    response = np.full(runs, np.nan)
+    split0, response = (first.split, np.full(runs, np.nan))
+    if hook0 is not None:
+        split0, response = hook0(complaints_prev, first.split)
+    counts = _initial_counts(p if timeline is None else timeline[0], sampler, split0)
+
+    attribution = np.zeros((runs, p.tp_prob.shape[1], 6, n_seg))
+    names = ("customers_lost", "lost_acquisitions", "churned", "active", "revenue", "end")
+    totals = {k: np.zeros(runs) for k in names}
+    totals["lost_revenue_horizon"] = np.zeros(runs)
+    keep = {k: np.zeros((runs, horizon)) for k in PERIOD_OUTPUTS} if keep_periods else {}
+    ghosts = np.zeros((runs, n_grp))
+    promoters_less_detractors = p.promoters - p.detractors
 
     for t in range(horizon):
         pt = p if timeline is None else timeline[t]
-        split = pt.split
+        split = split0
         hook = resolution[t] if isinstance(resolution, Sequence) else resolution
-        if hook is not None:
+        if hook is not None and t > 0:
             split, response = hook(complaints_prev, pt.split)
+        elif t > 0:
+            split = pt.split
         active = counts.sum(axis=(1, 2))
         _check_growth(active, t)
-        churned = sampler.binomial(SLOT_CHURN, counts, pt.churn[:, :, None])
-        counts = counts - churned
-        v_stay = stay_value(pt, t)  # (R, G)
-        wom_lost = np.zeros((runs, n_tp, n_seg))
-        wom_won = np.zeros((runs, n_tp, n_seg))
-        failures_t = np.zeros(runs)
-        complaints_t = np.zeros(runs)
-        satisfied_t = np.zeros(runs)
-        defected_t = np.zeros(runs)
-        loss_t = np.zeros(runs)
-
-        for j in customer_tps:
-            slot = FIRST_TOUCHPOINT_SLOT + int(j)
-            prob = pt.tp_prob[:, j, seg_of][:, :, None]  # (R, G, 1)
-            failed = sampler.binomial(slot, counts, prob)
-            complained = sampler.binomial(slot, failed, pt.tp_complaint[:, j, None, None])
-            sat = sampler.binomial(slot, complained, split[:, 0, None, None])
-            rest = split[:, 1] / np.maximum(split[:, 1] + split[:, 2], 1e-300)
-            mol = sampler.binomial(slot, complained - sat, rest[:, None, None])
-            groups = np.empty((*failed.shape, 4), dtype=failed.dtype)  # (R, G, K, 4)
-            np.subtract(failed, complained, out=groups[..., SILENT])
-            groups[..., SATISFIED] = sat
-            groups[..., MOLLIFIED] = mol
-            np.subtract(complained - sat, mol, out=groups[..., DISSATISFIED])
-            defect_p = pt.defect[:, p.tp_severity[j]][:, None, :, :]  # (R, 1, K, 4)
-            defected = sampler.binomial(slot, groups, defect_p)  # (R, G, K, 4)
-            stay = groups - defected
-
-            counts = counts - failed
-            counts[:, :, 0] += _over_states(stay[..., SATISFIED])
-            counts += stay[..., MOLLIFIED]
-            worse = stay[..., SILENT] + stay[..., DISSATISFIED]
-            counts[:, :, 1:] += worse[:, :, :-1]
-            counts[:, :, -1] += worse[:, :, -1]
-
-            by_group = _over_states(defected)  # (R, G, 4)
-            value = np.einsum("rgk,rg,gs->rsk", by_group, v_stay, to_seg)
-            attribution[:, j, :4, :] += value.transpose(0, 2, 1)
-            people = _over_states(groups)  # (R, G, 4)
-            told_bad = (
-                people[..., SILENT] * pt.told[:, None, SILENT]
-                + people[..., MOLLIFIED] * pt.told[:, None, MOLLIFIED]
-                + people[..., DISSATISFIED] * pt.told[:, None, DISSATISFIED]
-            )
-            wom_lost[:, j, :] = (told_bad @ to_seg) * pt.deterred[:, None]
-            wom_won[:, j, :] = (people[..., SATISFIED] * pt.told[:, None, SATISFIED]) @ to_seg
-            wom_won[:, j, :] *= pt.referred[:, None]
-
-            failures_t += failed.sum(axis=(1, 2))
-            complaints_t += complained.sum(axis=(1, 2))
-            satisfied_t += sat.sum(axis=(1, 2))
-            defected_t += by_group.sum(axis=(1, 2))
-            loss_t += value.sum(axis=(1, 2))
-
+        step = _customers(pt, p, counts, sampler, split, stay_value(pt, t), attribution)
+        counts = step.counts
         stayed = counts.sum(axis=2)  # (R, G)
         revenue_t = (stayed * pt.value[:, seg_of]).sum(axis=1) * p.discount[t]
+        ghosts = ghosts * (1.0 - pt.churn) + step.defected
+        loss_t = (ghosts * pt.value[:, seg_of]).sum(axis=1) * p.discount[t]
 
-        _check_growth(wom_won.sum(axis=1), t)
-        # Acquisition: would-be buyers, sales lost before purchase, word of mouth.
-        v_new = new_value(pt, t)  # (R, S)
-        buyers = sampler.binomial(SLOT_ACQUIRE, _counts(sampler, pt.prospects), pt.conversion)
-        lost_t = np.zeros(runs)
-        for j in prospect_tps:
-            slot = FIRST_TOUCHPOINT_SLOT + int(j)
-            lost = sampler.binomial(slot, buyers, pt.tp_prob[:, j, :])
-            buyers = buyers - lost
-            attribution[:, j, LOST_SALES, :] += lost * v_new
-            failures_t += lost.sum(axis=1)
-            lost_t += lost.sum(axis=1)
-            loss_t += (lost * v_new).sum(axis=1)
-        for j in customer_tps:
-            put_off = np.minimum(wom_lost[:, j, :], MAX_POISSON)  # above: deters every buyer
-            deterred = np.minimum(sampler.poisson(SLOT_WOM, put_off), buyers)
-            won = sampler.poisson(SLOT_WOM, wom_won[:, j, :])
-            buyers = buyers - deterred + won
-            net = deterred - won
-            attribution[:, j, WORD_OF_MOUTH, :] += net * v_new
-            lost_t += net.sum(axis=1)
-            loss_t += (net * v_new).sum(axis=1)
+        _check_growth(step.wom_won.sum(axis=1), t)
+        buyers, lost_net, lost_failures = _acquire(
+            pt, p, sampler, step, new_value(pt, t), attribution
+        )
+        ghosts = ghosts + lost_net[:, seg_of] * pt.class_weight
         joined = _split_into_classes(sampler, buyers, pt.class_weight, seg_of, n_grp)
         counts[:, :, 0] += joined
+        counts = _fade(sampler, counts, pt.fade)
 
+        defected_t = step.defected.sum(axis=1)
+        lost_t = lost_net.sum(axis=1)
         totals["customers_lost"] += defected_t
         totals["lost_acquisitions"] += lost_t
-        totals["churned"] += churned.sum(axis=(1, 2)) + defected_t
+        totals["churned"] += step.churned + defected_t
         totals["active"] += active
         totals["revenue"] += revenue_t
-        complaints_prev = complaints_t
+        totals["lost_revenue_horizon"] += loss_t
+        complaints_prev = step.complaints
         if keep_periods:
             end_states = counts.sum(axis=1)  # (R, K)
             with np.errstate(divide="ignore", invalid="ignore"):
                 nps = (end_states @ promoters_less_detractors) / end_states.sum(axis=1) * 100
             for name, series in (
                 ("active", active),
-                ("churned", churned.sum(axis=(1, 2))),
+                ("churned", step.churned),
                 ("defected", defected_t),
-                ("failures", failures_t),
-                ("complaints", complaints_t),
-                ("satisfied", satisfied_t),
+                ("failures", step.failures + lost_failures),
+                ("complaints", step.complaints),
+                ("satisfied", step.satisfied),
                 ("acquired", joined.sum(axis=1)),
                 ("lost_acquisitions", lost_t),
                 ("revenue", revenue_t),
@@ -312,15 +516,40 @@ def run_block(
             ):
                 keep[name][:, t] = series
 
-    if tail_value is not None:
+    return BlockResult(
+        attribution=attribution,
+        totals=_finish(p, timeline, totals, counts, ghosts, attribution),
+        periods=keep,
+    )
+
+
+def _finish(
+    p: Params,
+    timeline: Sequence[Params] | None,
+    totals: dict[str, FloatArray],
+    counts: NDArray,
+    ghosts: FloatArray,
+    attribution: FloatArray,
+) -> dict[str, FloatArray]:
+    """Totals at the horizon: what lies beyond it (lifetime view), churn rate, loss.
+
+    `lost_revenue` is the per-event values' sum; `lost_revenue_horizon` plus
+    `lost_revenue_beyond` (the ghosts' value after the horizon) equals it, a check on both.
+    """
+    totals["revenue_horizon"] = totals["revenue"].copy()
+    totals["lost_revenue_beyond"] = np.zeros(p.runs)
+    if p.beyond > 0:
+        last = p if timeline is None else timeline[-1]
+        tail_value = (1.0 - last.churn) * stay_value(last, p.horizon)
         totals["revenue"] += (counts.sum(axis=2) * tail_value).sum(axis=1)
+        totals["lost_revenue_beyond"] = (ghosts * tail_value).sum(axis=1)
     totals["end"] = counts.sum(axis=(1, 2)).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         totals["churn_rate"] = np.where(
             totals["active"] > 0, totals["churned"] / totals["active"], 0.0
         )
     totals["lost_revenue"] = attribution.sum(axis=(1, 2, 3))
-    return BlockResult(attribution=attribution, totals=totals, periods=keep)
+    return totals
 
 
 def _check_growth(people: NDArray, t: int) -> None:

@@ -18,10 +18,10 @@ from numpy.typing import NDArray
 from cxsim._version import __version__
 from cxsim.engine.recursion import BlockResult
 from cxsim.engine.variance import Estimate, estimate
+from cxsim.formatting.money import format_count, format_money
+from cxsim.formatting.tables import display_attribution, display_metrics, loss_words
 from cxsim.model.loader import Source
 from cxsim.model.scenario import PATHWAYS, Scenario
-from cxsim.outputs.money import format_count, format_money
-from cxsim.outputs.tables import display_attribution, display_metrics, loss_words
 from cxsim.protocol import Result
 
 if TYPE_CHECKING:

@@ -25,9 +25,9 @@ from numpy.typing import NDArray
 
 from cxsim.engine.recursion import PERIOD_OUTPUTS, BlockResult
 from cxsim.engine.results import BREAKDOWNS, Results, RunStatistics, json_columns
+from cxsim.formatting.money import format_money
 from cxsim.model.loader import Source
 from cxsim.model.scenario import Scenario
-from cxsim.outputs.money import format_money
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

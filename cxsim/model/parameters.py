@@ -150,7 +150,9 @@ class Params:
     horizon: int
     discount: FloatArray  # (H,) discount factor applied to period t's revenue
     period_discount: float  # one period's factor d
-    lifetime: bool
+    beyond: float  # periods valued after the horizon: 0, a cap, or inf (uncapped lifetime)
+    fade: float  # share of unresolved failures forgotten each period
+    settled: bool  # customers start in the dynamics' steady mix of experience states
     group_segment: IntArray  # (G,) segment of each group
     class_weight: FloatArray  # (R, G) share of a segment's new customers in each class
     initial_weight: FloatArray  # (R, G) share of a segment's initial customers in each class
@@ -171,6 +173,10 @@ class Params:
     referred: FloatArray  # (R,)
     promoters: FloatArray  # (3,)
     detractors: FloatArray  # (3,)
+
+    @property
+    def lifetime(self) -> bool:
+        return self.beyond > 0
 
     @property
     def segments(self) -> int:
@@ -271,7 +277,9 @@ def build(scenario: Scenario, values: Mapping[str, FloatArray]) -> Params:
         horizon=horizon,
         discount=np.power(d, np.arange(horizon) + 1.0, dtype=np.float64),
         period_discount=d,
-        lifetime=econ.lifetime,
+        beyond=econ.beyond_periods,
+        fade=scenario.memory.fade_per_period(econ.periods_per_year),
+        settled=scenario.memory.start == "settled",
         group_segment=np.asarray(group_segment, dtype=np.int64),
         class_weight=np.stack(weights, axis=1),
         initial_weight=np.stack(initial_weights, axis=1),

@@ -8,6 +8,7 @@ reports with the same paths as pydantic does.
 
 from __future__ import annotations
 
+import math
 from enum import IntEnum
 from typing import Annotated, Any, Literal
 
@@ -15,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import Discriminator, Field, Tag, model_validator
 
+from cxsim.model.actuals import Actuals, check_actuals
 from cxsim.model.base import Model, Name
 from cxsim.model.distributions import Count, Money, People, Positive, Probability, Real
 from cxsim.model.paths import resolve, uncertain_paths
@@ -246,8 +248,24 @@ class LossTree(Model):
     )
 
 
+#: Half-life of an unresolved failure in a customer's memory, in months, when the scenario gives
+#: none. An assumption: no published half-life was found. Dissatisfied customers' avoidance and
+#: desire for revenge decline over weeks to months (Grégoire, Tripp & Legoux, "When Customer Love
+#: Turns into Lasting Hate", J. Marketing 73(6), 2009), while a service crisis leaves part of its
+#: effect on perceived quality for years (Gijsenberg, van Heerde & Verhoef, J. Marketing Research
+#: 52(5), 2015); six months sits between the two. Give `half_life` or `fade` to state your own.
+DEFAULT_HALF_LIFE_MONTHS = 6.0
+
+
 class Memory(Model):
-    """Experience memory: odds multipliers on defection by unresolved earlier failures (0/1/2+)."""
+    """Experience memory: odds multipliers on defection by unresolved earlier failures (0/1/2+).
+
+    Unresolved failures fade: each period a share `fade` of the customers with one (several)
+    unresolved failures moves to none (one). Give `half_life` in periods or `fade` per period,
+    not both; neither gives a half-life of six months (`DEFAULT_HALF_LIFE_MONTHS`, an
+    assumption). `start: settled` starts the customers in the mix of states the scenario's own
+    dynamics settle into; `clean` starts everyone with no unresolved failure.
+    """
 
     odds_ratio: list[Annotated[float, Field(gt=0, le=1000)]] = Field(
         description=(
@@ -258,6 +276,31 @@ class Memory(Model):
         min_length=3,
         max_length=3,
     )
+    half_life: Annotated[float, Field(gt=0, le=1e6)] | None = Field(
+        default=None, description="Periods until half of the unresolved failures are forgotten."
+    )
+    fade: Annotated[float, Field(ge=0, lt=1)] | None = Field(
+        default=None, description="Share of unresolved failures forgotten each period (0: never)."
+    )
+    start: Literal["settled", "clean"] = Field(
+        default="settled",
+        description="Initial experience states: the dynamics' steady state, or all clean.",
+    )
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> Memory:
+        if self.half_life is not None and self.fade is not None:
+            raise ValueError("give half_life or fade, not both")
+        return self
+
+    def fade_per_period(self, periods_per_year: float) -> float:
+        """The share of unresolved failures forgotten each period."""
+        if self.fade is not None:
+            return self.fade
+        half_life = self.half_life
+        if half_life is None:
+            half_life = DEFAULT_HALF_LIFE_MONTHS * periods_per_year / 12.0
+        return float(1.0 - 0.5 ** (1.0 / half_life))
 
 
 class Nps(Model):
@@ -275,6 +318,12 @@ class Nps(Model):
         min_length=3,
         max_length=3,
     )
+
+
+class LifetimeCap(Model):
+    """Value lost customers for at most `years` after the horizon ends."""
+
+    years: float = Field(gt=0, le=100, description="Years valued after the horizon.")
 
 
 class Economics(Model):
@@ -296,13 +345,25 @@ class Economics(Model):
             "What a lost customer costs: their 'revenue' or their 'margin' (revenue x margin)."
         ),
     )
-    lifetime: bool = Field(
-        default=False, description="Also value the revenue lost beyond the horizon."
+    # `true` values what lies beyond the horizon without limit (Fader & Hardie's discounted
+    # residual lifetime, which is long when sBG alpha is near 1); `{years: N}` stops N years
+    # after the horizon ends, the recommended form for a business case; `false` stops at the
+    # horizon.
+    lifetime: bool | LifetimeCap = Field(
+        default=False,
+        description="Also value the revenue lost beyond the horizon: true, false or {years: N}.",
     )
 
     @property
     def periods_per_year(self) -> float:
         return PERIODS_PER_YEAR[self.period]
+
+    @property
+    def beyond_periods(self) -> float:
+        """Periods valued after the horizon: 0 (no lifetime view), the cap, or infinity."""
+        if isinstance(self.lifetime, LifetimeCap):
+            return float(round(self.lifetime.years * self.periods_per_year))
+        return math.inf if self.lifetime else 0.0
 
     @property
     def discount_factor(self) -> float:
@@ -422,6 +483,10 @@ class Scenario(Model):
             "simulated to set how complaints end."
         ),
     )
+    actuals: Actuals | None = Field(
+        default=None,
+        description="What the company observed; `cxsim calibrate scenario` solves to match it.",
+    )
 
     def __repr__(self) -> str:
         tps = sum(len(s.touchpoints) for s in self.journey.stages)
@@ -471,9 +536,9 @@ def check_references(scenario: Scenario) -> list[tuple[tuple[str | int, ...], st
                 f"{res.satisfied.mean():g} + {res.mollified.mean():g}",
             )
         )
-    if scenario.economics.lifetime and scenario.economics.discount_rate <= 0:
+    if scenario.economics.lifetime is True and scenario.economics.discount_rate <= 0:
         problems.append(
-            (("economics", "discount_rate"), "must be above 0 when lifetime valuation is on")
+            (("economics", "discount_rate"), "must be above 0 when lifetime valuation is uncapped")
         )
     if scenario.support is not None:
         _duplicates(
@@ -516,6 +581,8 @@ def check_references(scenario: Scenario) -> list[tuple[tuple[str | int, ...], st
                 problems.append(
                     (("correlations", i, "between", j), _unknown(path, sorted(known), "input"))
                 )
+    if scenario.actuals:
+        problems += check_actuals(scenario.actuals, segment_names, scenario.economics.horizon)
     return problems
 
 

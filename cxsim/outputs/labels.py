@@ -10,8 +10,8 @@ import unicodedata
 from collections.abc import Callable
 
 from cxsim.engine.results import Results
+from cxsim.formatting.money import format_money_label
 from cxsim.outputs.i18n import language_of, text
-from cxsim.outputs.money import format_money_label
 
 
 def language_for(results: Results, language: str | None) -> str:

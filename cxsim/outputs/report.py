@@ -32,8 +32,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from cxsim._version import __version__
+from cxsim.analysis.calibration import Reconciliation, reconcile
 from cxsim.engine.results import Results
 from cxsim.errors import UserError
+from cxsim.formatting.money import format_count
 from cxsim.model.distributions import Dist
 from cxsim.model.scenario import GROUPS, PATHWAYS, ConstantChurn
 from cxsim.outputs import charts
@@ -46,7 +48,7 @@ from cxsim.outputs.labels import (
     what_is_lost,
     wrap_label,
 )
-from cxsim.outputs.money import format_count
+from cxsim.outputs.reconciliation import reconciliation_page
 
 if TYPE_CHECKING:
     from cxsim.analysis.compare import Comparison
@@ -138,14 +140,18 @@ def _build(
     for name, fig in figs.items():
         for fmt in CHART_FORMATS:
             charts.save(fig, tmp / CHARTS_DIR / f"{name}.{fmt}")
+    table = reconcile(results.scenario, results) if results.scenario.actuals else None
     pages = [
         summary_page(results, comparison, language=lang),
         assumptions_page(results, language=lang),
+        *([reconciliation_page(table, "Status quo against actuals")] if table else []),
         *figs.values(),
     ]
     _write_pdf(tmp / "report.pdf", pages, results, lang)
-    _write_workbook(tmp / "workbook.xlsx", results, comparison)
+    _write_workbook(tmp / "workbook.xlsx", results, comparison, table)
     doc = results.to_dict()
+    if table is not None:
+        doc["reconciliation"] = table.to_dict()
     if comparison is not None:
         doc["comparison"] = comparison.to_dict()
     if hasattr(sensitivity, "to_dict"):
@@ -183,10 +189,12 @@ def _write_pdf(path: Path, pages: list[Figure], results: Results, lang: str) -> 
                 label.remove()
 
 
-def _write_workbook(path: Path, results: Results, comparison: Comparison | None) -> None:
+def _write_workbook(
+    path: Path, results: Results, comparison: Comparison | None, table: Reconciliation | None
+) -> None:
     from cxsim.outputs.workbook import write_workbook
 
-    write_workbook(path, results, comparison)
+    write_workbook(path, results, comparison, reconciliation=table)
 
 
 def _finite(x: Any) -> Any:

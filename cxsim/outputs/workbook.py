@@ -19,9 +19,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from cxsim._version import __version__
 from cxsim.engine.results import METRICS, Results
+from cxsim.formatting.money import symbol
 from cxsim.model.loader import parse_yaml
 from cxsim.model.paths import input_label, iter_inputs
-from cxsim.outputs.money import symbol
+from cxsim.outputs.reconciliation import reconciliation_sheet
 
 HEADER = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="3B4A5A")
@@ -35,8 +36,11 @@ def money_format(currency: str) -> str:
     return f'"{sym}"#,##0;-"{sym}"#,##0'
 
 
-def write_workbook(path: str | Path, results: Results, comparison: Any = None) -> None:
-    """Write the workbook for a result and, if given, its comparison of interventions."""
+def write_workbook(
+    path: str | Path, results: Results, comparison: Any = None, *, reconciliation: Any = None
+) -> None:
+    """Write the workbook for a result and, if given, its comparison of interventions and its
+    reconciliation with the actuals (`cxsim.analysis.calibration.Reconciliation`)."""
     wb = Workbook()
     money = money_format(results.currency)
     _summary(wb.active, results, money)
@@ -46,6 +50,8 @@ def write_workbook(path: str | Path, results: Results, comparison: Any = None) -
     _attribution(wb.create_sheet("Where it is lost"), results, money)
     if comparison is not None:
         _comparison(wb.create_sheet("Interventions"), comparison, money)
+    if reconciliation is not None:
+        reconciliation_sheet(wb.create_sheet("Reconciliation"), reconciliation)
     wb.save(path)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
-from cxsim.outputs.money import significant as _fmt
+from cxsim.formatting.money import significant as _fmt
 
 FloatArray = NDArray[np.float64]
 

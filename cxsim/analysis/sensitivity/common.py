@@ -20,12 +20,12 @@ from cxsim.engine.recursion import BlockResult, MeanSampler
 from cxsim.engine.results import METRICS
 from cxsim.engine.world import run_world, support_peak
 from cxsim.errors import UserError
+from cxsim.formatting.money import format_money
 from cxsim.model.distributions import Dist
 from cxsim.model.interventions import InterventionSet
 from cxsim.model.parameters import Values
 from cxsim.model.paths import input_label, iter_inputs
 from cxsim.model.scenario import Scenario
-from cxsim.outputs.money import format_money
 
 FloatArray = NDArray[np.float64]
 

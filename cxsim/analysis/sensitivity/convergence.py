@@ -227,6 +227,7 @@ def convergence(
     min_runs: int = 512,
     workers: int | None = 1,
     scheduler: Scheduler = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Convergence:
     """Add chunks of runs until the `confidence` interval's half-width is within `precision`
     of |mean| (and at least `min_runs` have run), or `max_runs` is reached.
@@ -234,7 +235,8 @@ def convergence(
     The interval is Student's t on the runs so far. Checking after every chunk is a sequential
     test, so the stated precision holds approximately; `min_runs` keeps an early, lucky estimate
     of the spread from stopping it. A run that stops short of the precision warns. `workers`
-    and `scheduler` say where the chunks run, as in `cxsim.simulate`.
+    and `scheduler` say where the chunks run, as in `cxsim.simulate`; `progress` is called
+    with the runs done after each chunk.
     """
     scenario = as_scenario(scenario)
     chosen = chosen_intervention(scenario, intervention)
@@ -252,6 +254,7 @@ def convergence(
         workers,
         keep_periods=False,
         scheduler=scheduler,
+        progress=progress,
     )
     result = Convergence(
         output=output,

@@ -4,7 +4,7 @@ Every chart is built with the object-oriented API (`Figure()`, never pyplot stat
 `matplotlib.rc_context`, so nothing leaks between calls or into a notebook's own plots. The
 style is restrained and survives greyscale print: one blue ramp varied in lightness, hatching
 where categories must stay apart, dashes where lines must. Money axes are in the scenario's
-currency (`cxsim.outputs.money.format_ticks`); titles and labels are English or Japanese
+currency (`cxsim.formatting.money.format_ticks`); titles and labels are English or Japanese
 (`cxsim.outputs.i18n`), and names from the scenario render in any script: the Japanese font
 IPAexGothic is registered from matplotlib-fontja's bundled file (without importing that
 package, which would change matplotlib's global settings) as a fallback behind matplotlib's

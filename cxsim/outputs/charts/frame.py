@@ -14,10 +14,10 @@ from matplotlib.ticker import Formatter, MaxNLocator
 
 from cxsim._version import __version__
 from cxsim.engine.results import Results
+from cxsim.formatting.money import format_ticks
 from cxsim.outputs.charts.style import BAND_ALPHA, FIGSIZE, INK, MUTED, SERIES, FloatArray
 from cxsim.outputs.i18n import text
 from cxsim.outputs.labels import title_weight, wrap_label
-from cxsim.outputs.money import format_ticks
 
 # --- small helpers --------------------------------------------------------------------------
 

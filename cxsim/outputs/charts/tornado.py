@@ -11,11 +11,11 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from cxsim.engine.results import Results
+from cxsim.formatting.money import format_count_compact, format_money_label
 from cxsim.outputs.charts.frame import TickFormatter, frame_figure, new_figure
 from cxsim.outputs.charts.style import FIGSIZE, INK, MID, MUTED, PALE, styled
 from cxsim.outputs.i18n import input_name, language_of, text
 from cxsim.outputs.labels import what_is_lost, wrap_label
-from cxsim.outputs.money import format_count_compact, format_money_label
 
 MONEY_OUTPUTS = ("lost_revenue", "revenue", "npv", "loss_avoided", "cost")
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from cxsim.outputs.money import format_count, format_money
+from cxsim.formatting.money import format_count, format_money
 
 if TYPE_CHECKING:
     from cxsim.model.scenario import Economics
