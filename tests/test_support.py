@@ -17,6 +17,8 @@ from cxsim.support.channels import (
 )
 from cxsim.support.desk import simulate_channel
 from cxsim.support.erlang import erlang_a, erlang_c
+from cxsim.support.fluid import fluid_channel
+from cxsim.support.overload import overloads
 from cxsim.support.period import simulate_period
 from cxsim.support.replication import ReplicationStats, replicate
 from cxsim.support.response_curve import ResponseCurve
@@ -376,7 +378,7 @@ def test_outcomes_are_vectorised_and_cheap() -> None:
     """One call for every run: shapes follow the complaints; parameters may vary by run."""
     op = _operation()
     curve = ResponseCurve.build(op, 3000.0, rng=np.random.default_rng(1), min_contacts=500)
-    complaints = np.array([0.0, 500.0, 1500.0, 2500.0, 3500.0])
+    complaints = np.array([0.0, 500.0, 1500.0, 2500.0, 9000.0])
     o = curve.outcomes(complaints)
     assert o.split.shape == (5, 3) and np.allclose(o.split.sum(axis=-1), 1.0)
     assert np.all(np.diff(o.mean_response_hours) > 0)  # more load, slower answers
@@ -406,3 +408,69 @@ def test_more_agents_or_live_chat_answer_faster() -> None:
     after = ResponseCurve.build(with_chat, 2000.0, rng=rng, min_contacts=500).outcomes(v)
     assert after.mean_response_hours[0] < 0.6 * before.mean_response_hours[0]
     assert after.split[0, 0] > before.split[0, 0] + 0.05
+
+
+# ---------------------------------------------------------------------------------------------
+# At scale: the fluid limit beyond 1.5 times capacity, and overload reported
+# ---------------------------------------------------------------------------------------------
+
+
+def test_curve_cost_does_not_grow_with_the_volume() -> None:
+    """A hundred times the volume adds only fluid points: the simulated contacts are the same."""
+    op = _operation()
+    small = ResponseCurve.build(op, 3000.0, rng=np.random.default_rng(2), min_contacts=500)
+    large = ResponseCurve.build(op, 300_000.0, rng=np.random.default_rng(2), min_contacts=500)
+    for s, c in zip(small.curves, large.curves, strict=True):
+        assert c.contacts.sum() == s.contacts.sum()
+        assert set(c.methods) == {"simulated", "fluid"}
+        assert c.loads[-1] >= 300_000.0 * c.channel.share
+        assert all(m == "fluid" for m, u in zip(c.methods, c.loads, strict=True)
+                   if u > 1.5 * c.channel.capacity_per_hour * op.period_hours * 1.0001)  # fmt: skip
+
+
+def test_fluid_limit_of_an_overloaded_phone_line() -> None:
+    """Whitt (2006): in overload a share 1 − c/λ hangs up and the served waited ln(λ/c)/θ."""
+    phone = Channel("phone", 100, 360.0, patience_seconds=120.0)  # c = 1000 an hour, always open
+    probs = (np.arange(50) + 0.5) / 50
+    f = fluid_channel(phone, 3000.0 * 730.5, period_hours=730.5, profile=np.ones(168), probs=probs)
+    assert f.abandon_rate == pytest.approx(2 / 3)
+    assert f.asa_seconds == pytest.approx(120.0 * math.log(3.0))
+    rng = np.random.default_rng(8)
+    runs = [simulate_channel(phone, rng=r, hours=3.0, arrivals_per_hour=3000.0, warmup_hours=1)
+            for r in rng.spawn(2)]  # fmt: skip
+    ab = np.array([r.abandon_rate for r in runs])
+    asa = np.array([r.asa_seconds for r in runs])
+    # the fluid is the limit as agents grow: with 100 (10: 11% off) it is within a few per cent
+    assert abs(ab.mean() - f.abandon_rate) < 0.03
+    assert abs(asa.mean() - f.asa_seconds) < 0.05 * f.asa_seconds
+
+
+def test_fluid_limit_of_an_email_backlog_agrees_with_simulation_in_overload() -> None:
+    """An overloaded mailbox: the fluid backlog's response times match SimPy's within 5%."""
+    office = schedule(slice(0, 5), 9, 17, 5)
+    email = Channel("email", office, 600.0, open_hours=office > 0, asynchronous=True)
+    cap = email.capacity_per_hour * 730.5
+    load = 3.0 * cap
+    probs = (np.arange(50) + 0.5) / 50
+    f = fluid_channel(email, load, period_hours=730.5, profile=np.ones(168), probs=probs,
+                      window_hours=336.0, start_hour=0.0)  # fmt: skip
+    run = simulate_channel(email, rng=np.random.default_rng(3), hours=336.0,
+                           volume=round(load * 336 / 730.5), warmup_hours=168.0)  # fmt: skip
+    assert run.mean_response_hours == pytest.approx(f.mean_response_hours, rel=0.05)
+    assert run.backlog_end == pytest.approx(f.backlog_end, rel=0.05)
+
+
+def test_overload_names_the_hours_and_the_agents_missing() -> None:
+    """Offered load above the agents on duty: the hours, and the shortfall, per channel."""
+    op = _operation()
+    assert overloads(op, 100.0) == []
+    email, phone = op.channels
+    big = 10 * email.capacity_per_hour * op.period_hours
+    found = {o.channel: o for o in overloads(op, big)}
+    assert found["email"].weekly and found["email"].hours[0] == 9  # Monday 09:00
+    load_agents = big * 0.6 / op.period_hours * email.aht_seconds / 3600 * 168
+    assert found["email"].shortfall_agents[0] == pytest.approx(
+        (load_agents - email.staff.sum()) / (email.staff > 0).sum()
+    )
+    assert not found["phone"].weekly and "phone" in found["phone"].text()
+    assert all(phone.open_mask[h] for h in found["phone"].hours)

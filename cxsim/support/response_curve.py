@@ -29,6 +29,7 @@ from cxsim.support.channels import (
     SupportOperation,
 )
 from cxsim.support.desk import simulate_channel
+from cxsim.support.fluid import fluid_channel, fluid_supported
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -41,6 +42,10 @@ GRID_UTILISATION = (
     0.02, 0.15, 0.3, 0.45, 0.6, 0.7, 0.78, 0.85, 0.9, 0.94, 0.97, 1.0, 1.05, 1.15, 1.3, 1.5,
 )  # fmt: skip
 QUANTILES = 50
+#: Above this utilisation the fluid limit replaces simulation (Whitt 2006), where it covers the
+#: channel: the overloaded queue's drift then dwarfs its noise, and simulating it would cost in
+#: proportion to the volume.
+FLUID_ABOVE = 1.5
 NEVER_HOURS = 1e9  # response "time" stored where no contact was answered (weight 0 anyway)
 
 
@@ -63,6 +68,7 @@ class ChannelCurve:
     response_quantiles_hours: FloatArray
     replications: NDArray[np.int64]
     contacts: NDArray[np.int64]
+    methods: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return (
@@ -134,31 +140,33 @@ class ResponseCurve:
         window_hours: float | None = None,
         utilisation: Sequence[float] = GRID_UTILISATION,
     ) -> ResponseCurve:
-        """Simulate every channel on a grid of loads up to `max_complaints` per period.
+        """Every channel on a grid of loads up to `max_complaints` per period.
 
         Loads are `utilisation` × the channel's capacity per period, extended past 1.5 in steps
-        of ×1.25 until `max_complaints` × share is covered. Each load gets at least
-        `replications` runs and more (up to `max_replications`) until `min_contacts` contacts
-        were measured. The window is the whole period unless `window_hours` is given: the cost is
-        proportional to the period's volume, so a very large operation may want a shorter window
-        (a whole number of weeks keeps the weekly pattern balanced).
+        of ×1.25 until `max_complaints` × share is covered. Where the fluid limit covers a
+        channel (`cxsim.support.fluid`), loads up to `FLUID_ABOVE` × capacity are simulated
+        whatever `max_complaints` and the loads above come from the fluid limit, so the cost
+        does not grow with the volume; the method of each point is in `ChannelCurve.methods`.
+        Each load gets at least `replications` runs and more (up to `max_replications`) until
+        `min_contacts` contacts were measured. The window is the whole period unless
+        `window_hours` is given (a shorter window: a cost proportional to the volume that reaches
+        the simulated loads; a whole number of weeks keeps the weekly pattern balanced).
         """
         if not max_complaints > 0:
             raise ValueError(f'"max_complaints" must be > 0, got {max_complaints!r}.')
         levels = sorted(set(float(u) for u in utilisation))
-        if not levels or levels[0] <= 0:
-            raise ValueError('"utilisation" must hold values > 0.')
         window = float(window_hours or operation.period_hours)
         start = (-warmup_hours) % HOURS_PER_WEEK
         curves = []
         for c, crng in zip(operation.channels, rng.spawn(len(operation.channels)), strict=True):
             capacity = c.capacity_per_hour * operation.period_hours
-            grid = _grid(levels, max_complaints * c.share / capacity)
+            grid, methods = _grid(levels, max_complaints * c.share / capacity, fluid_supported(c))
             loads = np.array(grid) * capacity  # contacts per period reaching the channel
             curves.append(
                 _channel_curve(
                     c,
                     loads,
+                    methods,
                     operation,
                     crng,
                     window,
@@ -200,12 +208,16 @@ class ResponseCurve:
             resp_w += s * (1.0 - ab) * np.nan_to_num(f["mean_response_hours"])
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_resp = np.where(answered_w > 0, resp_w / answered_w, math.nan)
-        return Outcomes(mean_resp, abandon, split, x > self.max_complaints * (1 + 1e-12))
+        beyond = np.zeros(x.shape, dtype=bool)
+        for cc in self.curves:
+            beyond |= x * cc.channel.share > cc.loads[-1] * (1 + 1e-12)
+        return Outcomes(mean_resp, abandon, split, beyond)
 
 
 def _channel_curve(
     channel: Channel,
     loads: FloatArray,
+    methods: tuple[str, ...],
     operation: SupportOperation,
     rng: np.random.Generator,
     window: float,
@@ -220,7 +232,26 @@ def _channel_curve(
     rows: dict[str, list[float]] = {k: [] for k in ("m", "mhw", "a", "ahw", "asa", "b")}
     quant, reps_used, contacts = [], [], []
     scale = window / operation.period_hours
-    for load, lrng in zip(loads, rng.spawn(loads.size), strict=True):
+    for load, method, lrng in zip(loads, methods, rng.spawn(loads.size), strict=True):
+        if method == "fluid":
+            f = fluid_channel(
+                channel,
+                float(load),
+                period_hours=operation.period_hours,
+                profile=operation.weights,
+                probs=probs,
+                warmup_hours=warmup_hours,
+                window_hours=window,
+                start_hour=start,
+            )
+            for k, v in zip(("m", "mhw", "a", "ahw", "asa", "b"),
+                            (f.mean_response_hours, 0.0, f.abandon_rate, 0.0, f.asa_seconds,
+                             f.backlog_end), strict=True):  # fmt: skip
+                rows[k].append(v)
+            quant.append(f.response_quantiles_hours)
+            reps_used.append(0)
+            contacts.append(0)
+            continue
         per_window = load * scale
         wanted = math.ceil(min_contacts / max(per_window, 1.0))
         reps = int(np.clip(wanted, replications, max_replications))
@@ -266,20 +297,26 @@ def _channel_curve(
         response_quantiles_hours=np.asarray(quant),
         replications=np.asarray(reps_used, dtype=np.int64),
         contacts=np.asarray(contacts, dtype=np.int64),
+        methods=methods,
     )
 
 
-def _grid(utilisation: list[float], top: float) -> list[float]:
-    """The utilisation grid up to the first point at or above `top` (at least two points)."""
-    grid = [u for u in utilisation if u < top]
-    above = [u for u in utilisation if u >= top]
-    if above:
+def _grid(utilisation: list[float], top: float, fluid: bool) -> tuple[list[float], tuple[str, ...]]:
+    """The utilisation grid up to the first point at or above `top`, and each point's method.
+
+    With the fluid limit available, every level up to `FLUID_ABOVE` is simulated whatever `top`
+    (so the curve's cost does not depend on the volume) and the points above are fluid.
+    """
+    grid = [u for u in utilisation if u < top or (fluid and u <= FLUID_ABOVE)]
+    above = [u for u in utilisation if u >= top and u not in grid]
+    if above and (not grid or grid[-1] < top):
         grid.append(above[0])
     while grid[-1] < top:
         grid.append(grid[-1] * 1.25)
     if len(grid) < 2:
         grid.append(utilisation[1] if len(utilisation) > 1 else grid[-1] * 2.0)
-    return grid
+    methods = tuple("fluid" if fluid and u > FLUID_ABOVE else "simulated" for u in grid)
+    return grid, methods
 
 
 def _hw(v: FloatArray, confidence: float = 0.95) -> float:
