@@ -415,17 +415,88 @@ def test_more_agents_or_live_chat_answer_faster() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_curve_cost_does_not_grow_with_the_volume() -> None:
-    """A hundred times the volume adds only fluid points: the simulated contacts are the same."""
+def test_grid_spans_the_expected_load_and_methods_follow_the_load() -> None:
+    """The grid covers [expected / 3, 3 × expected]: small volumes simulate a few low points,
+    a hundred times the volume simulates nothing (every point beyond 1.5 × capacity is fluid)."""
     op = _operation()
-    small = ResponseCurve.build(op, 3000.0, rng=np.random.default_rng(2), min_contacts=500)
-    large = ResponseCurve.build(op, 300_000.0, rng=np.random.default_rng(2), min_contacts=500)
-    for s, c in zip(small.curves, large.curves, strict=True):
-        assert c.contacts.sum() == s.contacts.sum()
-        assert set(c.methods) == {"simulated", "fluid"}
-        assert c.loads[-1] >= 300_000.0 * c.channel.share
-        assert all(m == "fluid" for m, u in zip(c.methods, c.loads, strict=True)
-                   if u > 1.5 * c.channel.capacity_per_hour * op.period_hours * 1.0001)  # fmt: skip
+    small = ResponseCurve.plan(op, 300.0, min_complaints=33.0)
+    large = ResponseCurve.plan(op, 300_000.0, min_complaints=33_333.0)
+    for c, (loads, methods, _), (big, big_methods, _) in zip(op.channels, small, large,
+                                                            strict=True):  # fmt: skip
+        capacity = c.capacity_per_hour * op.period_hours
+        assert loads[0] <= max(33.0 * c.share, 0.02 * capacity) and loads[-1] >= 300.0 * c.share
+        assert loads.size == 2 or loads[-2] < 300.0 * c.share  # stops at the first point above
+        assert set(methods) == {"simulated"} and loads[-1] <= 1.5 * capacity
+        assert big[0] <= 33_333.0 * c.share < big[1] and big[-1] >= 300_000.0 * c.share
+        assert set(big_methods) == {"fluid"}
+    mid = ResponseCurve.plan(op, 4 * 2087.0, min_complaints=0.0)  # email reaches 2.4 × capacity
+    loads, methods, _ = mid[0]
+    u = loads / (op.channels[0].capacity_per_hour * op.period_hours)
+    assert [m for m in methods if m == "simulated"] == ["simulated"] * int((u <= 1.5).sum())
+    assert all(m == "fluid" for m, x in zip(methods, u, strict=True) if x > 1.5)
+
+
+def test_curve_cost_does_not_grow_with_the_volume() -> None:
+    """Built around a hundred times the volume the curve simulates no contact at all."""
+    op = _operation()
+    large = ResponseCurve.build(op, 300_000.0, min_complaints=33_333.0,
+                                rng=np.random.default_rng(2))  # fmt: skip
+    assert all(c.contacts.sum() == 0 for c in large.curves)
+    assert not large.outcomes(np.array([100_000.0])).beyond_grid[0]
+    phone = large.curves[1]  # c/λ ≈ 6,300 / 40,000: most callers hang up (Whitt 2006)
+    assert phone.at(40_000.0)["abandon_rate"] > 0.8
+
+
+def test_a_point_shares_its_numbers_whatever_the_grid_starts_at() -> None:
+    """Dropping the low points below the expected load leaves the other points' draws alone."""
+    op = _operation()
+    full = ResponseCurve.build(op, 2000.0, rng=np.random.default_rng(4), min_contacts=300)
+    part = ResponseCurve.build(op, 2000.0, min_complaints=1500.0, rng=np.random.default_rng(4),
+                               min_contacts=300)  # fmt: skip
+    assert part.curves[0].loads.size < full.curves[0].loads.size  # email starts higher
+    for f, p in zip(full.curves, part.curves, strict=True):
+        k = f.loads.size - p.loads.size
+        assert np.array_equal(f.loads[k:], p.loads)
+        assert np.array_equal(f.mean_response_hours[k:], p.mean_response_hours)
+
+
+def test_many_agents_use_erlang_a_hour_by_hour() -> None:
+    """A phone line with 2,000 agents: past the contact cap each point is Erlang A per hour,
+    exactly `erlang_a` where the rate is constant, nothing simulated."""
+    phone = Channel("phone", 2000, 300.0, patience_seconds=180.0)  # 24,000 an hour at most
+    op = SupportOperation((phone,))
+    capacity = phone.capacity_per_hour * op.period_hours
+    curve = ResponseCurve.build(op, 0.97 * capacity, min_complaints=0.9 * capacity,
+                                rng=np.random.default_rng(0), window_hours=168.0)  # fmt: skip
+    (cc,) = curve.curves
+    assert set(cc.methods) == {"erlang"} and cc.contacts.sum() == 0
+    for load, ab, asa in zip(cc.loads, cc.abandon_rate, cc.asa_seconds, strict=True):
+        want = erlang_a(2000, load / op.period_hours, 300.0, 180.0, sl_seconds=0)
+        assert ab == pytest.approx(want.abandon_rate, rel=1e-9)
+        assert asa == pytest.approx(want.asa_seconds, rel=1e-9, abs=1e-9)
+
+
+def test_erlang_hourly_weighs_the_hours_by_their_answered_contacts() -> None:
+    """Two kinds of hour (busy, quiet): the abandon rate is the arrivals-weighted mix of each
+    hour's Erlang A, and closed hours receive nothing."""
+    from cxsim.support.hourly import erlang_hourly
+
+    open_ = schedule(slice(0, 7), 8, 20)
+    phone = Channel("phone", open_ * 50, 300.0, patience_seconds=120.0, open_hours=open_ > 0)
+    profile = np.tile(np.r_[np.full(8, 1.0), np.full(6, 2.0), np.full(6, 1.0), np.full(4, 1.0)], 7)
+    probs = (np.arange(50) + 0.5) / 50
+    f = erlang_hourly(phone, 500_000.0, period_hours=730.5, profile=profile, probs=probs)
+    factors = phone.arrival_factors(profile)
+    lam = 500_000.0 / 730.5 * factors
+    busy, quiet = lam[8], lam[14]
+    a_busy, a_quiet = (erlang_a(50, x, 300.0, 120.0, sl_seconds=0) for x in (busy, quiet))
+    n_busy, n_quiet = 6 * 7, 6 * 7
+    want = (n_busy * busy * a_busy.abandon_rate + n_quiet * quiet * a_quiet.abandon_rate) / (
+        n_busy * busy + n_quiet * quiet
+    )
+    assert f.abandon_rate == pytest.approx(want, rel=1e-9)
+    assert a_busy.asa_seconds > a_quiet.asa_seconds
+    assert f.response_quantiles_hours[-1] == pytest.approx(300.0 / H + a_busy.asa_seconds / H)
 
 
 def test_fluid_limit_of_an_overloaded_phone_line() -> None:

@@ -83,11 +83,17 @@ def fluid_channel(
         nan = math.nan
         return FluidFigures(nan, 1.0, nan, backlog, np.full(probs.size, 1e9))
     r, w = resp[ok], weight[ok]
-    order = np.argsort(r)
-    cum = np.cumsum(w[order]) / w.sum()
-    quant = r[order][np.minimum(np.searchsorted(cum, probs), r.size - 1)]
+    quant = weighted_quantiles(r, w, probs)
     mean = float((r * w).sum() / w.sum())
     return FluidFigures(mean, float(ab), (mean - aht_h) * SECONDS_PER_HOUR, backlog, quant)
+
+
+def weighted_quantiles(values: FloatArray, weights: FloatArray, probs: FloatArray) -> FloatArray:
+    """Quantiles at `probs` of the discrete law putting mass `weights` on `values` (weights > 0
+    somewhere)."""
+    order = np.argsort(values)
+    cum = np.cumsum(weights[order]) / weights.sum()
+    return values[order][np.minimum(np.searchsorted(cum, probs), values.size - 1)]
 
 
 def _reflected(

@@ -29,7 +29,8 @@ from cxsim.support.channels import (
     SupportOperation,
 )
 from cxsim.support.desk import simulate_channel
-from cxsim.support.fluid import fluid_channel, fluid_supported
+from cxsim.support.fluid import FluidFigures, fluid_channel, fluid_supported
+from cxsim.support.hourly import erlang_hourly, erlang_supported
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -46,6 +47,12 @@ QUANTILES = 50
 #: channel: the overloaded queue's drift then dwarfs its noise, and simulating it would cost in
 #: proportion to the volume.
 FLUID_ABOVE = 1.5
+#: At most this many contacts per simulated window and replication: above it (thousands of agents
+#: below `FLUID_ABOVE` × capacity) a synchronous channel with patience is solved hour by hour with
+#: Erlang A (Garnett, Mandelbaum & Reiman 2002: exact for the stationary M/M/N+M, and the
+#: many-agent regime is where it holds best), an asynchronous one without patience by the fluid
+#: backlog, so the cost is bounded by neither the customers nor the staffing.
+CONTACT_CAP = 20_000
 NEVER_HOURS = 1e9  # response "time" stored where no contact was answered (weight 0 anyway)
 
 
@@ -133,42 +140,50 @@ class ResponseCurve:
         max_complaints: float,
         *,
         rng: np.random.Generator,
+        min_complaints: float = 0.0,
         replications: int = 2,
         min_contacts: int = 3000,
         max_replications: int = 40,
         warmup_hours: float = HOURS_PER_WEEK,
         window_hours: float | None = None,
         utilisation: Sequence[float] = GRID_UTILISATION,
+        contact_cap: int = CONTACT_CAP,
     ) -> ResponseCurve:
-        """Every channel on a grid of loads up to `max_complaints` per period.
+        """Every channel on a grid of loads from `min_complaints` to `max_complaints` per period.
 
-        Loads are `utilisation` × the channel's capacity per period, extended past 1.5 in steps
-        of ×1.25 until `max_complaints` × share is covered. Where the fluid limit covers a
-        channel (`cxsim.support.fluid`), loads up to `FLUID_ABOVE` × capacity are simulated
-        whatever `max_complaints` and the loads above come from the fluid limit, so the cost
-        does not grow with the volume; the method of each point is in `ChannelCurve.methods`.
-        Each load gets at least `replications` runs and more (up to `max_replications`) until
-        `min_contacts` contacts were measured. The window is the whole period unless
-        `window_hours` is given (a shorter window: a cost proportional to the volume that reaches
-        the simulated loads; a whole number of weeks keeps the weekly pattern balanced).
+        Loads are `utilisation` × the channel's capacity per period, from the last level at or
+        below `min_complaints` × share (loads below it read the lowest point's figures) to the
+        first at or above `max_complaints` × share, extended past the last level in steps of
+        ×1.25. Points up to `FLUID_ABOVE` × capacity are simulated; above it the fluid limit
+        (`cxsim.support.fluid`) is used where it covers the channel; a simulated point whose
+        window would hold more than `contact_cap` contacts is solved analytically instead
+        (`CONTACT_CAP`). So the cost grows with neither the volume nor the staffing; each
+        point's method ("simulated", "fluid" or "erlang") is in `ChannelCurve.methods` and
+        `ResponseCurve.plan` gives them without building. Each simulated load gets at least
+        `replications` runs and more (up to `max_replications`) until `min_contacts` contacts
+        were measured. The window is the whole period unless `window_hours` is given (a whole
+        number of weeks keeps the weekly pattern balanced).
         """
-        if not max_complaints > 0:
-            raise ValueError(f'"max_complaints" must be > 0, got {max_complaints!r}.')
-        levels = sorted(set(float(u) for u in utilisation))
         window = float(window_hours or operation.period_hours)
+        plans = cls.plan(
+            operation, max_complaints, min_complaints=min_complaints, window_hours=window,
+            utilisation=utilisation, contact_cap=contact_cap,
+        )  # fmt: skip
         start = (-warmup_hours) % HOURS_PER_WEEK
         curves = []
-        for c, crng in zip(operation.channels, rng.spawn(len(operation.channels)), strict=True):
-            capacity = c.capacity_per_hour * operation.period_hours
-            grid, methods = _grid(levels, max_complaints * c.share / capacity, fluid_supported(c))
-            loads = np.array(grid) * capacity  # contacts per period reaching the channel
+        for c, crng, (loads, methods, first) in zip(
+            operation.channels, rng.spawn(len(operation.channels)), plans, strict=True
+        ):
+            # one stream per point of the full grid, so a point's numbers do not depend on
+            # where the grid starts
+            lrngs = crng.spawn(first + loads.size)[first:]
             curves.append(
                 _channel_curve(
                     c,
                     loads,
                     methods,
                     operation,
-                    crng,
+                    lrngs,
                     window,
                     warmup_hours,
                     start,
@@ -178,6 +193,44 @@ class ResponseCurve:
                 )
             )
         return cls(operation, tuple(curves), float(max_complaints))
+
+    @staticmethod
+    def plan(
+        operation: SupportOperation,
+        max_complaints: float,
+        *,
+        min_complaints: float = 0.0,
+        window_hours: float | None = None,
+        utilisation: Sequence[float] = GRID_UTILISATION,
+        contact_cap: int = CONTACT_CAP,
+    ) -> list[tuple[FloatArray, tuple[str, ...], int]]:
+        """Each channel's loads, the method of each and the index of the first in the full grid.
+
+        Cheap (nothing is simulated): what `build` will do, for the output to state it.
+        """
+        if not max_complaints > 0:
+            raise ValueError(f'"max_complaints" must be > 0, got {max_complaints!r}.')
+        if not 0 <= min_complaints <= max_complaints:
+            raise ValueError(
+                f'"min_complaints" must be in [0, max_complaints], got {min_complaints!r}.'
+            )
+        levels = sorted(set(float(u) for u in utilisation))
+        if not levels or levels[0] <= 0:
+            raise ValueError('"utilisation" must hold values > 0.')
+        window = float(window_hours or operation.period_hours)
+        out = []
+        for c in operation.channels:
+            capacity = c.capacity_per_hour * operation.period_hours
+            grid = _grid(levels, max_complaints * c.share / capacity)
+            first = _first(grid, min_complaints * c.share / capacity)
+            grid = grid[first:]
+            loads = np.array(grid) * capacity  # contacts per period reaching the channel
+            per_window = loads * window / operation.period_hours
+            methods = tuple(
+                _method(c, u, w, contact_cap) for u, w in zip(grid, per_window, strict=True)
+            )
+            out.append((loads, methods, first))
+        return out
 
     def outcomes(
         self, complaints: ArrayLike, resolution: ResolutionCurve | None = None
@@ -219,7 +272,7 @@ def _channel_curve(
     loads: FloatArray,
     methods: tuple[str, ...],
     operation: SupportOperation,
-    rng: np.random.Generator,
+    rngs: Sequence[np.random.Generator],
     window: float,
     warmup_hours: float,
     start: float,
@@ -227,22 +280,15 @@ def _channel_curve(
     min_contacts: int,
     max_replications: int,
 ) -> ChannelCurve:
-    """Simulate one channel at each load of the grid and summarise."""
+    """Each load of one channel's grid by its method (one generator per load), summarised."""
     probs = (np.arange(QUANTILES) + 0.5) / QUANTILES
     rows: dict[str, list[float]] = {k: [] for k in ("m", "mhw", "a", "ahw", "asa", "b")}
     quant, reps_used, contacts = [], [], []
     scale = window / operation.period_hours
-    for load, method, lrng in zip(loads, methods, rng.spawn(loads.size), strict=True):
-        if method == "fluid":
-            f = fluid_channel(
-                channel,
-                float(load),
-                period_hours=operation.period_hours,
-                profile=operation.weights,
-                probs=probs,
-                warmup_hours=warmup_hours,
-                window_hours=window,
-                start_hour=start,
+    for load, method, lrng in zip(loads, methods, rngs, strict=True):
+        if method != "simulated":
+            f = _analytic(
+                channel, float(load), method, operation, probs, warmup_hours, window, start
             )
             for k, v in zip(("m", "mhw", "a", "ahw", "asa", "b"),
                             (f.mean_response_hours, 0.0, f.abandon_rate, 0.0, f.asa_seconds,
@@ -301,22 +347,57 @@ def _channel_curve(
     )
 
 
-def _grid(utilisation: list[float], top: float, fluid: bool) -> tuple[list[float], tuple[str, ...]]:
-    """The utilisation grid up to the first point at or above `top`, and each point's method.
-
-    With the fluid limit available, every level up to `FLUID_ABOVE` is simulated whatever `top`
-    (so the curve's cost does not depend on the volume) and the points above are fluid.
-    """
-    grid = [u for u in utilisation if u < top or (fluid and u <= FLUID_ABOVE)]
-    above = [u for u in utilisation if u >= top and u not in grid]
-    if above and (not grid or grid[-1] < top):
+def _grid(utilisation: list[float], top: float) -> list[float]:
+    """The utilisation grid up to the first point at or above `top` (at least two points)."""
+    grid = [u for u in utilisation if u < top]
+    above = [u for u in utilisation if u >= top]
+    if above:
         grid.append(above[0])
     while grid[-1] < top:
         grid.append(grid[-1] * 1.25)
     if len(grid) < 2:
         grid.append(utilisation[1] if len(utilisation) > 1 else grid[-1] * 2.0)
-    methods = tuple("fluid" if fluid and u > FLUID_ABOVE else "simulated" for u in grid)
-    return grid, methods
+    return grid
+
+
+def _first(grid: list[float], bottom: float) -> int:
+    """Index of the last grid point at or below `bottom` (0 if none), leaving at least two."""
+    below = [i for i, u in enumerate(grid) if u <= bottom]
+    return min(below[-1] if below else 0, len(grid) - 2)
+
+
+def _method(channel: Channel, utilisation: float, per_window: float, contact_cap: int) -> str:
+    """How one grid point is computed: "simulated", "fluid" or "erlang" (see `build`)."""
+    if utilisation > FLUID_ABOVE and fluid_supported(channel):
+        return "fluid"
+    if per_window > contact_cap:
+        if erlang_supported(channel):
+            return "erlang"
+        if fluid_supported(channel):
+            return "fluid"
+    return "simulated"
+
+
+def _analytic(
+    channel: Channel,
+    load: float,
+    method: str,
+    operation: SupportOperation,
+    probs: FloatArray,
+    warmup_hours: float,
+    window: float,
+    start: float,
+) -> FluidFigures:
+    """One grid point from the fluid limit or from Erlang A hour by hour."""
+    if method == "erlang":
+        return erlang_hourly(
+            channel, load, period_hours=operation.period_hours, profile=operation.weights,
+            probs=probs,
+        )  # fmt: skip
+    return fluid_channel(
+        channel, load, period_hours=operation.period_hours, profile=operation.weights,
+        probs=probs, warmup_hours=warmup_hours, window_hours=window, start_hour=start,
+    )  # fmt: skip
 
 
 def _hw(v: FloatArray, confidence: float = 0.95) -> float:
