@@ -111,7 +111,7 @@ def support_at_scale(runs: int = CHUNK) -> dict[str, float]:
     from cxsim.engine import coupling
 
     def fresh(fn: Callable[[], object]) -> Callable[[], object]:
-        return lambda: (coupling._CACHE.clear(), fn())  # each time with its curves built
+        return lambda: (coupling.clear(), fn())  # each time with its curves built
 
     out = {}
     for n in (TEN_THOUSAND, TEN_MILLION):

@@ -14,7 +14,7 @@ points.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,7 +53,12 @@ FLUID_ABOVE = 1.5
 #: many-agent regime is where it holds best), an asynchronous one without patience by the fluid
 #: backlog, so the cost is bounded by neither the customers nor the staffing.
 CONTACT_CAP = 20_000
-NEVER_HOURS = 1e9  # response "time" stored where no contact was answered (weight 0 anyway)
+NEVER_HOURS = 1e9
+#: One grid point's figures: (mean response, its half-width, abandon rate, its half-width, ASA,
+#: backlog), response quantiles, replications, contacts.
+Point = tuple[
+    tuple[float, ...], FloatArray, int, int
+]  # response "time" stored where no contact was answered (weight 0 anyway)
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,6 +153,7 @@ class ResponseCurve:
         window_hours: float | None = None,
         utilisation: Sequence[float] = GRID_UTILISATION,
         contact_cap: int = CONTACT_CAP,
+        points: MutableMapping[tuple[object, ...], Point] | None = None,
     ) -> ResponseCurve:
         """Every channel on a grid of loads from `min_complaints` to `max_complaints` per period.
 
@@ -163,6 +169,11 @@ class ResponseCurve:
         `replications` runs and more (up to `max_replications`) until `min_contacts` contacts
         were measured. The window is the whole period unless `window_hours` is given (a whole
         number of weeks keeps the weekly pattern balanced).
+
+        `points`, if given, caches each point by its channel (whatever its share), load, method,
+        random stream and settings: operations that share a channel (as a scenario and an
+        intervention that adds another channel do) compute its points once, with the same
+        numbers as if each were built alone.
         """
         window = float(window_hours or operation.period_hours)
         plans = cls.plan(
@@ -187,9 +198,8 @@ class ResponseCurve:
                     window,
                     warmup_hours,
                     start,
-                    replications,
-                    min_contacts,
-                    max_replications,
+                    (replications, min_contacts, max_replications),
+                    points,
                 )
             )
         return cls(operation, tuple(curves), float(max_complaints))
@@ -276,75 +286,102 @@ def _channel_curve(
     window: float,
     warmup_hours: float,
     start: float,
-    replications: int,
-    min_contacts: int,
-    max_replications: int,
+    effort: tuple[int, int, int],
+    points: MutableMapping[tuple[object, ...], Point] | None,
 ) -> ChannelCurve:
     """Each load of one channel's grid by its method (one generator per load), summarised."""
     probs = (np.arange(QUANTILES) + 0.5) / QUANTILES
-    rows: dict[str, list[float]] = {k: [] for k in ("m", "mhw", "a", "ahw", "asa", "b")}
+    rows: list[tuple[float, ...]] = []
     quant, reps_used, contacts = [], [], []
-    scale = window / operation.period_hours
+    settings = (_signature(channel), operation.weights.tobytes(), operation.period_hours,
+                window, warmup_hours, start, effort)  # fmt: skip
     for load, method, lrng in zip(loads, methods, rngs, strict=True):
-        if method != "simulated":
+        seq = lrng.bit_generator.seed_seq
+        key = (*settings, float(load), method, getattr(seq, "entropy", None),
+               getattr(seq, "spawn_key", None))  # fmt: skip
+        if points is not None and key in points:
+            point = points[key]
+        elif method == "simulated":
+            point = _simulated(channel, float(load), operation, lrng, window, warmup_hours, start,
+                               effort, probs)  # fmt: skip
+        else:
             f = _analytic(
                 channel, float(load), method, operation, probs, warmup_hours, window, start
             )
-            for k, v in zip(("m", "mhw", "a", "ahw", "asa", "b"),
-                            (f.mean_response_hours, 0.0, f.abandon_rate, 0.0, f.asa_seconds,
-                             f.backlog_end), strict=True):  # fmt: skip
-                rows[k].append(v)
-            quant.append(f.response_quantiles_hours)
-            reps_used.append(0)
-            contacts.append(0)
-            continue
-        per_window = load * scale
-        wanted = math.ceil(min_contacts / max(per_window, 1.0))
-        reps = int(np.clip(wanted, replications, max_replications))
-        runs = [
-            simulate_channel(
-                channel,
-                rng=r,
-                hours=window,
-                volume=int(per_window) + int(r.random() < per_window % 1.0),
-                profile=operation.profile,
-                warmup_hours=warmup_hours,
-                start_hour=start,
-            )
-            for r in lrng.spawn(reps)
-        ]
-        resp = np.concatenate([r.response_seconds for r in runs]) / SECONDS_PER_HOUR
-        offered = sum(r.offered for r in runs)
-        unanswered = sum(int((~r.answered).sum()) for r in runs)
-        per_m = np.array([r.mean_response_hours for r in runs])
-        per_a = np.array([r.abandon_rate for r in runs])
-        rows["m"].append(float(resp.mean()) if resp.size else math.nan)
-        rows["a"].append(unanswered / offered if offered else 0.0)
-        rows["mhw"].append(_hw(per_m))
-        rows["ahw"].append(_hw(per_a))
-        waits = np.concatenate([r.wait_seconds[r.answered] for r in runs])
-        rows["asa"].append(float(waits.mean()) if waits.size else math.nan)
-        rows["b"].append(float(np.mean([r.backlog_end for r in runs])))
-        quant.append(np.quantile(resp, probs) if resp.size else np.full(QUANTILES, NEVER_HOURS))
-        reps_used.append(reps)
-        contacts.append(offered)
-    m = np.asarray(rows["m"])
-    # a load where nothing was answered or nothing arrived borrows its neighbour's response
-    m = _fill(m)
+            row = (f.mean_response_hours, 0.0, f.abandon_rate, 0.0, f.asa_seconds, f.backlog_end)
+            point = (row, f.response_quantiles_hours, 0, 0)
+        if points is not None and key[-1] is not None:
+            points[key] = point
+        rows.append(point[0])
+        quant.append(point[1])
+        reps_used.append(point[2])
+        contacts.append(point[3])
+    m, mhw, a, ahw, asa, b = (np.asarray(col, dtype=float) for col in zip(*rows, strict=True))
     return ChannelCurve(
         channel=channel,
         loads=loads,
-        mean_response_hours=m,
-        mean_response_hw=np.nan_to_num(np.asarray(rows["mhw"])),
-        abandon_rate=np.asarray(rows["a"]),
-        abandon_hw=np.nan_to_num(np.asarray(rows["ahw"])),
-        asa_seconds=_fill(np.asarray(rows["asa"])),
-        backlog_end=np.asarray(rows["b"]),
+        # a load where nothing was answered or nothing arrived borrows its neighbour's response
+        mean_response_hours=_fill(m),
+        mean_response_hw=np.nan_to_num(mhw),
+        abandon_rate=a,
+        abandon_hw=np.nan_to_num(ahw),
+        asa_seconds=_fill(asa),
+        backlog_end=b,
         response_quantiles_hours=np.asarray(quant),
         replications=np.asarray(reps_used, dtype=np.int64),
         contacts=np.asarray(contacts, dtype=np.int64),
         methods=methods,
     )
+
+
+def _signature(c: Channel) -> tuple[object, ...]:
+    """What a channel's figures at a given load depend on (not its share)."""
+    return (c.name, c.staff.tobytes(), c.aht_seconds, c.handle, c.handle_cv,
+            c.patience_seconds, c.open_mask.tobytes(), c.asynchronous)  # fmt: skip
+
+
+def _simulated(
+    channel: Channel,
+    load: float,
+    operation: SupportOperation,
+    rng: np.random.Generator,
+    window: float,
+    warmup_hours: float,
+    start: float,
+    effort: tuple[int, int, int],
+    probs: FloatArray,
+) -> Point:
+    """One load simulated with SimPy: replications until `min_contacts` contacts were seen."""
+    replications, min_contacts, max_replications = effort
+    per_window = load * window / operation.period_hours
+    wanted = math.ceil(min_contacts / max(per_window, 1.0))
+    reps = int(np.clip(wanted, replications, max_replications))
+    runs = [
+        simulate_channel(
+            channel,
+            rng=r,
+            hours=window,
+            volume=int(per_window) + int(r.random() < per_window % 1.0),
+            profile=operation.profile,
+            warmup_hours=warmup_hours,
+            start_hour=start,
+        )
+        for r in rng.spawn(reps)
+    ]
+    resp = np.concatenate([r.response_seconds for r in runs]) / SECONDS_PER_HOUR
+    offered = sum(r.offered for r in runs)
+    unanswered = sum(int((~r.answered).sum()) for r in runs)
+    waits = np.concatenate([r.wait_seconds[r.answered] for r in runs])
+    row = (
+        float(resp.mean()) if resp.size else math.nan,
+        _hw(np.array([r.mean_response_hours for r in runs])),
+        unanswered / offered if offered else 0.0,
+        _hw(np.array([r.abandon_rate for r in runs])),
+        float(waits.mean()) if waits.size else math.nan,
+        float(np.mean([r.backlog_end for r in runs])),
+    )
+    quant = np.quantile(resp, probs) if resp.size else np.full(QUANTILES, NEVER_HOURS)
+    return row, quant, reps, offered
 
 
 def _grid(utilisation: list[float], top: float) -> list[float]:
