@@ -173,6 +173,9 @@ class Results(RunStatistics):
     attribution: FloatArray
     periods: dict[str, FloatArray] = field(default_factory=dict)
     source: Source | None = None
+    #: What `simulate` / `expected` say about the support operation (`coupling.notes`): overloaded
+    #: channels and how each point of the response curve was computed; None without support.
+    support_notes: dict[str, Any] | None = None
 
     @classmethod
     def from_block(
@@ -191,6 +194,20 @@ class Results(RunStatistics):
         return cls(
             scenario, runs, seed, method, block.totals, block.attribution, block.periods, source
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document, with the `support` block when the scenario has a support section."""
+        doc = super().to_dict()
+        if self.support_notes is not None:
+            doc["support"] = self.support_notes
+        return doc
+
+    def text(self) -> str:
+        """The readable summary, with a line for each overloaded support channel."""
+        out = render_summary(self)
+        for o in (self.support_notes or {}).get("overloaded", []):
+            out += f"\nSupport is overloaded at the {o['when']}'s expected load: {o['text']}"
+        return out
 
     @property
     def kind(self) -> str:  # type: ignore[override]  # one class, two document kinds

@@ -9,13 +9,14 @@ interventions) changes the drawn inputs, so a scenario and its variants see the 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 
 from cxsim.engine.execution import Scheduler, combine, iter_chunks, new_seed, run_chunks
 from cxsim.engine.recursion import MeanSampler
 from cxsim.engine.results import Results
 from cxsim.engine.summary import SKETCH_CAPACITY, ChunkSummary, Summary, summarise_chunk
-from cxsim.engine.world import run_world
+from cxsim.engine.world import run_world, support_notes
 from cxsim.model.loader import Source
 from cxsim.model.parameters import mean_values
 from cxsim.model.scenario import Scenario
@@ -62,9 +63,10 @@ def simulate(
         scheduler=scheduler,
         block=block,
     )
-    return Results.from_block(
+    results = Results.from_block(
         scenario, combine(blocks), runs=runs, seed=seed, kind="monte carlo", source=source
     )
+    return dataclasses.replace(results, support_notes=support_notes(scenario, variant))
 
 
 def summarise(
@@ -114,4 +116,5 @@ def expected(
 ) -> Results:
     """The expected-value model: every uncertain input at its mean, every draw its expectation."""
     block = run_world(scenario, mean_values(scenario), variant, MeanSampler())
-    return Results.from_block(scenario, block, runs=1, seed=None, kind="expected", source=source)
+    results = Results.from_block(scenario, block, runs=1, seed=None, kind="expected", source=source)
+    return dataclasses.replace(results, support_notes=support_notes(scenario, variant))
