@@ -106,6 +106,26 @@ def by_runs() -> dict[int, float]:
     }
 
 
+def support_at_scale(runs: int = CHUNK) -> dict[str, float]:
+    """Contact centre (queue coupled): CPU seconds at 10 thousand and 10 million customers (all
+    segments scaled together), and `compare` against `run` at the same runs."""
+    from cxsim.analysis.compare import compare
+    from cxsim.engine import coupling
+
+    def fresh(fn: Callable[[], object]) -> Callable[[], object]:
+        return lambda: (coupling.clear(), fn())  # each time with its curves built
+
+    out = {}
+    for n in (TEN_THOUSAND, TEN_MILLION):
+        sc = load("contact_centre", n)
+        out[f"run_{n}"] = cpu(fresh(lambda s=sc: simulate(s, runs, SEED, keep_periods=False)), 1)
+    sc = load("contact_centre")
+    out["run"] = cpu(fresh(lambda: simulate(sc, runs, SEED, keep_periods=False)), 1)
+    out["compare"] = cpu(fresh(lambda: compare(sc, runs=runs, seed=SEED)), 1)
+    out["runs"] = runs
+    return out
+
+
 class Recording(RandomSampler):
     """The engine's sampler, keeping every (n, p) it is asked to draw from."""
 
@@ -509,6 +529,7 @@ def main(out: Path = DEFAULT_OUT) -> None:
         ("peaks", peaks),
         ("variance", variance),
         ("startup", startup),
+        ("support", support_at_scale),
     ]
     measured: dict[str, Any] = {}
     for key, step in steps:

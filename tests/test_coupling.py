@@ -51,3 +51,47 @@ def test_support_agents_must_be_fixed_and_a_split_must_come_from_somewhere() -> 
     no_support = no_support.replace("# No fixed resolution split", "# (none)")
     with pytest.raises(ScenarioError, match=r"loss_tree\.resolution: is required"):
         cxsim.loads(no_support, "cc.yaml")
+
+
+def _small(customers: int) -> cxsim.Scenario:
+    """contact_centre with its customers and prospects scaled to `customers` in all."""
+    scenario = cxsim.load(CONTACT)
+    total = sum(s.customers.mean() for s in scenario.segments)
+    changes = {}
+    for i, s in enumerate(scenario.segments):
+        changes[f"segments.{i}.customers"] = round(s.customers.mean() * customers / total)
+        changes[f"segments.{i}.prospects"] = round(s.prospects.mean() * customers / total)
+    return cxsim.modify(scenario, changes)
+
+
+def test_compare_builds_one_curve_per_distinct_support_operation() -> None:
+    """Baseline, "Fix it first time" (support untouched) and the ramps share the baseline's
+    curve; "Live chat" and "Two more email agents" change the operation: three curves in all,
+    and the channels they share with the baseline are not simulated again."""
+    from cxsim.engine import coupling
+
+    coupling.clear()
+    before = coupling.BUILDS[0]
+    compare(_small(20_000), runs=16, seed=3, combined=False)
+    assert coupling.BUILDS[0] - before == 3
+    assert len(coupling._CACHE) == 3
+    simulated = sum(int(c.contacts.sum()) for v in coupling._CACHE.values() for c in v.curves)
+    distinct = sum(int(p[3]) for p in coupling._POINTS.values())
+    assert distinct < simulated  # shared points counted once in the cache
+
+
+def test_an_overloaded_operation_is_reported() -> None:
+    """At 10 million customers the few agents of the example cannot keep up: the run says which
+    channels, in which hours, short of how many agents, and how the curve was computed."""
+    r = cxsim.expected(_small(10_000_000))
+    notes = r.support_notes
+    assert notes is not None
+    found = {o["channel"] for o in notes["overloaded"] if o["when"] == "first period"}
+    assert found == {"Phone", "Email"}
+    assert "Support is overloaded" in r.text() and "Phone" in r.text()
+    doc = r.to_dict()["support"]
+    assert {p["method"] for p in doc["grid"]["Phone"]} == {"fluid"}
+    quiet = cxsim.expected(_small(10_000))
+    assert quiet.support_notes is not None and quiet.support_notes["overloaded"] == []
+    assert "overloaded" not in quiet.text()
+    assert {p["method"] for p in quiet.to_dict()["support"]["grid"]["Phone"]} == {"simulated"}

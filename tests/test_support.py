@@ -17,6 +17,8 @@ from cxsim.support.channels import (
 )
 from cxsim.support.desk import simulate_channel
 from cxsim.support.erlang import erlang_a, erlang_c
+from cxsim.support.fluid import fluid_channel
+from cxsim.support.overload import overloads
 from cxsim.support.period import simulate_period
 from cxsim.support.replication import ReplicationStats, replicate
 from cxsim.support.response_curve import ResponseCurve
@@ -376,7 +378,7 @@ def test_outcomes_are_vectorised_and_cheap() -> None:
     """One call for every run: shapes follow the complaints; parameters may vary by run."""
     op = _operation()
     curve = ResponseCurve.build(op, 3000.0, rng=np.random.default_rng(1), min_contacts=500)
-    complaints = np.array([0.0, 500.0, 1500.0, 2500.0, 3500.0])
+    complaints = np.array([0.0, 500.0, 1500.0, 2500.0, 9000.0])
     o = curve.outcomes(complaints)
     assert o.split.shape == (5, 3) and np.allclose(o.split.sum(axis=-1), 1.0)
     assert np.all(np.diff(o.mean_response_hours) > 0)  # more load, slower answers
@@ -406,3 +408,140 @@ def test_more_agents_or_live_chat_answer_faster() -> None:
     after = ResponseCurve.build(with_chat, 2000.0, rng=rng, min_contacts=500).outcomes(v)
     assert after.mean_response_hours[0] < 0.6 * before.mean_response_hours[0]
     assert after.split[0, 0] > before.split[0, 0] + 0.05
+
+
+# ---------------------------------------------------------------------------------------------
+# At scale: the fluid limit beyond 1.5 times capacity, and overload reported
+# ---------------------------------------------------------------------------------------------
+
+
+def test_grid_spans_the_expected_load_and_methods_follow_the_load() -> None:
+    """The grid covers [expected / 3, 3 × expected]: small volumes simulate a few low points,
+    a hundred times the volume simulates nothing (every point beyond 1.5 × capacity is fluid)."""
+    op = _operation()
+    small = ResponseCurve.plan(op, 300.0, min_complaints=33.0)
+    large = ResponseCurve.plan(op, 300_000.0, min_complaints=33_333.0)
+    for c, (loads, methods, _), (big, big_methods, _) in zip(op.channels, small, large,
+                                                            strict=True):  # fmt: skip
+        capacity = c.capacity_per_hour * op.period_hours
+        assert loads[0] <= max(33.0 * c.share, 0.02 * capacity) and loads[-1] >= 300.0 * c.share
+        assert loads.size == 2 or loads[-2] < 300.0 * c.share  # stops at the first point above
+        assert set(methods) == {"simulated"} and loads[-1] <= 1.5 * capacity
+        assert big[0] <= 33_333.0 * c.share < big[1] and big[-1] >= 300_000.0 * c.share
+        assert set(big_methods) == {"fluid"}
+    mid = ResponseCurve.plan(op, 4 * 2087.0, min_complaints=0.0)  # email reaches 2.4 × capacity
+    loads, methods, _ = mid[0]
+    u = loads / (op.channels[0].capacity_per_hour * op.period_hours)
+    assert [m for m in methods if m == "simulated"] == ["simulated"] * int((u <= 1.5).sum())
+    assert all(m == "fluid" for m, x in zip(methods, u, strict=True) if x > 1.5)
+
+
+def test_curve_cost_does_not_grow_with_the_volume() -> None:
+    """Built around a hundred times the volume the curve simulates no contact at all."""
+    op = _operation()
+    large = ResponseCurve.build(op, 300_000.0, min_complaints=33_333.0,
+                                rng=np.random.default_rng(2))  # fmt: skip
+    assert all(c.contacts.sum() == 0 for c in large.curves)
+    assert not large.outcomes(np.array([100_000.0])).beyond_grid[0]
+    phone = large.curves[1]  # c/λ ≈ 6,300 / 40,000: most callers hang up (Whitt 2006)
+    assert phone.at(40_000.0)["abandon_rate"] > 0.8
+
+
+def test_a_point_shares_its_numbers_whatever_the_grid_starts_at() -> None:
+    """Dropping the low points below the expected load leaves the other points' draws alone."""
+    op = _operation()
+    full = ResponseCurve.build(op, 2000.0, rng=np.random.default_rng(4), min_contacts=300)
+    part = ResponseCurve.build(op, 2000.0, min_complaints=1500.0, rng=np.random.default_rng(4),
+                               min_contacts=300)  # fmt: skip
+    assert part.curves[0].loads.size < full.curves[0].loads.size  # email starts higher
+    for f, p in zip(full.curves, part.curves, strict=True):
+        k = f.loads.size - p.loads.size
+        assert np.array_equal(f.loads[k:], p.loads)
+        assert np.array_equal(f.mean_response_hours[k:], p.mean_response_hours)
+
+
+def test_many_agents_use_erlang_a_hour_by_hour() -> None:
+    """A phone line with 2,000 agents: past the contact cap each point is Erlang A per hour,
+    exactly `erlang_a` where the rate is constant, nothing simulated."""
+    phone = Channel("phone", 2000, 300.0, patience_seconds=180.0)  # 24,000 an hour at most
+    op = SupportOperation((phone,))
+    capacity = phone.capacity_per_hour * op.period_hours
+    curve = ResponseCurve.build(op, 0.97 * capacity, min_complaints=0.9 * capacity,
+                                rng=np.random.default_rng(0), window_hours=168.0)  # fmt: skip
+    (cc,) = curve.curves
+    assert set(cc.methods) == {"erlang"} and cc.contacts.sum() == 0
+    for load, ab, asa in zip(cc.loads, cc.abandon_rate, cc.asa_seconds, strict=True):
+        want = erlang_a(2000, load / op.period_hours, 300.0, 180.0, sl_seconds=0)
+        assert ab == pytest.approx(want.abandon_rate, rel=1e-9)
+        assert asa == pytest.approx(want.asa_seconds, rel=1e-9, abs=1e-9)
+
+
+def test_erlang_hourly_weighs_the_hours_by_their_answered_contacts() -> None:
+    """Two kinds of hour (busy, quiet): the abandon rate is the arrivals-weighted mix of each
+    hour's Erlang A, and closed hours receive nothing."""
+    from cxsim.support.hourly import erlang_hourly
+
+    open_ = schedule(slice(0, 7), 8, 20)
+    phone = Channel("phone", open_ * 50, 300.0, patience_seconds=120.0, open_hours=open_ > 0)
+    profile = np.tile(np.r_[np.full(8, 1.0), np.full(6, 2.0), np.full(6, 1.0), np.full(4, 1.0)], 7)
+    probs = (np.arange(50) + 0.5) / 50
+    f = erlang_hourly(phone, 500_000.0, period_hours=730.5, profile=profile, probs=probs)
+    factors = phone.arrival_factors(profile)
+    lam = 500_000.0 / 730.5 * factors
+    busy, quiet = lam[8], lam[14]
+    a_busy, a_quiet = (erlang_a(50, x, 300.0, 120.0, sl_seconds=0) for x in (busy, quiet))
+    n_busy, n_quiet = 6 * 7, 6 * 7
+    want = (n_busy * busy * a_busy.abandon_rate + n_quiet * quiet * a_quiet.abandon_rate) / (
+        n_busy * busy + n_quiet * quiet
+    )
+    assert f.abandon_rate == pytest.approx(want, rel=1e-9)
+    assert a_busy.asa_seconds > a_quiet.asa_seconds
+    assert f.response_quantiles_hours[-1] == pytest.approx(300.0 / H + a_busy.asa_seconds / H)
+
+
+def test_fluid_limit_of_an_overloaded_phone_line() -> None:
+    """Whitt (2006): in overload a share 1 − c/λ hangs up and the served waited ln(λ/c)/θ."""
+    phone = Channel("phone", 100, 360.0, patience_seconds=120.0)  # c = 1000 an hour, always open
+    probs = (np.arange(50) + 0.5) / 50
+    f = fluid_channel(phone, 3000.0 * 730.5, period_hours=730.5, profile=np.ones(168), probs=probs)
+    assert f.abandon_rate == pytest.approx(2 / 3)
+    assert f.asa_seconds == pytest.approx(120.0 * math.log(3.0))
+    rng = np.random.default_rng(8)
+    runs = [simulate_channel(phone, rng=r, hours=3.0, arrivals_per_hour=3000.0, warmup_hours=1)
+            for r in rng.spawn(2)]  # fmt: skip
+    ab = np.array([r.abandon_rate for r in runs])
+    asa = np.array([r.asa_seconds for r in runs])
+    # the fluid is the limit as agents grow: with 100 (10: 11% off) it is within a few per cent
+    assert abs(ab.mean() - f.abandon_rate) < 0.03
+    assert abs(asa.mean() - f.asa_seconds) < 0.05 * f.asa_seconds
+
+
+def test_fluid_limit_of_an_email_backlog_agrees_with_simulation_in_overload() -> None:
+    """An overloaded mailbox: the fluid backlog's response times match SimPy's within 5%."""
+    office = schedule(slice(0, 5), 9, 17, 5)
+    email = Channel("email", office, 600.0, open_hours=office > 0, asynchronous=True)
+    cap = email.capacity_per_hour * 730.5
+    load = 3.0 * cap
+    probs = (np.arange(50) + 0.5) / 50
+    f = fluid_channel(email, load, period_hours=730.5, profile=np.ones(168), probs=probs,
+                      window_hours=336.0, start_hour=0.0)  # fmt: skip
+    run = simulate_channel(email, rng=np.random.default_rng(3), hours=336.0,
+                           volume=round(load * 336 / 730.5), warmup_hours=168.0)  # fmt: skip
+    assert run.mean_response_hours == pytest.approx(f.mean_response_hours, rel=0.05)
+    assert run.backlog_end == pytest.approx(f.backlog_end, rel=0.05)
+
+
+def test_overload_names_the_hours_and_the_agents_missing() -> None:
+    """Offered load above the agents on duty: the hours, and the shortfall, per channel."""
+    op = _operation()
+    assert overloads(op, 100.0) == []
+    email, phone = op.channels
+    big = 10 * email.capacity_per_hour * op.period_hours
+    found = {o.channel: o for o in overloads(op, big)}
+    assert found["email"].weekly and found["email"].hours[0] == 9  # Monday 09:00
+    load_agents = big * 0.6 / op.period_hours * email.aht_seconds / 3600 * 168
+    assert found["email"].shortfall_agents[0] == pytest.approx(
+        (load_agents - email.staff.sum()) / (email.staff > 0).sum()
+    )
+    assert not found["phone"].weekly and "phone" in found["phone"].text()
+    assert all(phone.open_mask[h] for h in found["phone"].hours)

@@ -22,13 +22,19 @@ from numpy.typing import NDArray
 from cxsim.engine.recursion import ResolutionHook
 from cxsim.model.scenario import Scenario
 from cxsim.support.channels import Channel, ResolutionCurve, SupportOperation
-from cxsim.support.response_curve import ResponseCurve
+from cxsim.support.overload import overloads
+from cxsim.support.response_curve import Point, ResponseCurve
 
 FloatArray = NDArray[np.float64]
 HOURS_PER_PERIOD = {"week": 168.0, "month": 730.5, "quarter": 2191.5, "year": 8766.0}
 WINDOW_HOURS = 4 * 168.0  # simulate at most four weeks per load point; rates scale to the period
-HEADROOM = 3.0  # the grid reaches this multiple of the expected first-period volume
+#: The grid spans the expected first-period volume divided and multiplied by this (loads outside
+#: read the nearest end's figures and are flagged `beyond_grid` above it).
+HEADROOM = 3.0
 _CACHE: OrderedDict[tuple[Any, ...], ResponseCurve] = OrderedDict()
+#: Grid points by channel, load and stream: operations sharing a channel compute it once.
+_POINTS: OrderedDict[tuple[Any, ...], Point] = OrderedDict()
+BUILDS = [0]  # curves built in this process (a test counts them)
 
 
 def operation(scenario: Scenario, values: Mapping[str, FloatArray]) -> SupportOperation | None:
@@ -103,20 +109,50 @@ def _key(op: SupportOperation, peak: float, seed: int) -> tuple[Any, ...]:
     return (channels, op.weights.tobytes(), op.period_hours, round(peak, 6), seed)
 
 
-def response_curve(op: SupportOperation, peak: float, seed: int) -> ResponseCurve:
-    """The operation simulated on a grid of loads (cached: building takes a second or two)."""
-    key = _key(op, peak, seed)
+def _span(op: SupportOperation, expected: float) -> dict[str, float]:
+    """The grid's reach for a baseline's expected first-period complaints: `ResponseCurve`
+    keywords."""
+    return {
+        "max_complaints": max(expected * HEADROOM, 10.0),
+        "min_complaints": expected / HEADROOM,
+        "window_hours": min(op.period_hours, WINDOW_HOURS),
+    }
+
+
+def response_curve(op: SupportOperation, expected: float, seed: int) -> ResponseCurve:
+    """The operation on a grid of loads around the baseline's `expected` first-period complaints.
+
+    Cached by operation, `expected` and seed: a comparison passes the baseline's expected load
+    to every world, so the interventions that leave the support operation alone reuse the
+    baseline's curve.
+    """
+    key = _key(op, expected, seed)
     if key not in _CACHE:
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31,)))
-        _CACHE[key] = ResponseCurve.build(
-            op,
-            max(peak, 10.0),
-            rng=rng,
-            window_hours=min(op.period_hours, WINDOW_HOURS),
-        )
+        _CACHE[key] = ResponseCurve.build(op, rng=rng, points=_POINTS, **_span(op, expected))
+        BUILDS[0] += 1
         while len(_CACHE) > 16:
             _CACHE.popitem(last=False)
+        while len(_POINTS) > 2000:
+            _POINTS.popitem(last=False)
     return _CACHE[key]
+
+
+def clear() -> None:
+    """Forget every curve and grid point built in this process."""
+    _CACHE.clear()
+    _POINTS.clear()
+
+
+def methods(op: SupportOperation, expected: float) -> dict[str, list[dict[str, object]]]:
+    """How each channel's grid point is computed ("simulated", "fluid", "erlang"), at which load
+    (complaints per period reaching the channel): what `response_curve` will do, without doing
+    it."""
+    plans = ResponseCurve.plan(op, **_span(op, expected))
+    return {
+        c.name: [{"load": round(float(x), 2), "method": m} for x, m in zip(loads, ms, strict=True)]
+        for c, (loads, ms, _) in zip(op.channels, plans, strict=True)
+    }
 
 
 def hook(
@@ -129,7 +165,7 @@ def hook(
     op = operation(scenario, values)
     if op is None:
         return None
-    curve = response_curve(op, peak * HEADROOM, seed)
+    curve = response_curve(op, peak, seed)
     r = "support.resolution"
     resolution = ResolutionCurve(
         satisfied_fast=np.asarray(values[f"{r}.satisfied_fast"], dtype=float),
@@ -149,3 +185,33 @@ def hook(
 def _midpoint(scenario: Scenario) -> float:
     assert scenario.support is not None
     return float(scenario.support.resolution.midpoint_hours)
+
+
+def notes(
+    scenario: Scenario, values: Mapping[str, FloatArray], complaints: FloatArray, expected: float
+) -> dict[str, Any] | None:
+    """What a run's output says about its support operation (None without one).
+
+    `values` are the world's inputs at their means, `complaints` its expected complaints per
+    period and `expected` the baseline's first-period complaints that size the grid. Holds the
+    channels overloaded at the first period's and at the peak period's expected load
+    (`cxsim.support.overload`) and the method of each grid point; cheap (nothing simulated).
+    """
+    op = operation(scenario, values)
+    if op is None:
+        return None
+    peak = int(np.argmax(complaints))
+    at = {"first period": 0} | ({"peak period": peak} if peak != 0 else {})
+    found = []
+    for when, k in at.items():
+        for o in overloads(op, float(complaints[k])):
+            found.append({"when": when, "period": k + 1, "text": o.text(), **o.to_dict()})
+    return {
+        "expected_complaints": {
+            "first_period": round(float(complaints[0]), 2),
+            "peak_period": peak + 1,
+            "at_peak": round(float(complaints[peak]), 2),
+        },
+        "overloaded": found,
+        "grid": methods(op, expected),
+    }

@@ -216,6 +216,9 @@ class Results(RunStatistics):
     sampling: str = "random"
     #: Control-variate estimates of totals (`simulate(control_variate=True)`), by total.
     controlled: dict[str, Estimate] = field(default_factory=dict)
+    #: What `simulate` / `expected` say about the support operation (`coupling.notes`): overloaded
+    #: channels and how each point of the response curve was computed; None without support.
+    support_notes: dict[str, Any] | None = None
 
     @classmethod
     def from_block(
@@ -245,6 +248,20 @@ class Results(RunStatistics):
             sampling,
             dict(controlled or {}),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document, with the `support` block when the scenario has a support section."""
+        doc = super().to_dict()
+        if self.support_notes is not None:
+            doc["support"] = self.support_notes
+        return doc
+
+    def text(self) -> str:
+        """The readable summary, with a line for each overloaded support channel."""
+        out = render_summary(self)
+        for o in (self.support_notes or {}).get("overloaded", []):
+            out += f"\nSupport is overloaded at the {o['when']}'s expected load: {o['text']}"
+        return out
 
     @property
     def kind(self) -> str:  # type: ignore[override]  # one class, two document kinds

@@ -18,7 +18,7 @@ from cxsim.engine.recursion import MeanSampler
 from cxsim.engine.results import Results
 from cxsim.engine.summary import SKETCH_CAPACITY, ChunkSummary, Summary, summarise_chunk
 from cxsim.engine.variance import check_sampling, control_terms, controlled_estimates
-from cxsim.engine.world import run_world
+from cxsim.engine.world import run_world, support_notes
 from cxsim.model.loader import Source, scenario_and_source
 from cxsim.model.parameters import DEFAULT_SAMPLING, mean_values
 from cxsim.model.scenario import Scenario
@@ -78,7 +78,7 @@ def simulate(
     if control_variate:
         terms = control_terms(scenario, runs, seed, (variant,), sampling)
         controlled = controlled_estimates(block_result.totals, terms, 0, sampling)
-    return Results.from_block(
+    results = Results.from_block(
         scenario,
         block_result,
         runs=runs,
@@ -88,6 +88,7 @@ def simulate(
         sampling=sampling,
         controlled=controlled,
     )
+    return dataclasses.replace(results, support_notes=support_notes(scenario, variant))
 
 
 def summarise(
@@ -147,4 +148,5 @@ def expected(
     """The expected-value model: every uncertain input at its mean, every draw its expectation."""
     scenario, source = scenario_and_source(scenario, source)
     block = run_world(scenario, mean_values(scenario), variant, MeanSampler())
-    return Results.from_block(scenario, block, runs=1, seed=None, kind="expected", source=source)
+    results = Results.from_block(scenario, block, runs=1, seed=None, kind="expected", source=source)
+    return dataclasses.replace(results, support_notes=support_notes(scenario, variant))

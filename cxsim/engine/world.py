@@ -9,6 +9,8 @@ per run and period (`totals["cost"]`, `periods["cost"]`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from cxsim.engine import coupling
 from cxsim.engine.recursion import (
     BlockResult,
@@ -27,6 +29,18 @@ def support_peak(scenario: Scenario) -> float:
     if scenario.support is None:
         return 0.0
     return float(expected_complaints(build(scenario, mean_values(scenario)))[0])
+
+
+def support_notes(scenario: Scenario, variant: Variant | None = None) -> dict[str, Any] | None:
+    """`coupling.notes` for the world of `scenario` changed by `variant` (at full effect),
+    inputs at their means; None without a support section."""
+    if scenario.support is None:
+        return None
+    variant = UNCHANGED if variant is None else variant
+    values = mean_values(scenario)
+    changed = variant.apply(values, scenario, variant.timeline(scenario)[-1])
+    complaints = expected_complaints(build(scenario, changed))
+    return coupling.notes(scenario, changed, complaints, support_peak(scenario))
 
 
 def run_world(

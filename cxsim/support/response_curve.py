@@ -14,7 +14,7 @@ points.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +29,8 @@ from cxsim.support.channels import (
     SupportOperation,
 )
 from cxsim.support.desk import simulate_channel
+from cxsim.support.fluid import FluidFigures, fluid_channel, fluid_supported
+from cxsim.support.hourly import erlang_hourly, erlang_supported
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -41,7 +43,22 @@ GRID_UTILISATION = (
     0.02, 0.15, 0.3, 0.45, 0.6, 0.7, 0.78, 0.85, 0.9, 0.94, 0.97, 1.0, 1.05, 1.15, 1.3, 1.5,
 )  # fmt: skip
 QUANTILES = 50
-NEVER_HOURS = 1e9  # response "time" stored where no contact was answered (weight 0 anyway)
+#: Above this utilisation the fluid limit replaces simulation (Whitt 2006), where it covers the
+#: channel: the overloaded queue's drift then dwarfs its noise, and simulating it would cost in
+#: proportion to the volume.
+FLUID_ABOVE = 1.5
+#: At most this many contacts per simulated window and replication: above it (thousands of agents
+#: below `FLUID_ABOVE` × capacity) a synchronous channel with patience is solved hour by hour with
+#: Erlang A (Garnett, Mandelbaum & Reiman 2002: exact for the stationary M/M/N+M, and the
+#: many-agent regime is where it holds best), an asynchronous one without patience by the fluid
+#: backlog, so the cost is bounded by neither the customers nor the staffing.
+CONTACT_CAP = 20_000
+NEVER_HOURS = 1e9
+#: One grid point's figures: (mean response, its half-width, abandon rate, its half-width, ASA,
+#: backlog), response quantiles, replications, contacts.
+Point = tuple[
+    tuple[float, ...], FloatArray, int, int
+]  # response "time" stored where no contact was answered (weight 0 anyway)
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +80,7 @@ class ChannelCurve:
     response_quantiles_hours: FloatArray
     replications: NDArray[np.int64]
     contacts: NDArray[np.int64]
+    methods: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return (
@@ -127,49 +145,102 @@ class ResponseCurve:
         max_complaints: float,
         *,
         rng: np.random.Generator,
+        min_complaints: float = 0.0,
         replications: int = 2,
         min_contacts: int = 3000,
         max_replications: int = 40,
         warmup_hours: float = HOURS_PER_WEEK,
         window_hours: float | None = None,
         utilisation: Sequence[float] = GRID_UTILISATION,
+        contact_cap: int = CONTACT_CAP,
+        points: MutableMapping[tuple[object, ...], Point] | None = None,
     ) -> ResponseCurve:
-        """Simulate every channel on a grid of loads up to `max_complaints` per period.
+        """Every channel on a grid of loads from `min_complaints` to `max_complaints` per period.
 
-        Loads are `utilisation` × the channel's capacity per period, extended past 1.5 in steps
-        of ×1.25 until `max_complaints` × share is covered. Each load gets at least
+        Loads are `utilisation` × the channel's capacity per period, from the last level at or
+        below `min_complaints` × share (loads below it read the lowest point's figures) to the
+        first at or above `max_complaints` × share, extended past the last level in steps of
+        ×1.25. Points up to `FLUID_ABOVE` × capacity are simulated; above it the fluid limit
+        (`cxsim.support.fluid`) is used where it covers the channel; a simulated point whose
+        window would hold more than `contact_cap` contacts is solved analytically instead
+        (`CONTACT_CAP`). So the cost grows with neither the volume nor the staffing; each
+        point's method ("simulated", "fluid" or "erlang") is in `ChannelCurve.methods` and
+        `ResponseCurve.plan` gives them without building. Each simulated load gets at least
         `replications` runs and more (up to `max_replications`) until `min_contacts` contacts
-        were measured. The window is the whole period unless `window_hours` is given: the cost is
-        proportional to the period's volume, so a very large operation may want a shorter window
-        (a whole number of weeks keeps the weekly pattern balanced).
+        were measured. The window is the whole period unless `window_hours` is given (a whole
+        number of weeks keeps the weekly pattern balanced).
+
+        `points`, if given, caches each point by its channel (whatever its share), load, method,
+        random stream and settings: operations that share a channel (as a scenario and an
+        intervention that adds another channel do) compute its points once, with the same
+        numbers as if each were built alone.
         """
-        if not max_complaints > 0:
-            raise ValueError(f'"max_complaints" must be > 0, got {max_complaints!r}.')
-        levels = sorted(set(float(u) for u in utilisation))
-        if not levels or levels[0] <= 0:
-            raise ValueError('"utilisation" must hold values > 0.')
         window = float(window_hours or operation.period_hours)
+        plans = cls.plan(
+            operation, max_complaints, min_complaints=min_complaints, window_hours=window,
+            utilisation=utilisation, contact_cap=contact_cap,
+        )  # fmt: skip
         start = (-warmup_hours) % HOURS_PER_WEEK
         curves = []
-        for c, crng in zip(operation.channels, rng.spawn(len(operation.channels)), strict=True):
-            capacity = c.capacity_per_hour * operation.period_hours
-            grid = _grid(levels, max_complaints * c.share / capacity)
-            loads = np.array(grid) * capacity  # contacts per period reaching the channel
+        for c, crng, (loads, methods, first) in zip(
+            operation.channels, rng.spawn(len(operation.channels)), plans, strict=True
+        ):
+            # one stream per point of the full grid, so a point's numbers do not depend on
+            # where the grid starts
+            lrngs = crng.spawn(first + loads.size)[first:]
             curves.append(
                 _channel_curve(
                     c,
                     loads,
+                    methods,
                     operation,
-                    crng,
+                    lrngs,
                     window,
                     warmup_hours,
                     start,
-                    replications,
-                    min_contacts,
-                    max_replications,
+                    (replications, min_contacts, max_replications),
+                    points,
                 )
             )
         return cls(operation, tuple(curves), float(max_complaints))
+
+    @staticmethod
+    def plan(
+        operation: SupportOperation,
+        max_complaints: float,
+        *,
+        min_complaints: float = 0.0,
+        window_hours: float | None = None,
+        utilisation: Sequence[float] = GRID_UTILISATION,
+        contact_cap: int = CONTACT_CAP,
+    ) -> list[tuple[FloatArray, tuple[str, ...], int]]:
+        """Each channel's loads, the method of each and the index of the first in the full grid.
+
+        Cheap (nothing is simulated): what `build` will do, for the output to state it.
+        """
+        if not max_complaints > 0:
+            raise ValueError(f'"max_complaints" must be > 0, got {max_complaints!r}.')
+        if not 0 <= min_complaints <= max_complaints:
+            raise ValueError(
+                f'"min_complaints" must be in [0, max_complaints], got {min_complaints!r}.'
+            )
+        levels = sorted(set(float(u) for u in utilisation))
+        if not levels or levels[0] <= 0:
+            raise ValueError('"utilisation" must hold values > 0.')
+        window = float(window_hours or operation.period_hours)
+        out = []
+        for c in operation.channels:
+            capacity = c.capacity_per_hour * operation.period_hours
+            grid = _grid(levels, max_complaints * c.share / capacity)
+            first = _first(grid, min_complaints * c.share / capacity)
+            grid = grid[first:]
+            loads = np.array(grid) * capacity  # contacts per period reaching the channel
+            per_window = loads * window / operation.period_hours
+            methods = tuple(
+                _method(c, u, w, contact_cap) for u, w in zip(grid, per_window, strict=True)
+            )
+            out.append((loads, methods, first))
+        return out
 
     def outcomes(
         self, complaints: ArrayLike, resolution: ResolutionCurve | None = None
@@ -200,73 +271,117 @@ class ResponseCurve:
             resp_w += s * (1.0 - ab) * np.nan_to_num(f["mean_response_hours"])
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_resp = np.where(answered_w > 0, resp_w / answered_w, math.nan)
-        return Outcomes(mean_resp, abandon, split, x > self.max_complaints * (1 + 1e-12))
+        beyond = np.zeros(x.shape, dtype=bool)
+        for cc in self.curves:
+            beyond |= x * cc.channel.share > cc.loads[-1] * (1 + 1e-12)
+        return Outcomes(mean_resp, abandon, split, beyond)
 
 
 def _channel_curve(
     channel: Channel,
     loads: FloatArray,
+    methods: tuple[str, ...],
+    operation: SupportOperation,
+    rngs: Sequence[np.random.Generator],
+    window: float,
+    warmup_hours: float,
+    start: float,
+    effort: tuple[int, int, int],
+    points: MutableMapping[tuple[object, ...], Point] | None,
+) -> ChannelCurve:
+    """Each load of one channel's grid by its method (one generator per load), summarised."""
+    probs = (np.arange(QUANTILES) + 0.5) / QUANTILES
+    rows: list[tuple[float, ...]] = []
+    quant, reps_used, contacts = [], [], []
+    settings = (_signature(channel), operation.weights.tobytes(), operation.period_hours,
+                window, warmup_hours, start, effort)  # fmt: skip
+    for load, method, lrng in zip(loads, methods, rngs, strict=True):
+        seq = lrng.bit_generator.seed_seq
+        key = (*settings, float(load), method, getattr(seq, "entropy", None),
+               getattr(seq, "spawn_key", None))  # fmt: skip
+        if points is not None and key in points:
+            point = points[key]
+        elif method == "simulated":
+            point = _simulated(channel, float(load), operation, lrng, window, warmup_hours, start,
+                               effort, probs)  # fmt: skip
+        else:
+            f = _analytic(
+                channel, float(load), method, operation, probs, warmup_hours, window, start
+            )
+            row = (f.mean_response_hours, 0.0, f.abandon_rate, 0.0, f.asa_seconds, f.backlog_end)
+            point = (row, f.response_quantiles_hours, 0, 0)
+        if points is not None and key[-1] is not None:
+            points[key] = point
+        rows.append(point[0])
+        quant.append(point[1])
+        reps_used.append(point[2])
+        contacts.append(point[3])
+    m, mhw, a, ahw, asa, b = (np.asarray(col, dtype=float) for col in zip(*rows, strict=True))
+    return ChannelCurve(
+        channel=channel,
+        loads=loads,
+        # a load where nothing was answered or nothing arrived borrows its neighbour's response
+        mean_response_hours=_fill(m),
+        mean_response_hw=np.nan_to_num(mhw),
+        abandon_rate=a,
+        abandon_hw=np.nan_to_num(ahw),
+        asa_seconds=_fill(asa),
+        backlog_end=b,
+        response_quantiles_hours=np.asarray(quant),
+        replications=np.asarray(reps_used, dtype=np.int64),
+        contacts=np.asarray(contacts, dtype=np.int64),
+        methods=methods,
+    )
+
+
+def _signature(c: Channel) -> tuple[object, ...]:
+    """What a channel's figures at a given load depend on (not its share)."""
+    return (c.name, c.staff.tobytes(), c.aht_seconds, c.handle, c.handle_cv,
+            c.patience_seconds, c.open_mask.tobytes(), c.asynchronous)  # fmt: skip
+
+
+def _simulated(
+    channel: Channel,
+    load: float,
     operation: SupportOperation,
     rng: np.random.Generator,
     window: float,
     warmup_hours: float,
     start: float,
-    replications: int,
-    min_contacts: int,
-    max_replications: int,
-) -> ChannelCurve:
-    """Simulate one channel at each load of the grid and summarise."""
-    probs = (np.arange(QUANTILES) + 0.5) / QUANTILES
-    rows: dict[str, list[float]] = {k: [] for k in ("m", "mhw", "a", "ahw", "asa", "b")}
-    quant, reps_used, contacts = [], [], []
-    scale = window / operation.period_hours
-    for load, lrng in zip(loads, rng.spawn(loads.size), strict=True):
-        per_window = load * scale
-        wanted = math.ceil(min_contacts / max(per_window, 1.0))
-        reps = int(np.clip(wanted, replications, max_replications))
-        runs = [
-            simulate_channel(
-                channel,
-                rng=r,
-                hours=window,
-                volume=int(per_window) + int(r.random() < per_window % 1.0),
-                profile=operation.profile,
-                warmup_hours=warmup_hours,
-                start_hour=start,
-            )
-            for r in lrng.spawn(reps)
-        ]
-        resp = np.concatenate([r.response_seconds for r in runs]) / SECONDS_PER_HOUR
-        offered = sum(r.offered for r in runs)
-        unanswered = sum(int((~r.answered).sum()) for r in runs)
-        per_m = np.array([r.mean_response_hours for r in runs])
-        per_a = np.array([r.abandon_rate for r in runs])
-        rows["m"].append(float(resp.mean()) if resp.size else math.nan)
-        rows["a"].append(unanswered / offered if offered else 0.0)
-        rows["mhw"].append(_hw(per_m))
-        rows["ahw"].append(_hw(per_a))
-        waits = np.concatenate([r.wait_seconds[r.answered] for r in runs])
-        rows["asa"].append(float(waits.mean()) if waits.size else math.nan)
-        rows["b"].append(float(np.mean([r.backlog_end for r in runs])))
-        quant.append(np.quantile(resp, probs) if resp.size else np.full(QUANTILES, NEVER_HOURS))
-        reps_used.append(reps)
-        contacts.append(offered)
-    m = np.asarray(rows["m"])
-    # a load where nothing was answered or nothing arrived borrows its neighbour's response
-    m = _fill(m)
-    return ChannelCurve(
-        channel=channel,
-        loads=loads,
-        mean_response_hours=m,
-        mean_response_hw=np.nan_to_num(np.asarray(rows["mhw"])),
-        abandon_rate=np.asarray(rows["a"]),
-        abandon_hw=np.nan_to_num(np.asarray(rows["ahw"])),
-        asa_seconds=_fill(np.asarray(rows["asa"])),
-        backlog_end=np.asarray(rows["b"]),
-        response_quantiles_hours=np.asarray(quant),
-        replications=np.asarray(reps_used, dtype=np.int64),
-        contacts=np.asarray(contacts, dtype=np.int64),
+    effort: tuple[int, int, int],
+    probs: FloatArray,
+) -> Point:
+    """One load simulated with SimPy: replications until `min_contacts` contacts were seen."""
+    replications, min_contacts, max_replications = effort
+    per_window = load * window / operation.period_hours
+    wanted = math.ceil(min_contacts / max(per_window, 1.0))
+    reps = int(np.clip(wanted, replications, max_replications))
+    runs = [
+        simulate_channel(
+            channel,
+            rng=r,
+            hours=window,
+            volume=int(per_window) + int(r.random() < per_window % 1.0),
+            profile=operation.profile,
+            warmup_hours=warmup_hours,
+            start_hour=start,
+        )
+        for r in rng.spawn(reps)
+    ]
+    resp = np.concatenate([r.response_seconds for r in runs]) / SECONDS_PER_HOUR
+    offered = sum(r.offered for r in runs)
+    unanswered = sum(int((~r.answered).sum()) for r in runs)
+    waits = np.concatenate([r.wait_seconds[r.answered] for r in runs])
+    row = (
+        float(resp.mean()) if resp.size else math.nan,
+        _hw(np.array([r.mean_response_hours for r in runs])),
+        unanswered / offered if offered else 0.0,
+        _hw(np.array([r.abandon_rate for r in runs])),
+        float(waits.mean()) if waits.size else math.nan,
+        float(np.mean([r.backlog_end for r in runs])),
     )
+    quant = np.quantile(resp, probs) if resp.size else np.full(QUANTILES, NEVER_HOURS)
+    return row, quant, reps, offered
 
 
 def _grid(utilisation: list[float], top: float) -> list[float]:
@@ -280,6 +395,46 @@ def _grid(utilisation: list[float], top: float) -> list[float]:
     if len(grid) < 2:
         grid.append(utilisation[1] if len(utilisation) > 1 else grid[-1] * 2.0)
     return grid
+
+
+def _first(grid: list[float], bottom: float) -> int:
+    """Index of the last grid point at or below `bottom` (0 if none), leaving at least two."""
+    below = [i for i, u in enumerate(grid) if u <= bottom]
+    return min(below[-1] if below else 0, len(grid) - 2)
+
+
+def _method(channel: Channel, utilisation: float, per_window: float, contact_cap: int) -> str:
+    """How one grid point is computed: "simulated", "fluid" or "erlang" (see `build`)."""
+    if utilisation > FLUID_ABOVE and fluid_supported(channel):
+        return "fluid"
+    if per_window > contact_cap:
+        if erlang_supported(channel):
+            return "erlang"
+        if fluid_supported(channel):
+            return "fluid"
+    return "simulated"
+
+
+def _analytic(
+    channel: Channel,
+    load: float,
+    method: str,
+    operation: SupportOperation,
+    probs: FloatArray,
+    warmup_hours: float,
+    window: float,
+    start: float,
+) -> FluidFigures:
+    """One grid point from the fluid limit or from Erlang A hour by hour."""
+    if method == "erlang":
+        return erlang_hourly(
+            channel, load, period_hours=operation.period_hours, profile=operation.weights,
+            probs=probs,
+        )  # fmt: skip
+    return fluid_channel(
+        channel, load, period_hours=operation.period_hours, profile=operation.weights,
+        probs=probs, warmup_hours=warmup_hours, window_hours=window, start_hour=start,
+    )  # fmt: skip
 
 
 def _hw(v: FloatArray, confidence: float = 0.95) -> float:
