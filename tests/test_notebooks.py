@@ -81,6 +81,7 @@ def test_there_are_notebooks() -> None:
         "03_business_case.ipynb",
         "04_support_staffing.ipynb",
         "05_sensitivity.ipynb",
+        "06_records.ipynb",
     } <= names
 
 

@@ -355,3 +355,97 @@ def scenario_command(file: str, output: str | None, force: bool, as_json: bool) 
         write_text(Path(output), write_solved(source.text, cal.solved))
     text = cal.to_json() if as_json else cal.text()
     click.echo(text, nl=not text.endswith("\n"))
+
+
+@calibrate.command("records")
+@click.option(
+    "--customers",
+    "customers_file",
+    required=True,
+    metavar="CUSTOMERS.csv",
+    type=click.Path(exists=True, dir_okay=False),
+    help="One row per customer: id, segment, start, end, revenue.",
+)
+@click.option(
+    "--contacts",
+    "contacts_file",
+    required=True,
+    metavar="CONTACTS.csv",
+    type=click.Path(exists=True, dir_okay=False),
+    help="One row per contact: customer, date, touchpoint, channel, response_hours, "
+    "outcome or csat, severity.",
+)
+@click.option(
+    "--scenario",
+    "scenario_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The scenario to calibrate (its assumptions fill what records cannot show).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write the calibrated scenario here (needs --scenario).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing --output file.")
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="NAME=COLUMN",
+    help="Your column for one of ours, e.g. --map start=signup_date (repeatable).",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A YAML file: columns: {start: signup_date}, csat_bands: {satisfied: 5, mollified: 3}.",
+)
+@click.option(
+    "--window-days",
+    default=90,
+    show_default=True,
+    type=click.IntRange(min=1, max=3650),
+    help="Churn is counted within this many days after a contact.",
+)
+@click.option("--as-of", help="The day the records end (YYYY-MM-DD; default: their last date).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON document instead of the report."
+)
+def records_command(
+    customers_file: str,
+    contacts_file: str,
+    scenario_file: str | None,
+    output: str | None,
+    force: bool,
+    maps: tuple[str, ...],
+    mapping: str | None,
+    window_days: int,
+    as_of: str | None,
+    as_json: bool,
+) -> None:
+    """Learn the loss tree from a company's customer table and contact log.
+
+    Estimates churn within the window after satisfied, mollified and dissatisfied complaints
+    (against customers with no contact), the memory odds ratios, the response-time curve and
+    complaints per touchpoint, with Beta posteriors (Jeffreys prior). Silent failures and the
+    complaint rate are not in records: they stay the scenario's, marked as assumptions. The
+    file formats are in the README (`cxsim.analysis.records`).
+    """
+    from cxsim.analysis.records import calibrate_records, read_mapping, read_records
+    from cxsim.analysis.records.writing import write_scenario
+
+    if output and not scenario_file:
+        raise UserError("-o/--output needs --scenario: the estimates are written into it")
+    if output:
+        check_free([Path(output)], force)
+    records = read_records(
+        customers_file, contacts_file, read_mapping(list(maps), mapping), as_of=as_of
+    )
+    scenario, source = api.load_with_source(scenario_file) if scenario_file else (None, None)
+    cal = calibrate_records(records, scenario, window_days=window_days)
+    if output and scenario is not None and source is not None:
+        text = write_scenario(source.text, scenario, cal)
+        api.loads(text, source=output)  # what is written must load
+        write_text(Path(output), text)
+    out = cal.to_json() if as_json else cal.text()
+    click.echo(out, nl=not out.endswith("\n"))
