@@ -357,7 +357,14 @@ def scenario_command(file: str, output: str | None, force: bool, as_json: bool) 
     click.echo(text, nl=not text.endswith("\n"))
 
 
-@calibrate.command("records")
+@calibrate.command(
+    "records",
+    epilog="Examples:\n\n\b\n"
+    "  cxsim calibrate records --customers scenarios/records/customers.csv \\\n"
+    "      --contacts scenarios/records/contacts.csv --map customer=customer_id\n"
+    "  cxsim calibrate records --customers c.csv --contacts k.csv \\\n"
+    "      --scenario my_case.yaml -o my_case_from_records.yaml",
+)
 @click.option(
     "--customers",
     "customers_file",
@@ -383,11 +390,12 @@ def scenario_command(file: str, output: str | None, force: bool, as_json: bool) 
 )
 @click.option(
     "-o",
-    "--output",
+    "--out",
+    "output",
     type=click.Path(dir_okay=False),
-    help="Write the calibrated scenario here (needs --scenario).",
+    help="Write the calibrated scenario to this file (needs --scenario).",
 )
-@click.option("--force", is_flag=True, help="Replace an existing --output file.")
+@click.option("--force", is_flag=True, help="Replace an existing -o file.")
 @click.option(
     "--map",
     "maps",
@@ -408,9 +416,7 @@ def scenario_command(file: str, output: str | None, force: bool, as_json: bool) 
     help="Churn is counted within this many days after a contact.",
 )
 @click.option("--as-of", help="The day the records end (YYYY-MM-DD; default: their last date).")
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON document instead of the report."
-)
+@json_option
 def records_command(
     customers_file: str,
     contacts_file: str,
