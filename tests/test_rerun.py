@@ -24,7 +24,7 @@ from .conftest import ROOT, TINY
 
 CLI = [sys.executable, "-m", "cxsim"]
 WITH_INTERVENTIONS = (
-    TINY
+    TINY.replace("value: revenue", "value: margin")  # business cases net costs against margin
     + """
 interventions:
   - name: Fix delivery
