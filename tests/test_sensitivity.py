@@ -67,7 +67,7 @@ def test_tornado_json_is_a_list_ranked_by_swing() -> None:
     assert result.exit_code == 0, result.output
     bars = json.loads(result.output)
     s = cxsim.load(SUBSCRIPTION)
-    assert isinstance(bars, list) and len(bars) == len(uncertain_inputs(s)) == 29
+    assert isinstance(bars, list) and len(bars) == len(uncertain_inputs(s)) == 27
     for bar in bars:
         assert {"input", "low", "high", "swing"} <= set(bar)
         assert bar["swing"] == pytest.approx(abs(bar["high"] - bar["low"]))

@@ -19,7 +19,7 @@ from cxsim.model.parameters import _uniforms, draw_values
 
 SMALL = """
 name: Small uncertain shop
-economics: {period: month, horizon: 3, discount_rate: 0.0, value: revenue}
+economics: {period: month, horizon: 3, discount_rate: 0.0, value: margin}
 segments:
   - name: Regulars
     customers: 3000
