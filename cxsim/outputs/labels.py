@@ -61,11 +61,6 @@ def money_formatter(results: Results, language: str) -> Callable[[float], str]:
     return lambda v: format_money_label(float(v), cur, language=language)
 
 
-def percent_label(x: float) -> str:
-    """A chart label: 47%, 0.8% (a decimal only below 1%)."""
-    return f"{x:.0%}" if abs(x) >= 0.01 or x == 0 else f"{x:.1%}"
-
-
 def text_width(s: str) -> int:
     """Display width: East Asian wide characters count twice."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
@@ -103,3 +98,7 @@ def percent_words(x: float) -> str:
     s = f"{x * 100:.1f}"
     s = s[:-2] if s.endswith(".0") else s
     return f"{s}%"
+
+
+#: Charts and sentences show a percent at one precision, so a chart and the summary agree.
+percent_label = percent_words

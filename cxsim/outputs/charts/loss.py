@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from cxsim.engine.results import Results
+from cxsim.engine.stats import percentile
 from cxsim.model.scenario import GROUPS, PATHWAYS
 from cxsim.outputs.charts.frame import (
     frame_figure,
@@ -225,7 +226,7 @@ def loss_by_pathway(
     ax.get_yticklabels()[0].set_fontweight("bold")
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(ys[-1] + 0.6, -0.6)
-    lo = min(0.0, float(np.percentile(x, 5, axis=0).min()) if results.runs > 1 else x.min())
+    lo = min(0.0, float(percentile(x, 5, axis=0).min()) if results.runs > 1 else x.min())
     room_right(ax, max(ends), lo, share=0.28)
     if lo < 0:
         ax.axvline(0, color=RULE, lw=0.8)
