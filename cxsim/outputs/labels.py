@@ -51,8 +51,11 @@ def value_basis(results: Results, language: str) -> str:
 
 
 def title_weight(language: str) -> str:
-    """Bold for Latin titles; regular for Japanese, whose font has no bold (no mixed weights)."""
-    return "bold" if language == "en" else "normal"
+    """Bold titles; in Japanese only where the Japanese font has a bold face (never a bold
+    Latin fallback beside regular kana)."""
+    from cxsim.outputs.charts.style import japanese_family
+
+    return "bold" if language == "en" or japanese_family()[1] else "normal"
 
 
 def money_formatter(results: Results, language: str) -> Callable[[float], str]:

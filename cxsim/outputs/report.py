@@ -172,7 +172,7 @@ def _write_pdf(path: Path, pages: list[Figure], results: Results, lang: str) -> 
         "Creator": f"cxsim {__version__}",
         "Subject": f"seed {results.seed}, {results.runs} runs",
     }
-    with charts.theme(), PdfPages(path, metadata=metadata) as pdf:
+    with charts.theme(lang), PdfPages(path, metadata=metadata) as pdf:
         for n, fig in enumerate(pages, 1):
             height = fig.get_figheight()
             label = fig.text(
