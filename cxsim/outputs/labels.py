@@ -69,7 +69,7 @@ def text_width(s: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
 
-def wrap_label(label: str, width: int = 32, lines: int = 3) -> str:
+def wrap_label(label: str, width: int = 32, lines: int = 12) -> str:
     """Wrap a long name for a tick label (at spaces, or anywhere in Japanese); cut with '…'."""
     out: list[str] = []
     line = ""

@@ -379,7 +379,7 @@ def summary_page(
             (
                 text("kpi_best", lang),
                 money(best.stats("npv")["mean"]),
-                wrap_label(best.name, 38, 1),
+                wrap_label(best.name, 38, 3),
             )
         )
     elif total > 0:

@@ -9,6 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from cxsim.engine.stats import describe_with_never
+from cxsim.outputs import findings
 from cxsim.outputs.charts.frame import (
     ComparisonLike,
     frame_figure,
@@ -106,7 +107,7 @@ def intervention_value(
     frame_figure(
         fig,
         None if own else ax,
-        text("title_value", lang),
+        findings.intervention_value(rows, base, lang),
         text("sub_intervals", lang, runs=f"{base.runs:,}"),
         base,
         lang,
@@ -181,7 +182,7 @@ def intervention_npv(
     frame_figure(
         fig,
         None if own else ax,
-        text("title_npv", lang),
+        findings.intervention_npv(rows, base, lang),
         text("sub_intervals", lang, runs=f"{base.runs:,}"),
         base,
         lang,
