@@ -129,8 +129,8 @@ def test_the_blank_check_catches_a_blank_or_empty_chart() -> None:
     fig = charts.loss_by_pathway(results)
     for patch in list(fig.axes[0].patches):
         patch.remove()
-    for coll in list(fig.axes[0].collections):
-        coll.remove()
+    for artist in [*fig.axes[0].collections, *fig.axes[0].lines, *fig.axes[0].texts]:
+        artist.remove()  # the bars' whiskers and value labels too
     with pytest.raises(AssertionError, match="blank"):
         assert_drawn(fig, "no bars")
 
@@ -152,7 +152,7 @@ def test_japanese_names_with_english_labels_and_japanese_labels() -> None:
     ja = charts.loss_waterfall(results)  # the scenario says language: ja
     ticks = [t.get_text() for t in en.axes[0].get_yticklabels()]
     assert any("配送遅延" in t for t in ticks) and any("返品対応" in t for t in ticks)
-    assert any("by stage and touchpoint" in t.get_text() for t in en.texts)
+    assert any("of the lost margin" in t.get_text() for t in en.texts)  # a finding
     assert any("逸失粗利" in t.get_text() for t in ja.texts)
     assert "¥" in ja.axes[0].get_xticklabels()[1].get_text()
     assert "億" in "".join(t.get_text() for t in ja.axes[0].get_xticklabels())
@@ -178,7 +178,7 @@ def test_a_chart_can_draw_into_a_notebook_axes() -> None:
     left, right = fig.subplots(1, 2)
     assert charts.loss_by_pathway(results, ax=left) is fig
     assert charts.loss_distribution(results, ax=right) is fig
-    assert left.get_title(loc="left").startswith("Lost margin by pathway")
+    assert "of the lost margin" in left.get_title(loc="left")
     assert_drawn(fig, "two panels")
 
 
@@ -219,8 +219,10 @@ def test_tornado_takes_a_table_or_a_tornado() -> None:
 def test_long_names_are_wrapped() -> None:
     name = "All together: Make complaining easy + Live chat + Personalised onboarding + Set "
     name += "expectations right + Verify resolution + Act on feedback"
-    assert all(len(line) <= 32 for line in charts.wrap_label(name).split("\n"))
-    assert charts.wrap_label(name).endswith("…")
+    wrapped = charts.wrap_label(name)
+    assert all(len(line) <= 32 for line in wrapped.split("\n"))
+    assert " ".join(wrapped.split()) == name  # wrapped, never cut
+    assert charts.wrap_label(name, lines=3).endswith("…")  # cut only where asked
     assert (
         charts.wrap_label("返品手続きの簡素化と配送状況の通知と商品説明の改善", 20).count("\n") == 2
     )

@@ -33,6 +33,7 @@ from cxsim.engine.execution import (
 )
 from cxsim.engine.results import Results
 from cxsim.engine.simulation import expected
+from cxsim.engine.stats import describe_with_never
 from cxsim.engine.variance import (
     ControlTerms,
     Estimate,
@@ -84,11 +85,7 @@ class Outcome:
             e = self.controlled.get(metric) or estimate(x, self.results.sampling)
             out["mean"], out["sem"] = e.mean, e.sem
         # Never paying back sorts above every finite payback; such a percentile is None.
-        never = np.nanmax(np.where(finite, x, np.nan)) + 1 if finite.any() else 1.0
-        ranked = np.where(finite, x, never)
-        for q in (5, 50, 95):
-            v = float(np.percentile(ranked, q, method="inverted_cdf"))
-            out[f"p{q}"] = v if v < never else None
+        out.update(describe_with_never(x))
         if metric == "payback_periods":
             out["p_never"] = float(1 - finite.mean())
         return out

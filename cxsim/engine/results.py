@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from cxsim._version import __version__
 from cxsim.engine.recursion import BlockResult
+from cxsim.engine.stats import PERCENTILES, describe
 from cxsim.engine.variance import Estimate, estimate
 from cxsim.formatting.money import format_count, format_money
 from cxsim.formatting.tables import display_attribution, display_metrics, loss_words
@@ -29,22 +30,10 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 FloatArray = NDArray[np.float64]
-PERCENTILES = (5, 50, 95)
 #: The headline metrics, in the order reports show them.
 METRICS = ("lost_revenue", "customers_lost", "lost_acquisitions", "churn_rate", "revenue")
 BREAKDOWNS = ("touchpoint", "stage", "segment", "pathway")
 METHODS = ("monte carlo", "expected")
-
-
-def describe(x: FloatArray, percentiles: tuple[float, ...] = PERCENTILES) -> dict[str, float]:
-    """Mean, standard deviation, standard error of the mean, and percentiles."""
-    x = np.asarray(x, dtype=float)
-    n = x.size
-    std = float(np.std(x, ddof=1)) if n > 1 else 0.0
-    out = {"mean": float(np.mean(x)), "std": std, "sem": std / np.sqrt(n) if n > 1 else 0.0}
-    for q in percentiles:
-        out[f"p{q:g}"] = float(np.percentile(x, q))
-    return out
 
 
 class RunStatistics(Result):

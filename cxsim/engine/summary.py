@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from cxsim.engine.recursion import PERIOD_OUTPUTS, BlockResult
 from cxsim.engine.results import BREAKDOWNS, Results, RunStatistics, json_columns
+from cxsim.engine.stats import PERCENTILES, percentile
 from cxsim.formatting.money import format_money
 from cxsim.model.loader import Source
 from cxsim.model.scenario import Scenario
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 FloatArray = NDArray[np.float64]
 #: Values a sketch keeps per level; the percentiles are exact up to this many runs.
 SKETCH_CAPACITY = 8192
-PERCENTILES: tuple[float, ...] = (5, 50, 95)  # as cxsim.engine.results
 
 
 class Moments:
@@ -118,7 +118,7 @@ class QuantileSketch:
         if self.n == 0:
             return math.nan
         if self.exact:
-            return float(np.percentile(self.levels[0], q))
+            return float(percentile(self.levels[0], q))
         values = np.concatenate(self.levels)
         weights = np.concatenate(
             [np.full(level.size, 2.0**h) for h, level in enumerate(self.levels)]

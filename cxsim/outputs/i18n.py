@@ -52,6 +52,67 @@ PHRASES: dict[str, dict[str, str]] = {
         "en": "What moves the result: sensitivity of {what}",
         "ja": "結果を動かす要因：{what}の感度",
     },
+    # chart titles that state the finding (cxsim.outputs.findings)
+    "find_distribution": {
+        "en": "{what} is {mean} expected; 1 run in 20 exceeds {p95}",
+        "ja": "{what}の期待値は{mean}、20回に1回は{p95}を超える",
+    },
+    "find_distribution_one": {
+        "en": "{what} is {mean} in the expected-value model",
+        "ja": "期待値モデルの{what}は{mean}",
+    },
+    "find_waterfall": {
+        "en": "{touchpoint} ({stage}) causes {share} of the {what}",
+        "ja": "{what}の{share}は「{touchpoint}」（{stage}）から生じる",
+    },
+    "find_pathway_silent": {
+        "en": "Customers who never complained cause {silent} of the {what}",
+        "ja": "{what}の{silent}は苦情を言わない顧客によるもの",
+    },
+    "find_pathway_complainers": {
+        "en": "Customers who complained cause {complainers} of the {what}; silent ones {silent}",
+        "ja": "{what}の{complainers}は苦情を言った顧客、{silent}は言わない顧客による",
+    },
+    "find_customers_kept": {
+        "en": "{name} keeps {n} more customers by the end of {h} {unit}",
+        "ja": "「{name}」で{h}{unit}後の顧客が{n}人多く残る",
+    },
+    "find_customers_up": {
+        "en": "Active customers grow {share} over {h} {unit}",
+        "ja": "アクティブ顧客は{h}{unit}で{share}増える",
+    },
+    "find_customers_down": {
+        "en": "Active customers fall {share} over {h} {unit}",
+        "ja": "アクティブ顧客は{h}{unit}で{share}減る",
+    },
+    "find_indicators": {
+        "en": "Churn averages {churn} a {period}; {csat} of complainers end satisfied",
+        "ja": "解約率は平均で{period}{churn}、苦情を言った顧客の{csat}が満足",
+    },
+    "find_indicators_churn": {
+        "en": "Churn averages {churn} a {period}",
+        "ja": "解約率は平均で{period}{churn}",
+    },
+    "find_value": {
+        "en": "{name} avoids {avoided}, {ratio} times its cost",
+        "ja": "「{name}」は{avoided}の損失を回避、コストの{ratio}倍",
+    },
+    "find_value_free": {
+        "en": "{name} avoids {avoided} at no cost",
+        "ja": "「{name}」はコストなしで{avoided}の損失を回避",
+    },
+    "find_npv": {
+        "en": "{name} is worth {npv} and pays back in {p} of runs",
+        "ja": "「{name}」の正味現在価値は{npv}、試行の{p}で回収",
+    },
+    "find_npv_none": {
+        "en": "None of the {n} interventions pays back on average",
+        "ja": "{n}件の施策はいずれも平均では回収できない",
+    },
+    "find_tornado": {
+        "en": "{name} moves the {what} most: {low} to {high}",
+        "ja": "{what}を最も動かすのは「{name}」：{low}〜{high}",
+    },
     # subtitles
     "sub_distribution": {
         "en": "Expected {mean}; in 90% of runs between {p5} and {p95}",
@@ -86,8 +147,12 @@ PHRASES: dict[str, dict[str, str]] = {
     },
     "sub_tornado_q": {
         "en": "Each input moved from its {low} to its {high}, the others at their means "
-        "({model}); base {base}",
-        "ja": "各入力を{low}から{high}へ動かし、他は平均値に固定（{model}）。基準値 {base}",
+        "({model}); base {base}{why}",
+        "ja": "各入力を{low}から{high}へ動かし、他は平均値に固定（{model}）。基準値 {base}{why}",
+    },
+    "sub_tornado_why": {
+        "en": " (all inputs at their means, so not the Monte Carlo mean of the headline)",
+        "ja": "（全入力を平均値とした値のため、見出しのモンテカルロ平均とは異なる）",
     },
     "sub_tornado": {
         "en": "Each input moved from its low to its high value; base {base}",

@@ -51,8 +51,11 @@ def value_basis(results: Results, language: str) -> str:
 
 
 def title_weight(language: str) -> str:
-    """Bold for Latin titles; regular for Japanese, whose font has no bold (no mixed weights)."""
-    return "bold" if language == "en" else "normal"
+    """Bold titles; in Japanese only where the Japanese font has a bold face (never a bold
+    Latin fallback beside regular kana)."""
+    from cxsim.outputs.charts.style import japanese_family
+
+    return "bold" if language == "en" or japanese_family()[1] else "normal"
 
 
 def money_formatter(results: Results, language: str) -> Callable[[float], str]:
@@ -61,17 +64,12 @@ def money_formatter(results: Results, language: str) -> Callable[[float], str]:
     return lambda v: format_money_label(float(v), cur, language=language)
 
 
-def percent_label(x: float) -> str:
-    """A chart label: 47%, 0.8% (a decimal only below 1%)."""
-    return f"{x:.0%}" if abs(x) >= 0.01 or x == 0 else f"{x:.1%}"
-
-
 def text_width(s: str) -> int:
     """Display width: East Asian wide characters count twice."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
 
-def wrap_label(label: str, width: int = 32, lines: int = 3) -> str:
+def wrap_label(label: str, width: int = 32, lines: int = 12) -> str:
     """Wrap a long name for a tick label (at spaces, or anywhere in Japanese); cut with '…'."""
     out: list[str] = []
     line = ""
@@ -103,3 +101,7 @@ def percent_words(x: float) -> str:
     s = f"{x * 100:.1f}"
     s = s[:-2] if s.endswith(".0") else s
     return f"{s}%"
+
+
+#: Charts and sentences show a percent at one precision, so a chart and the summary agree.
+percent_label = percent_words

@@ -34,6 +34,7 @@ from matplotlib.lines import Line2D
 from cxsim._version import __version__
 from cxsim.analysis.calibration import Reconciliation, reconcile
 from cxsim.engine.results import Results
+from cxsim.engine.stats import INPUT_RANGE
 from cxsim.errors import UserError
 from cxsim.formatting.money import format_count
 from cxsim.model.distributions import Dist
@@ -171,7 +172,7 @@ def _write_pdf(path: Path, pages: list[Figure], results: Results, lang: str) -> 
         "Creator": f"cxsim {__version__}",
         "Subject": f"seed {results.seed}, {results.runs} runs",
     }
-    with charts.theme(), PdfPages(path, metadata=metadata) as pdf:
+    with charts.theme(lang), PdfPages(path, metadata=metadata) as pdf:
         for n, fig in enumerate(pages, 1):
             height = fig.get_figheight()
             label = fig.text(
@@ -263,16 +264,16 @@ def headline(results: Results, comparison: Comparison | None, lang: str) -> list
         )
     if comparison is not None and comparison.outcomes:
         best = comparison.outcomes[0]
-        npv = best.npv
-        if npv.mean() > 0:
+        npv = best.stats("npv")
+        if (npv["mean"] or 0) > 0:
             lines.append(
                 text(
                     "headline_best",
                     lang,
                     name=best.name,
-                    npv=money(npv.mean()),
-                    p5=money(np.percentile(npv, 5)),
-                    p95=money(np.percentile(npv, 95)),
+                    npv=money(npv["mean"]),
+                    p5=money(npv["p5"]),
+                    p95=money(npv["p95"]),
                     p=percent_words(best.p_pays),
                 )
             )
@@ -377,8 +378,8 @@ def summary_page(
         tiles.append(
             (
                 text("kpi_best", lang),
-                money(best.npv.mean()),
-                wrap_label(best.name, 38, 1),
+                money(best.stats("npv")["mean"]),
+                wrap_label(best.name, 38, 3),
             )
         )
     elif total > 0:
@@ -412,10 +413,11 @@ def summary_page(
 
 
 def _dist(d: Dist, fmt: Callable[[float], str]) -> str:
-    """A fixed input as itself; an uncertain one as its mean with the P5–P95 range."""
+    """A fixed input as itself; an uncertain one as its mean with its P10–P90 range."""
     if d.is_fixed:
         return fmt(d.mean())
-    return f"{fmt(d.mean())} ({fmt(d.quantile(0.05))}–{fmt(d.quantile(0.95))})"
+    lo, hi = (d.quantile(q) for q in INPUT_RANGE)
+    return f"{fmt(d.mean())} ({fmt(lo)}–{fmt(hi)})"
 
 
 def _assumption_lines(results: Results, lang: str) -> list[str]:
@@ -639,12 +641,13 @@ def summary_markdown(results: Results, comparison: Comparison | None, lang: str)
             "|---|--:|--:|--:|--:|--:|",
         ]
         for o in comparison.outcomes:
-            payback = float(np.median(o.payback_periods))
+            payback = o.stats("payback_periods")["p50"]
             space = "" if lang == "ja" else " "
-            pb = f"{payback:.0f}{space}{unit}" if math.isfinite(payback) else t("md_never")
+            pb = f"{payback:.0f}{space}{unit}" if payback is not None else t("md_never")
+            npv = o.stats("npv")
             out.append(
-                f"| {o.name} | {money(o.npv.mean())} | {money(np.percentile(o.npv, 5))} "
-                f"| {money(np.percentile(o.npv, 95))} | {percent_words(o.p_pays)} | {pb} |"
+                f"| {o.name} | {money(npv['mean'])} | {money(npv['p5'])} "
+                f"| {money(npv['p95'])} | {percent_words(o.p_pays)} | {pb} |"
             )
     out += [
         "",

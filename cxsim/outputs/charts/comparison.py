@@ -8,6 +8,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from cxsim.engine.stats import describe_with_never
+from cxsim.outputs import findings
 from cxsim.outputs.charts.frame import (
     ComparisonLike,
     frame_figure,
@@ -17,7 +19,7 @@ from cxsim.outputs.charts.frame import (
     new_figure,
     room_right,
 )
-from cxsim.outputs.charts.style import ACCENT, FIGSIZE, INK, MID, PALE, styled
+from cxsim.outputs.charts.style import ACCENT, FIGSIZE, INK, MID, PALE, FloatArray, styled
 from cxsim.outputs.i18n import text
 from cxsim.outputs.labels import (
     language_for,
@@ -40,10 +42,16 @@ def _outcome_table(comparison: ComparisonLike) -> list[dict[str, Any]]:
                 "cost": interval_of(o.cost),
                 "npv": interval_of(o.npv),
                 "p_pays": float(o.p_pays),
-                "payback": float(np.median(o.payback_periods)),
+                "payback": _median_payback(o.payback_periods),
             }
         )
     return rows
+
+
+def _median_payback(x: FloatArray) -> float:
+    """The median payback by the one percentile definition; infinite where it never pays."""
+    p50 = describe_with_never(x)["p50"]
+    return float("inf") if p50 is None else p50
 
 
 @styled
@@ -99,7 +107,7 @@ def intervention_value(
     frame_figure(
         fig,
         None if own else ax,
-        text("title_value", lang),
+        findings.intervention_value(rows, base, lang),
         text("sub_intervals", lang, runs=f"{base.runs:,}"),
         base,
         lang,
@@ -174,7 +182,7 @@ def intervention_npv(
     frame_figure(
         fig,
         None if own else ax,
-        text("title_npv", lang),
+        findings.intervention_npv(rows, base, lang),
         text("sub_intervals", lang, runs=f"{base.runs:,}"),
         base,
         lang,

@@ -14,6 +14,7 @@ from matplotlib.ticker import Formatter, MaxNLocator
 
 from cxsim._version import __version__
 from cxsim.engine.results import Results
+from cxsim.engine.stats import interval
 from cxsim.formatting.money import format_ticks
 from cxsim.outputs.charts.style import BAND_ALPHA, FIGSIZE, INK, MUTED, SERIES, FloatArray
 from cxsim.outputs.i18n import text
@@ -173,13 +174,13 @@ def percentile_band(x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         col = x[ok[:, t], t]
         if col.size:
             mean[t] = col.mean()
-            lo[t], hi[t] = np.percentile(col, [5, 95])
+            lo[t], hi[t] = interval(col)
     return mean, lo, hi
 
 
 def interval_of(x: FloatArray) -> tuple[float, float, float]:
     x = np.asarray(x, dtype=float)
-    return float(x.mean()), float(np.percentile(x, 5)), float(np.percentile(x, 95))
+    return (float(x.mean()), *interval(x))
 
 
 def plot_series(

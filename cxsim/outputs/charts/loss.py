@@ -11,7 +11,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from cxsim.engine.results import Results
+from cxsim.engine.stats import percentile
 from cxsim.model.scenario import GROUPS, PATHWAYS
+from cxsim.outputs import findings
 from cxsim.outputs.charts.frame import (
     frame_figure,
     interval_of,
@@ -39,7 +41,6 @@ from cxsim.outputs.labels import (
     loss_basis,
     money_formatter,
     percent_label,
-    what_is_lost,
 )
 
 # --- the charts -----------------------------------------------------------------------------
@@ -59,7 +60,6 @@ def loss_distribution(
     money = money_formatter(results, lang)
     x = results.metric("lost_revenue")
     s = results.stats("lost_revenue")
-    what = what_is_lost(results, lang)
     if results.runs > 1 and np.ptp(x) > 0:
         n_bins = bins or int(np.clip(round(1.6 * np.sqrt(x.size)), 12, 45))
         _, edges, patches = ax.hist(
@@ -97,7 +97,7 @@ def loss_distribution(
     frame_figure(
         fig,
         None if own else ax,
-        text("title_distribution", lang, what=what),
+        findings.distribution(results, lang),
         subtitle,
         results,
         lang,
@@ -172,11 +172,10 @@ def loss_waterfall(
     ax.grid(axis="x")
     ax.spines["left"].set_visible(False)
     ax.set_xlabel(loss_basis(results, lang))
-    what = what_is_lost(results, lang)
     frame_figure(
         fig,
         None if own else ax,
-        text("title_waterfall", lang, what=what),
+        findings.waterfall(results, lang),
         text("sub_waterfall", lang, runs=f"{results.runs:,}", total=money(total)),
         results,
         lang,
@@ -225,7 +224,7 @@ def loss_by_pathway(
     ax.get_yticklabels()[0].set_fontweight("bold")
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(ys[-1] + 0.6, -0.6)
-    lo = min(0.0, float(np.percentile(x, 5, axis=0).min()) if results.runs > 1 else x.min())
+    lo = min(0.0, float(percentile(x, 5, axis=0).min()) if results.runs > 1 else x.min())
     room_right(ax, max(ends), lo, share=0.28)
     if lo < 0:
         ax.axvline(0, color=RULE, lw=0.8)
@@ -250,7 +249,7 @@ def loss_by_pathway(
     frame_figure(
         fig,
         None if own else ax,
-        text("title_pathway", lang, what=what_is_lost(results, lang)),
+        findings.pathway(results, lang),
         subtitle,
         results,
         lang,

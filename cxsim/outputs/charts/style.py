@@ -56,8 +56,14 @@ def japanese_font_path() -> Path:
     return path
 
 
+#: Japanese families with a bold face, best first: BIZ UDPGothic (Morisawa, SIL OFL; Debian's
+#: fonts-morisawa-bizud-gothic), then Noto Sans CJK JP. IPAexGothic (bundled with
+#: matplotlib-fontja, always there) is the fallback: it has no bold.
+BOLD_JAPANESE = ("BIZ UDPGothic", "Noto Sans CJK JP")
+
+
 class _NoBoldNotice(logging.Filter):
-    """Drop matplotlib's notice that the Japanese font has no bold (regular is used: fine)."""
+    """Drop matplotlib's notice that a Japanese font has no bold (regular is used: fine)."""
 
     def __init__(self, family: str) -> None:
         super().__init__()
@@ -67,20 +73,54 @@ class _NoBoldNotice(logging.Filter):
         return self.needle not in record.getMessage()
 
 
+def _has_bold(family: str) -> bool:
+    """Whether matplotlib knows a bold face of `family` (installed on the system)."""
+    return any(
+        f.name == family and f.weight in ("bold", 700, "700")
+        for f in font_manager.fontManager.ttflist
+    )
+
+
+#: File names of those families' faces, to register them where matplotlib's font cache was
+#: built before they were installed.
+BOLD_JAPANESE_FILES = ("BIZUDPGothic-Regular.ttf", "BIZUDPGothic-Bold.ttf")
+
+
 @functools.cache
-def fonts() -> tuple[str, ...]:
-    """Register the Japanese font with matplotlib (once); the family list, fallback last."""
+def japanese_family() -> tuple[str, bool]:
+    """The family Japanese is set in, and whether it has a bold face."""
+    if not any(_has_bold(f) for f in BOLD_JAPANESE):
+        for path in font_manager.findSystemFonts():
+            if Path(path).name in BOLD_JAPANESE_FILES:
+                font_manager.fontManager.addfont(path)
+    for family in BOLD_JAPANESE:
+        if _has_bold(family):
+            return family, True
     path = japanese_font_path()
     font_manager.fontManager.addfont(str(path))
     family = font_manager.FontProperties(fname=path).get_name()
     logging.getLogger("matplotlib.font_manager").addFilter(_NoBoldNotice(family))
-    return (DEFAULT_FONT, family)
+    return family, False
 
 
-def style() -> dict[str, Any]:
+@functools.cache
+def fonts(language: str = "en") -> tuple[str, ...]:
+    """The family list, fallback last: Latin first for English (names a user wrote in
+    Japanese still render); the Japanese family first for Japanese, so digits and Latin
+    letters share its design."""
+    family, _ = japanese_family()
+    path = japanese_font_path()
+    font_manager.fontManager.addfont(str(path))  # IPAexGothic: glyphs the first lacks
+    ipaex = font_manager.FontProperties(fname=path).get_name()
+    if language == "ja":
+        return tuple(dict.fromkeys((family, ipaex, DEFAULT_FONT)))
+    return tuple(dict.fromkeys((DEFAULT_FONT, family, ipaex)))
+
+
+def style(language: str = "en") -> dict[str, Any]:
     """The rc settings every chart is drawn and saved with."""
     return {
-        "font.family": list(fonts()),
+        "font.family": list(fonts(language)),
         "font.size": 9.5,
         "text.parse_math": False,  # "$12M to $18M" is money, not mathematics
         "axes.titlesize": 12.5,
@@ -112,14 +152,15 @@ def style() -> dict[str, Any]:
         "figure.dpi": 100,
         "savefig.facecolor": "white",
         "savefig.dpi": DPI,
-        "pdf.fonttype": 3,  # subset fonts, text stays searchable; 42 (TrueType) is 4x slower
-        "svg.fonttype": "path",  # glyphs as outlines: an SVG shows the same with no fonts
+        "pdf.fonttype": 42,  # embedded TrueType: text a consultant can edit in a deck
+        "ps.fonttype": 42,
+        "svg.fonttype": "none",  # real text in SVG (the fonts named, not drawn as outlines)
     }
 
 
-def theme() -> AbstractContextManager[None]:
+def theme(language: str = "en") -> AbstractContextManager[None]:
     """`matplotlib.rc_context` with the style: for drawing or saving charts by hand."""
-    return rc_context(style())  # type: ignore[arg-type]  # rc keys are typed as literals
+    return rc_context(style(language))  # type: ignore[arg-type]  # rc keys are typed as literals
 
 
 def styled(chart: Callable[P, Figure]) -> Callable[P, Figure]:
@@ -127,12 +168,22 @@ def styled(chart: Callable[P, Figure]) -> Callable[P, Figure]:
 
     @functools.wraps(chart)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> Figure:
-        with theme():
+        with theme(_language(args, kwargs)):
             fig = chart(*args, **kwargs)
             fig.draw_without_rendering()
         return fig
 
     return wrapper
+
+
+def _language(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """The language a chart is drawn in: its `language` argument, else its subject's own."""
+    if kwargs.get("language"):
+        return str(kwargs["language"])
+    subject = args[0] if args else None
+    subject = getattr(subject, "baseline", subject)
+    scenario = getattr(subject, "scenario", None)
+    return str(getattr(scenario, "language", None) or "en")
 
 
 def save(fig: Figure, path: str | Path, dpi: int = DPI) -> None:

@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from cxsim.engine.results import Results
+from cxsim.outputs import findings
 from cxsim.outputs.charts.frame import (
     ComparisonLike,
     PercentTicks,
@@ -70,7 +71,8 @@ def customers_over_time(
         if compared:
             axes[0].legend(loc="best", title=note)
         subtitle = text("sub_bands", lang, runs=f"{base.runs:,}")
-    frame_figure(fig, None if own else ax, text("title_customers", lang), subtitle, base, lang)
+    title = findings.customers(base, lines, lang)
+    frame_figure(fig, None if own else ax, title, subtitle, base, lang)
     return fig
 
 
@@ -86,6 +88,15 @@ def _indicator_panels(r: Results) -> dict[str, tuple[FloatArray, str]]:
         "nps": (p["nps"], "points"),
         "response_hours": (p["response_hours"], "hours"),
     }
+
+
+def _indicator_finding(base: Results, lang: str) -> str:
+    panels = _indicator_panels(base)
+    with np.errstate(all="ignore"):
+        churn = float(np.nanmean(panels["churn"][0])) / 100
+        csat = panels["csat"][0]
+        csat_mean = float(np.nanmean(csat)) / 100 if np.isfinite(csat).any() else float("nan")
+    return findings.indicators(base, churn, csat_mean, lang)
 
 
 @styled
@@ -125,7 +136,7 @@ def indicators(
     frame_figure(
         fig,
         None,
-        text("title_indicators", lang),
+        _indicator_finding(base, lang),
         text(key, lang, runs=f"{base.runs:,}"),
         base,
         lang,

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from cxsim.engine.results import Results
 from cxsim.formatting.money import format_count_compact, format_money_label
+from cxsim.outputs import findings
 from cxsim.outputs.charts.frame import TickFormatter, frame_figure, new_figure
 from cxsim.outputs.charts.style import FIGSIZE, INK, MID, MUTED, PALE, styled
 from cxsim.outputs.i18n import input_name, language_of, text
@@ -124,7 +125,7 @@ def tornado(
     span = max(float(hi.max() - lo.min()), abs(base) * 0.01, 1e-9)
     ax.set_xlim(float(lo.min()) - 0.16 * span, float(hi.max()) + 0.16 * span)
     names = [input_name(str(i), lang) for i in frame["input"]]
-    ax.set_yticks(ys, [wrap_label(n, 44, 2) for n in names])
+    ax.set_yticks(ys, [wrap_label(n, 44, 3) for n in names])
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(len(frame) - 0.4, -0.6)
     ax.xaxis.set_major_formatter(TickFormatter(cur if is_money else None, lang))
@@ -139,7 +140,15 @@ def tornado(
     frame_figure(
         fig,
         None if own else ax,
-        text("title_tornado", lang, what=what[:1].lower() + what[1:] if lang == "en" else what),
+        findings.tornado(
+            names[0],
+            label(min(at_low[0], at_high[0])),
+            label(max(at_low[0], at_high[0])),
+            lang,
+            what[:1].lower() + what[1:] if lang == "en" else what,
+        )
+        if names
+        else text("title_tornado", lang, what=what),
         _tornado_subtitle(info, label(base), lang),
         results,
         lang,
@@ -152,4 +161,5 @@ def _tornado_subtitle(info: dict[str, Any], base: str, lang: str) -> str:
         return text("sub_tornado", lang, base=base)
     low, high = (f"P{q * 100:g}" for q in info["q"])
     model = text("expected" if info.get("method") == "expected" else "monte_carlo", lang)
-    return text("sub_tornado_q", lang, low=low, high=high, model=model, base=base)
+    why = text("sub_tornado_why", lang) if info.get("method") == "expected" else ""
+    return text("sub_tornado_q", lang, low=low, high=high, model=model, base=base, why=why)
