@@ -106,7 +106,11 @@ def per_segment(draw: st.DrawFn, segments: list[str]) -> Any:
 @st.composite
 def segment(draw: st.DrawFn, name: str, horizon: int) -> dict[str, Any]:
     if draw(st.booleans()):
-        churn: dict[str, Any] = {"model": "constant", "rate": draw(probability())}
+        # a rate of 1 (everyone leaves every period) is refused: nothing left to lose
+        churn: dict[str, Any] = {
+            "model": "constant",
+            "rate": draw(probability().filter(lambda r: r != 1)),
+        }
     else:
         churn = {
             "model": "sbg",
@@ -116,7 +120,7 @@ def segment(draw: st.DrawFn, name: str, horizon: int) -> dict[str, Any]:
         }
     return {
         "name": name,
-        "customers": draw(st.one_of(st.integers(0, 10**6), uncertain(0.0, 1e6))),
+        "customers": draw(st.one_of(st.integers(1, 10**6), uncertain(1.0, 1e6))),
         "prospects": draw(st.one_of(st.integers(0, 10**5), uncertain(0.0, 1e5))),
         "conversion": draw(probability()),
         "revenue": draw(uncertain(0.0, 1e4)),
@@ -419,7 +423,10 @@ REFUSED = {
     "empty file": (b"", "1:1: a scenario must be a mapping of keys to values, got empty"),
     "not YAML": (b"name: [unclosed\nsegments: {\n", "2:9: not valid YAML"),
     "a YAML list": (b"- segments\n- journey\n", "1:1: a scenario must be a mapping"),
-    "alias bomb": (bomb().encode(), "1:1: document expands to more than 200000 values"),
+    "alias bomb": (
+        bomb().encode(),
+        "1:1: aliases (*name) expand the document to more than 200,000 values",
+    ),
     "Python object tag": (
         b"name: !!python/object/apply:os.system ['touch PWNED']\n",
         "1:7: not valid YAML: could not determine a constructor for the tag",

@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from cxsim.errors import Problem, ScenarioError
+from cxsim.model.checks import check_soundness
 from cxsim.model.paths import Loc, PathError, assign, format_loc, split_assignment
 from cxsim.model.scenario import Scenario, check_references
 
@@ -42,15 +43,65 @@ Marks = dict[Loc, tuple[int, int]]
 
 
 class SafeLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, also reading `1e6` and `2.5e-3` as numbers (YAML 1.2 does; YAML 1.1
-    insists on `1.0e+6`, so a finance user's `customers: 1e6` would otherwise be text)."""
+    """PyYAML's safe loader with YAML 1.2 (core schema) rules for plain scalars.
+
+    YAML 1.1, PyYAML's default, reads `6:00` as 360 (base 60), `010` as 8, `no` as false (Norway's
+    country code) and `2024-01-01` as a date, and wants `1.0e+6` where a finance user writes
+    `1e6`. Here numbers are decimal (`1e6`, `250_000`, `0x1F`, `0o17`, `.inf`, `.nan`), booleans
+    are only true/false, and everything else is text, which the scenario's fields then judge
+    (a yes/no field still accepts `yes`). Work is bounded while composing: at most MAX_NODES
+    values, counted as they are read, so a huge flow list stops early and cheaply.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._composed = getattr(self, "_composed", 0) + 1
+        if self._composed > MAX_NODES:
+            mark = self.peek_event().start_mark
+            raise _TooBig(mark.line + 1, mark.column + 1)
+        return super().compose_node(parent, index)
 
 
+class _TooBig(Exception):
+    """More values than MAX_NODES in the document itself (not through aliases)."""
+
+    def __init__(self, line: int, column: int) -> None:
+        super().__init__(line, column)
+        self.line, self.column = line, column
+
+
+SafeLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag.rsplit(":", 1)[-1] in {"null", "merge"}]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 SafeLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+SafeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?[0-9][0-9_]*|0o[0-7_]+|0x[0-9a-fA-F_]+)$"),
     list("-+0123456789"),
 )
+SafeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+.0123456789"),
+)
+
+
+def _construct_int(loader: SafeLoader, node: yaml.ScalarNode) -> int:
+    """Decimal, 0x hexadecimal or 0o octal; a leading zero is decimal (`010` is ten)."""
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    return int(text, 10)
+
+
+SafeLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 @dataclass(frozen=True)
@@ -198,7 +249,7 @@ def validate(
     except ValidationError as exc:
         problems = [_problem(err, data, source, marks, set_marks) for err in exc.errors()]
         raise ScenarioError(_unique(problems)) from None
-    refs = check_references(scenario)
+    refs = check_references(scenario) or check_soundness(scenario)
     if refs:
         raise ScenarioError(
             [_located(loc, msg, data, source, marks, set_marks) for loc, msg in refs]
@@ -249,6 +300,9 @@ def parse_yaml(text: str, source: str) -> tuple[Any, Marks]:
             raise ScenarioError(duplicates)
         _collect_marks(node, (), marks)
         data = loader.construct_document(node)
+    except _TooBig as exc:
+        message = f"document has more than {MAX_NODES:,} values; a scenario needs far fewer"
+        raise ScenarioError([Problem(source, exc.line, exc.column, "", message)]) from None
     except RecursionError:
         raise ScenarioError(
             [Problem(source, loader.line + 1, None, "", "not valid YAML: nested too deeply")]
@@ -281,7 +335,8 @@ def _count_nodes(root: yaml.Node, source: str) -> None:
                         root.start_mark.line + 1,
                         root.start_mark.column + 1,
                         "",
-                        f"document expands to more than {MAX_NODES} values (an alias bomb?)",
+                        f"aliases (*name) expand the document to more than {MAX_NODES:,} "
+                        "values: an alias bomb",
                     )
                 ]
             )
@@ -453,6 +508,10 @@ def _located(
         prefix = loc[:n]
         if prefix in set_marks:
             return Problem(set_marks[prefix], None, None, format_loc(loc), message)
+    if loc not in marks:  # a place the file does not have: made by a --set below it?
+        below = [where for set_loc, where in set_marks.items() if set_loc[: len(loc)] == loc]
+        if below:
+            return Problem(below[0], None, None, format_loc(loc), message)
     mark = marks.get((*loc, "__key__")) if key_mark else None
     if mark is None:
         for n in range(len(loc), -1, -1):

@@ -8,12 +8,22 @@ reports with the same paths as pydantic does.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from enum import IntEnum
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 from cxsim.model.distributions import Count, Money, People, Positive, Probability, Real
 from cxsim.model.paths import resolve, uncertain_paths
@@ -39,7 +49,26 @@ GROUPS = PATHWAYS[: Pathway.DISSATISFIED + 1]
 SEVERITIES = ("minor", "major")
 PERIODS_PER_YEAR = {"week": 52.0, "month": 12.0, "quarter": 4.0, "year": 1.0}
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+# Bidirectional overrides and line separators: invisible, and able to make a name read as another.
+_INVISIBLE = re.compile("[\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _plain_text(multiline: bool) -> Any:
+    """Validator: text without control characters (a newline or tab only where `multiline`)."""
+
+    def check(value: str) -> str:
+        for ch in value:
+            if (unicodedata.category(ch) == "Cc" and not (multiline and ch in "\n\t\r")) or (
+                _INVISIBLE.match(ch)
+            ):
+                raise ValueError(f"must not hold the control character U+{ord(ch):04X}")
+        return value
+
+    return AfterValidator(check)
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200), _plain_text(multiline=False)]
+Text = Annotated[str, Field(max_length=5000), _plain_text(multiline=True)]
 
 
 class Model(BaseModel):
@@ -55,6 +84,15 @@ class ConstantChurn(Model):
 
     model: Literal["constant"] = "constant"
     rate: Probability
+
+    @model_validator(mode="after")
+    def _not_all(self) -> ConstantChurn:
+        if self.rate.support()[0] >= 1:
+            raise ValueError(
+                "a churn rate of 1 loses every customer every period: nothing is left for "
+                "experience failures to cost; give a rate below 1"
+            )
+        return self
 
 
 def _churn_tag(value: Any) -> str | None:
@@ -146,7 +184,7 @@ class Touchpoint(Model):
     complaint_rate: Probability | None = Field(
         default=None, description="Overrides the loss tree's complaint rate at this touchpoint."
     )
-    cause: str | None = Field(
+    cause: Annotated[str, _plain_text(multiline=False)] | None = Field(
         default=None,
         max_length=200,
         description="A free label (e.g. 'expectations', 'process'), for interventions to target.",
@@ -280,7 +318,7 @@ def _day_range(text: str) -> list[int]:
 def _hour_range(text: str) -> list[int]:
     """'08-20' -> hours 8..19; '00-24' is the whole day."""
     first, sep, last = str(text).partition("-")
-    if not sep or not first.strip().isdigit() or not last.strip().isdigit():
+    if not sep or not re.fullmatch(r" *[0-9]+ *", first) or not re.fullmatch(r" *[0-9]+ *", last):
         raise ValueError(f"hours must look like '08-20', got {text!r}")
     a, b = int(first), int(last)
     if not 0 <= a < b <= 24:
@@ -396,8 +434,8 @@ class Costs(Model):
 
 
 class Intervention(Model):
-    name: str = Field(min_length=1, max_length=200)
-    description: str = ""
+    name: Name
+    description: Text = ""
     effects: list[Effect] = Field(min_length=1)
     costs: Costs = Costs()
     start: int = Field(default=1, ge=1, description="First period with the intervention (1-based).")
@@ -415,7 +453,7 @@ class Scenario(Model):
     """A business, its customers and journey, and the assumptions of the loss model."""
 
     name: Name
-    description: str = ""
+    description: Text = ""
     language: Literal["en", "ja"] = "en"
     economics: Economics = Economics()
     segments: list[Segment] = Field(min_length=1, max_length=50)
