@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,13 +148,16 @@ def _load_interventions_file(
         line, col = marks.get((key, "__key__"), (None, None))
         message = f"unknown key {key!r}; an interventions file holds 'scenario' and 'interventions'"
         raise ScenarioError([Problem(str(path), line, col, key, message)])
-    base_path = path.parent / data["scenario"]
+    base_path = _inside(path, data["scenario"], marks.get(("scenario",), (None, None)))
     base_text = _read_text(base_path)
     base, base_marks = parse_yaml(base_text, str(base_path))
-    if not isinstance(base, dict):
-        raise ScenarioError(
-            [Problem(str(base_path), 1, 1, "", "a scenario must be a mapping of keys to values")]
+    if not isinstance(base, dict) or not set(base) >= set(SCENARIO_KEYS):
+        # Say no more than that: this file's keys and values are not echoed (it may be anything).
+        line, col = marks.get(("scenario",), (None, None))
+        message = (
+            f"{data['scenario']!r} is not a cxsim scenario (it needs {', '.join(SCENARIO_KEYS)})"
         )
+        raise ScenarioError([Problem(str(path), line, col, "scenario", message)])
     own = base.get("interventions") or []
     added = data.get("interventions") or []
     if not isinstance(own, list) or not isinstance(added, list):
@@ -176,6 +181,22 @@ def _load_interventions_file(
     return scenario, Source(f"{path} (on {base_path})", text, tuple(overrides))
 
 
+SCENARIO_KEYS = ("name", "segments", "journey", "loss_tree")
+
+
+def _inside(path: Path, name: str, mark: tuple[int | None, int | None]) -> Path:
+    """The scenario an interventions file names, resolved inside that file's folder tree."""
+    root = path.resolve().parent
+    target = (root / name).resolve()
+    if not target.is_relative_to(root):
+        message = (
+            f"{name!r} lies outside {root}: the scenario must be in the interventions file's "
+            "folder or below it"
+        )
+        raise ScenarioError([Problem(str(path), *mark, "scenario", message)])
+    return path.parent / name
+
+
 def _moved(problem: Problem, source: str, offset: int) -> Problem:
     """A problem in an intervention that came from the interventions file: say so."""
     match = re.match(r"interventions\[(\d+)\]", problem.path)
@@ -190,6 +211,8 @@ def _read_text(path: str | Path) -> str:
     """A file's text: bounded in size, UTF-8, or a located problem."""
     name = str(path)
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or a device would block or not end
+            raise ScenarioError([Problem(name, None, None, "", "not a regular file")])
         with Path(path).open("rb") as file:
             raw = file.read(MAX_BYTES + 1)  # no further: a huge file or /dev/zero stays cheap
     except OSError as exc:
