@@ -7,10 +7,10 @@ error, a hang or a silently wrong result:
 - correlations: an input correlated with itself, the same pair given twice, and a set of
   correlations that no joint distribution can have (the matrix is not positive definite);
 - nothing to simulate: no customers and no prospects in any segment;
-- intervention effects that would push a count, an amount of money or people told out of its
-  range (a negative `add` on told or on prospects): refused, not clipped, so the business case
-  says what it computes. Probabilities are the exception: the engine clips them to 0..1 when it
-  draws (a complaint rate scaled by 1.5 stays a rate), as it always has;
+- intervention effects that would push an input out of its range (a negative `add` on told,
+  deterred or prospects): refused, not clipped, so the business case says what it computes.
+  One exception: a probability pushed above 1 is clipped to 1 where it is drawn, as it always
+  has been (a complaint rate of 0.7 scaled by 1.5 complains always);
 - size: touchpoints x segments x horizon bounded, so one run cannot take minutes unannounced.
 """
 
@@ -114,8 +114,7 @@ def _effects(scenario: Scenario) -> Found:
 def _out_of_range(dist: Dist, effect: Effect) -> str | None:
     """Describe the result's range when an effect can push `dist` outside its valid range."""
     lo, hi = dist.valid_range()
-    if (lo, hi) == (0.0, 1.0):
-        return None  # a probability: clipped to 0..1 where it is drawn
+    probability = (lo, hi) == (0.0, 1.0)
     t_lo, t_hi = _span(dist)
     amount = getattr(effect, effect.op)
     a_lo, a_hi = _span(amount)
@@ -126,8 +125,8 @@ def _out_of_range(dist: Dist, effect: Effect) -> str | None:
         r_lo, r_hi = min(products), max(products)
     else:
         r_lo, r_hi = a_lo, a_hi
-    tol = 1e-12 * max(1.0, abs(hi) if math.isfinite(hi) else 1.0)
-    if r_lo >= lo - tol and r_hi <= hi + tol:
+    tol = 1e-12 * max(1.0, abs(t_lo), abs(t_hi))  # rounding, relative to the values
+    if r_lo >= lo - tol and (r_hi <= hi + tol or probability):  # above 1: clipped when drawn
         return None
     span = f"{lo:g}..{hi:g}" if math.isfinite(hi) else f"at least {lo:g}"
     return (
