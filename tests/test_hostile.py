@@ -178,6 +178,12 @@ def files_in(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
 
+def finish(proc: subprocess.Popen[str], timeout: float = 300) -> tuple[int, str]:
+    """Wait for a process; its exit code and stderr (pipes closed)."""
+    _, err = proc.communicate(timeout=timeout)
+    return proc.returncode, err
+
+
 def report_cmd(scenario: Path, out: Path, *extra: str) -> list[str]:
     return [*CLI, "report", str(scenario), "-o", str(out), "--runs", "16", "--seed", "1", *extra]
 
@@ -189,7 +195,7 @@ def test_two_reports_into_one_folder_at_once(tmp_path: Path) -> None:
     out = tmp_path / "out"
     cmd = report_cmd(scenario, out, "--workers", "1")
     procs = [subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    done = [(p.wait(timeout=300), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
+    done = [finish(p) for p in procs]
     codes = sorted(code for code, _ in done)
     assert codes == [0, 2], done
     failure = next(err for code, err in done if code == 2)
@@ -210,7 +216,7 @@ def test_two_runs_into_one_out_at_once(tmp_path: Path) -> None:
     procs.append(
         subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     )
-    done = [(p.wait(timeout=300), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
+    done = [finish(p) for p in procs]
     assert sorted(code for code, _ in done) == [0, 2], done
     failure = next(err for code, err in done if code == 2)
     assert "overwrite" in failure or "appeared while" in failure, failure
@@ -232,8 +238,7 @@ def test_sigterm_while_writing_cleans_up_like_ctrl_c(tmp_path: Path) -> None:
     assert list(tmp_path.glob(".out.*.part")), "the report never started writing"
     time.sleep(0.3)
     proc.send_signal(signal.SIGTERM)
-    code = proc.wait(timeout=60)
-    err = proc.stderr.read()  # type: ignore[union-attr]
+    code, err = finish(proc, 60)
     assert code == 130, err
     assert "interrupted" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]  # no .part, no lock, no out
@@ -305,19 +310,20 @@ def test_a_read_only_folder_is_refused_before_work(tmp_path: Path) -> None:
         locked.chmod(0o700)
 
 
-def test_cli_refuses_a_file_as_the_report_folder_before_simulating(tmp_path: Path) -> None:
+def test_cli_refuses_a_linked_report_folder_before_simulating(tmp_path: Path) -> None:
     scenario = tmp_path / "s.yaml"
     scenario.write_text(UNCERTAIN)
-    (tmp_path / "taken").write_text("x")
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
     start = time.perf_counter()
     done = subprocess.run(
-        report_cmd(scenario, tmp_path / "taken", "--runs", "100000"),
+        [*report_cmd(scenario, tmp_path / "link"), "--runs", "10000000"],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert done.returncode == 2 and "not a folder" in done.stderr
-    assert time.perf_counter() - start < 60
+    assert done.returncode == 2 and "is a symbolic link" in done.stderr, done.stderr
+    assert time.perf_counter() - start < 60  # refused before ten million runs
 
 
 # --- 3. exit 2 instead of an internal error ---
