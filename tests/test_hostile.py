@@ -516,6 +516,12 @@ def test_an_interventions_file_cannot_reach_outside_its_folder(tmp_path: Path) -
     iv.write_text("scenario: x.yaml\ninterventions: []\n")
     with pytest.raises(ScenarioError, match="lies outside"):
         cxsim.load(iv)
+    iv.write_text(f"scenario: {tmp_path / 'secret' / 'x.yaml'}\ninterventions: []\n")
+    with pytest.raises(ScenarioError, match="lies outside"):
+        cxsim.load(iv)
+    (tmp_path / "a" / "shop.yaml").write_text(TINY)  # one level up, as in scenarios/: fine
+    iv.write_text("scenario: ../shop.yaml\ninterventions: []\n")
+    assert cxsim.load(iv).name == "Tiny shop"
 
 
 def test_a_non_scenario_is_not_echoed(tmp_path: Path) -> None:

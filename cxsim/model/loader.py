@@ -185,13 +185,15 @@ SCENARIO_KEYS = ("name", "segments", "journey", "loss_tree")
 
 
 def _inside(path: Path, name: str, mark: tuple[int | None, int | None]) -> Path:
-    """The scenario an interventions file names, resolved inside that file's folder tree."""
-    root = path.resolve().parent
-    target = (root / name).resolve()
+    """The scenario an interventions file names, resolved (links followed) inside the folder
+    tree that holds the file's own folder: `scenarios/interventions/fixes.yaml` may name
+    `../shop.yaml`, never `../../secret/x.yaml` nor an absolute path elsewhere."""
+    root = path.resolve().parent.parent
+    target = (path.resolve().parent / name).resolve()
     if not target.is_relative_to(root):
         message = (
-            f"{name!r} lies outside {root}: the scenario must be in the interventions file's "
-            "folder or below it"
+            f"{name!r} lies outside {root}: the scenario must be in the folder tree that holds "
+            "the interventions file's folder"
         )
         raise ScenarioError([Problem(str(path), *mark, "scenario", message)])
     return path.parent / name
