@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -617,3 +618,22 @@ def test_any_field_with_a_hostile_value_is_refused_or_sound(
             return
         assert math.isfinite(results.stats("lost_revenue")["mean"])
         results.text()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [("customers: 20000", "customers: 0"), ("revenue: 10", "revenue: 0"), ("0.05}", "0.0}")],
+)
+def test_odd_scenarios_raise_no_python_warnings(tmp_path: Path, change: tuple[str, str]) -> None:
+    """RuntimeWarning or UserWarning lines must not reach the user's terminal."""
+    from cxsim.outputs import charts
+
+    scenario = cxsim.loads(UNCERTAIN.replace(*change))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        results = cxsim.simulate(scenario, runs=8, seed=1, workers=1)
+        results.text()
+        results.indicators()
+        summary_markdown(results, None, "en")
+        write_workbook(tmp_path / "book.xlsx", results)
+        charts.all_charts(results, None, language="en")

@@ -243,8 +243,8 @@ class Results(RunStatistics):
             frame = pd.DataFrame(
                 {
                     "active": p["active"].mean(axis=0),
-                    "churn_rate": np.nanmean(churn, axis=0),
-                    "retention": 1 - np.nanmean(churn, axis=0),
+                    "churn_rate": _nanmean(churn),
+                    "retention": 1 - _nanmean(churn),
                     "failures": p["failures"].mean(axis=0),
                     "complaints": p["complaints"].mean(axis=0),
                     "complaint_rate": p["complaints"].mean(axis=0) / p["failures"].mean(axis=0),
