@@ -306,6 +306,13 @@ def _set(data: dict[str, Any], path: str, value: Any) -> list[Loc]:
 
 def parse_yaml(text: str, source: str) -> tuple[Any, Marks]:
     """Safe-load YAML and record the line and column of every value and key."""
+    separators = text.count(",") + text.count("\n")  # a cheap bound before any parsing
+    if separators > MAX_NODES:
+        message = (
+            f"{separators:,} lines and commas: far more than a scenario holds "
+            f"(at most {MAX_NODES:,} values)"
+        )
+        raise ScenarioError([Problem(source, None, None, "", message)])
     try:
         loader = SafeLoader(text)
     except yaml.reader.ReaderError as exc:  # a control character: PyYAML checks on reading
