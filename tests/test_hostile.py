@@ -31,7 +31,7 @@ from cxsim.engine.execution import blocks_of, chunks
 from cxsim.errors import ScenarioError, UserError
 from cxsim.model.loader import MAX_NODES, parse_yaml
 from cxsim.outputs import report
-from cxsim.outputs.files import MANIFEST, check_free
+from cxsim.outputs.files import MANIFEST, check_free, staged_folder
 from cxsim.outputs.words import md_text, summary_markdown
 from cxsim.outputs.workbook import write_workbook
 
@@ -640,3 +640,12 @@ def test_odd_scenarios_raise_no_python_warnings(tmp_path: Path, change: tuple[st
         summary_markdown(results, None, "en")
         write_workbook(tmp_path / "book.xlsx", results)
         charts.all_charts(results, None, language="en")
+
+
+def test_a_folder_filled_while_writing_is_not_replaced(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(UserError, match="is not empty"), staged_folder(out, False) as tmp:
+        (tmp / "ours.txt").write_text("ours")
+        out.mkdir()
+        (out / "theirs.txt").write_text("theirs")
+    assert files_in(tmp_path) == ["out/theirs.txt"]  # no staging folder, no lock left

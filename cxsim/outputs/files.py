@@ -236,7 +236,12 @@ def commit_folder(tmp: Path, out: Path, force: bool) -> None:
     if out.is_dir() and not any(out.iterdir()):
         out.rmdir()
     if not out.exists():
-        os.rename(tmp, out)
+        try:
+            os.rename(tmp, out)  # onto nothing, or an empty folder: never over files
+        except OSError as exc:
+            raise UserError(
+                f"{out} was filled while cxsim wrote (another writer?): {exc}"
+            ) from None
         tmp.mkdir()  # for the staging context to remove
         return
     if not force:
