@@ -29,7 +29,7 @@ from cxsim.analysis.retention import MAX_PERIODS, fit_sbg
 from cxsim.analysis.sensitivity.sobol import check_sobol_size
 from cxsim.engine.execution import blocks_of, chunks
 from cxsim.errors import ScenarioError, UserError
-from cxsim.model.loader import MAX_NODES, parse_yaml
+from cxsim.model.yamlread import MAX_NODES, parse_yaml
 from cxsim.outputs import report
 from cxsim.outputs.files import MANIFEST, check_free, staged_folder
 from cxsim.outputs.words import md_text, summary_markdown
