@@ -221,7 +221,7 @@ def test_two_runs_into_one_out_at_once(tmp_path: Path) -> None:
     assert sorted(code for code, _ in done) == [0, 2], done
     failure = next(err for code, err in done if code == 2)
     assert "overwrite" in failure or "appeared while" in failure, failure
-    assert sorted(p.name for p in out.iterdir()) == ["results.json", "summary.txt"]
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "results.json", "summary.txt"]
     seeds = json.loads((out / "results.json").read_text())["seed"]
     assert str(seeds) in (out / "summary.txt").read_text()  # both files from one run
 
@@ -649,3 +649,21 @@ def test_a_folder_filled_while_writing_is_not_replaced(tmp_path: Path) -> None:
         out.mkdir()
         (out / "theirs.txt").write_text("theirs")
     assert files_in(tmp_path) == ["out/theirs.txt"]  # no staging folder, no lock left
+
+
+def test_run_out_force_replaces_only_what_cxsim_wrote(tmp_path: Path) -> None:
+    from cxsim.outputs.files import write_text
+
+    mine = tmp_path / "results.json"
+    mine.write_text("the user's own")
+    with pytest.raises(UserError, match="not written by cxsim"):
+        check_free([mine], force=True)
+    ours = tmp_path / "summary.txt"
+    write_text(ours, "cxsim's", replace=False)
+    check_free([ours], force=True)  # cxsim's own, unchanged: may be replaced
+    ours.write_text("edited")
+    with pytest.raises(UserError, match="changed since cxsim wrote it"):
+        check_free([ours], force=True)
+    with pytest.raises(UserError, match="appeared while cxsim ran"):
+        write_text(ours, "again", replace=False)
+    assert ours.read_text() == "edited" and mine.read_text() == "the user's own"

@@ -8,6 +8,8 @@
   Its manifest (`.cxsim-manifest.json`) lists what cxsim wrote there with each file's SHA-256:
   `force` replaces those files, if unchanged, and refuses to touch anything else.
 - SIGTERM while writing is handled like Ctrl-C: the temporary files and folders go.
+- Single files (`run --out`, `compare --xlsx`) are recorded in their folder's manifest too, so
+  `force` replaces them only if cxsim wrote them and they are unchanged.
 - Targets are checked before any long work: not a symbolic link, the right type, writable.
 """
 
@@ -46,9 +48,19 @@ def check_free(paths: Iterable[Path], force: bool) -> None:
     for p in paths:
         if p.is_symlink() or (p.exists() and not p.is_file()):
             raise UserError(f"{p} exists and is not a plain file; not replaced")
-    taken = [str(p) for p in paths if p.exists()]
+    taken = [p for p in paths if p.exists()]
     if taken and not force:
-        raise UserError(f"would overwrite {', '.join(taken)}; use --force to replace")
+        names = ", ".join(str(p) for p in taken)
+        raise UserError(f"would overwrite {names}; use --force to replace")
+    for p in taken:  # with force: only what cxsim wrote there, unchanged since
+        owned = _manifest(p.parent)
+        if p.name not in owned:
+            raise UserError(
+                f"{p} was not written by cxsim (not in {p.parent / MANIFEST}); --force replaces "
+                "only cxsim's own files: move it, or choose another name"
+            )
+        if _sha256(p) != owned[p.name]:
+            raise UserError(f"{p} was changed since cxsim wrote it; not replaced")
 
 
 def check_folder(folder: Path) -> None:
@@ -262,9 +274,9 @@ def commit_folder(tmp: Path, out: Path, force: bool) -> None:
     os.replace(tmp / MANIFEST, out / MANIFEST)
 
 
-def _write_manifest(folder: Path, files: dict[str, str]) -> None:
+def _write_manifest(folder: Path, files: dict[str, str], name: str = MANIFEST) -> None:
     doc = {"written_by": "cxsim", "files": files}
-    (folder / MANIFEST).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    (folder / name).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
 
 
 # --- single files ---------------------------------------------------------------------------
@@ -299,6 +311,19 @@ def write_atomic(path: Path, write: Callable[[Path], None], replace: bool = True
         tmp.unlink(missing_ok=True)
         raise
     written.append(path)
+    _record(path)
+
+
+def _record(path: Path) -> None:
+    """Add a file cxsim wrote to its folder's manifest (what a later --force may replace)."""
+    owned = _manifest(path.parent)
+    owned[path.name] = _sha256(path)
+    tmp = path.parent / f".{MANIFEST}.{secrets.token_hex(4)}.part"
+    try:
+        _write_manifest(tmp.parent, owned, tmp.name)
+        os.replace(tmp, path.parent / MANIFEST)
+    except OSError:  # the file is written; without a record, --force will refuse it later
+        tmp.unlink(missing_ok=True)
 
 
 def write_text(path: Path, text: str, replace: bool = True) -> None:
