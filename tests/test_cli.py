@@ -94,7 +94,12 @@ def test_run_out_writes_files_and_never_overwrites(tmp_path: Path) -> None:
         "--force",
     )
     assert third.returncode == 0
-    assert sorted(p.name for p in out_dir.iterdir()) == ["results.json", "summary.txt"]
+    names = [
+        ".cxsim-manifest.json",
+        "results.json",
+        "summary.txt",
+    ]  # the manifest: what --force may replace
+    assert sorted(p.name for p in out_dir.iterdir()) == names
 
 
 def test_schema_is_json() -> None:

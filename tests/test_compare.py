@@ -215,10 +215,11 @@ def test_an_interventions_file_names_its_scenario(tmp_path: Path) -> None:
     ]
     # The recorded text is the merged scenario, so a result can be re-run from it alone.
     assert cxsim.loads(source.text) == scenario
-    bad = tmp_path / "fixes.yaml"
+    bad = tmp_path / "fixes.yaml"  # (its scenario must be in its folder tree: copied there)
+    (tmp_path / "ecommerce.yaml").write_text((ROOT / "scenarios" / "ecommerce.yaml").read_text())
     bad.write_text(
         FIXES.read_text()
-        .replace("../ecommerce.yaml", str(ROOT / "scenarios" / "ecommerce.yaml"))
+        .replace("../ecommerce.yaml", "ecommerce.yaml")
         .replace("touchpoints[Slow refund]", "touchpoints[Slow refnd]")
     )
     with pytest.raises(ScenarioError) as info:

@@ -3,6 +3,7 @@ files after a failure, and no overwriting of a folder that is not empty unless a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from cxsim._version import __version__
 from cxsim.errors import UserError
 from cxsim.formatting.money import format_money_label
 from cxsim.outputs import charts, report
+from cxsim.outputs.files import MANIFEST
 
 from .conftest import ROOT
 
@@ -55,13 +57,14 @@ def subscription() -> tuple[Any, Any, Any]:
 
 @pytest.fixture(scope="module")
 def forced(tmp_path_factory: pytest.TempPathFactory, subscription: Any) -> Path:
-    """A report written with force into a folder holding a user's file and a stale chart."""
+    """A report written with force over an earlier one, in a folder where the user added a
+    note beside it and one among the charts, and cxsim's earlier report had a chart since
+    dropped (which goes: cxsim wrote it)."""
     out = tmp_path_factory.mktemp("reports") / "client"
-    (out / "charts").mkdir(parents=True)
-    (out / "notes.txt").write_text("mine")
-    (out / "charts" / "old_chart.png").write_bytes(b"stale")
-    (out / "report.pdf").write_bytes(b"old report")
     results, comparison, tornado = subscription
+    report.write_report(results, None, out)  # the earlier report: no comparison, fewer charts
+    (out / "notes.txt").write_text("mine")
+    (out / "charts" / "my_notes.txt").write_text("also mine")
     written = report.write_report(results, comparison, out, force=True, sensitivity=tornado)
     assert sorted(p.relative_to(out).as_posix() for p in written) == report.report_files(ALL_CHARTS)
     return out
@@ -72,8 +75,10 @@ def files_in(folder: Path) -> list[str]:
 
 
 def test_force_replaces_the_report_and_keeps_other_files(forced: Path) -> None:
-    assert files_in(forced) == sorted([*report.report_files(ALL_CHARTS), "notes.txt"])
+    mine = ["notes.txt", "charts/my_notes.txt", MANIFEST]
+    assert files_in(forced) == sorted([*report.report_files(ALL_CHARTS), *mine])
     assert (forced / "notes.txt").read_text() == "mine"
+    assert (forced / "charts" / "my_notes.txt").read_text() == "also mine"
     assert not list(forced.parent.glob(".*"))  # no staging folder left beside it
 
 
@@ -152,9 +157,11 @@ def test_a_failure_midway_leaves_nothing_behind(
     and no staging folder beside it."""
     results, _, _ = subscription
     out = tmp_path / "report"
-    if existing:
+    if existing:  # an earlier report of cxsim's, as its manifest says
         out.mkdir()
         (out / "summary.md").write_text("old summary")
+        sha = hashlib.sha256(b"old summary").hexdigest()
+        (out / MANIFEST).write_text(json.dumps({"files": {"summary.md": sha}}))
     saved = []
     real_save = charts.save
 
@@ -168,7 +175,7 @@ def test_a_failure_midway_leaves_nothing_behind(
     with pytest.raises(RuntimeError, match="disk full"):
         report.write_report(results, None, out, force=existing)
     assert len(saved) == 4
-    assert files_in(tmp_path) == (["report/summary.md"] if existing else [])
+    assert files_in(tmp_path) == ([f"report/{MANIFEST}", "report/summary.md"] if existing else [])
     if existing:
         assert (out / "summary.md").read_text() == "old summary"
     assert [p.name for p in tmp_path.iterdir()] == (["report"] if existing else [])
@@ -182,7 +189,7 @@ def test_cli_writes_a_japanese_report(tmp_path: Path) -> None:
     cmd += ["--runs", str(RUNS), "--seed", "3", "--workers", "1"]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert files_in(out) == report.report_files(ALL_CHARTS)
+    assert files_in(out) == sorted([*report.report_files(ALL_CHARTS), MANIFEST])
     first = PdfReader(out / "report.pdf").pages[0].extract_text()
     assert "さくら生活便 オンラインストア：顧客体験の失敗による損失" in first
     assert "逸失粗利" in first and "億" in first

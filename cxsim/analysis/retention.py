@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,7 +98,9 @@ class SbgFit:
 
     def project(self, periods: ArrayLike) -> FloatArray:
         """Fitted survival S(t) at any periods, e.g. `fit.project(range(8, 13))`."""
-        return sbg_survival(self.alpha, self.beta, np.asarray(periods, dtype=float))
+        check_periods(len(periods) if isinstance(periods, Sized) else 1)  # before any array
+        t = np.asarray(periods, dtype=float)
+        return sbg_survival(self.alpha, self.beta, t)
 
     def retention(self, periods: ArrayLike) -> FloatArray:
         """Retention rate r(t) = S(t) / S(t - 1) = (beta + t - 1) / (alpha + beta + t - 1)."""
@@ -112,8 +114,8 @@ class SbgFit:
         `cxsim.model.churn.sbg_derl`. Infinite when discount is 0 and alpha <= 1 (the mean lifetime
         of an sBG customer is finite only for alpha > 1).
         """
-        if discount < 0:
-            raise UserError(f"discount must be at least 0, got {discount:g}")
+        if not discount >= 0 or not math.isfinite(discount):  # NaN fails the first test
+            raise UserError(f"discount must be a finite number >= 0, got {discount:g}")
         return sbg_derl(self.alpha, self.beta, discount, renewals)
 
     def simulate(
@@ -138,6 +140,7 @@ class SbgFit:
 
     def to_dict(self, periods: int = 24, discount: float = 0.1) -> dict[str, Any]:
         """Plain data for JSON: the fit, survival from period 0, and `periods` projected ones."""
+        check_periods(periods)
         ahead = range(self.last_period + 1, self.last_period + 1 + periods)
         return {
             "model": "sbg",
@@ -350,6 +353,15 @@ def _start(cohorts: list[_Cohort]) -> FloatArray:
     return np.log([(1.0 - r1) * total, r1 * total])
 
 
+MAX_PERIODS = 1200  # periods a fit may be projected over or simulated for: a century of months
+
+
+def check_periods(periods: int) -> None:
+    """Refuse more periods than MAX_PERIODS (or fewer than 0): a message, not a hang."""
+    if not 0 <= periods <= MAX_PERIODS:
+        raise UserError(f"periods must be between 0 and {MAX_PERIODS:,}, got {periods:,}")
+
+
 def simulate_sbg_cohort(
     alpha: float,
     beta: float,
@@ -363,6 +375,7 @@ def simulate_sbg_cohort(
     1, 2, ... (the renewal opportunity at which they leave); alive(t) counts T > t. This is the
     sBG story itself (FH 2007, section 2), so it checks the fit independently of its formulas.
     """
+    check_periods(periods)
     rng = np.random.default_rng(seed)
     theta = rng.beta(alpha, beta, size=customers)
     lifetime = rng.geometric(np.clip(theta, 1e-300, 1.0))

@@ -77,7 +77,9 @@ def compare(
     if xlsx:
         from cxsim.outputs.workbook import write_workbook
 
-        write_atomic(Path(xlsx), lambda tmp: write_workbook(tmp, result.baseline, result))
+        write_atomic(
+            Path(xlsx), lambda tmp: write_workbook(tmp, result.baseline, result), replace=force
+        )
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:

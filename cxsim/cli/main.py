@@ -197,8 +197,8 @@ def run(
     if note:
         click.echo(note, err=as_json, nl=False)
     if out:
-        write_text(targets[0], results.to_json())
-        write_text(targets[1], results.text())
+        write_text(targets[0], results.to_json(), replace=force)
+        write_text(targets[1], results.text(), replace=force)
     click.echo(text, nl=not text.endswith("\n"))
 
 

@@ -26,7 +26,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 
 import numpy as np
 
@@ -52,9 +52,33 @@ def new_seed() -> int:
     return int(np.random.SeedSequence().entropy % (2**63))  # type: ignore[operator]
 
 
-def chunks(runs: int) -> list[tuple[int, int]]:
-    """(index, size) of every chunk for `runs` runs."""
-    return [(k, min(CHUNK, runs - k * CHUNK)) for k in range(math.ceil(runs / CHUNK))]
+class Lazy(Sequence[T]):
+    """A read-only sequence of `length` items made by `item(i)` when asked for: `--runs 1e12`
+    needs no list of four billion chunks up front."""
+
+    def __init__(self, length: int, item: Callable[[int], T]) -> None:
+        self._length, self._item = length, item
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, i: int) -> T: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[T]: ...
+    def __getitem__(self, i: int | slice) -> T | list[T]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._length))]
+        if i < 0:
+            i += self._length
+        if not 0 <= i < self._length:
+            raise IndexError(i)
+        return self._item(i)
+
+
+def chunks(runs: int) -> Sequence[tuple[int, int]]:
+    """(index, size) of every chunk for `runs` runs (made as they are read)."""
+    return Lazy(math.ceil(runs / CHUNK), lambda k: (k, min(CHUNK, runs - k * CHUNK)))
 
 
 def run_chunk(
@@ -182,7 +206,7 @@ def imap(
     consumed as they come keep memory bounded. `fn` and the items must be picklable (on Dask,
     cloudpickle: closures are fine); `workers=None` means all cores.
     """
-    items = list(items)
+    items = items if isinstance(items, Sequence) else list(items)
     if scheduler is not None:
         with dask_client(scheduler, workers) as client:
             assert client is not None
@@ -232,13 +256,14 @@ def _run_task(args: tuple[Any, ...]) -> list[Any]:
     return out
 
 
-def blocks_of(runs: int, block: int | None = None) -> list[list[tuple[int, int]]]:
-    """The chunks of `runs` runs grouped into tasks of `block` runs (rounded up to whole chunks)."""
+def blocks_of(runs: int, block: int | None = None) -> Sequence[list[tuple[int, int]]]:
+    """The chunks of `runs` runs grouped into tasks of `block` runs (rounded up to whole chunks),
+    made as they are read."""
     if block is not None and block < 1:
         raise ValueError(f'"block" must be at least 1 run, got {block}')
     per_task = 1 if block is None else math.ceil(block / CHUNK)
     todo = chunks(runs)
-    return [todo[i : i + per_task] for i in range(0, len(todo), per_task)]
+    return Lazy(math.ceil(len(todo) / per_task), lambda i: todo[i * per_task : (i + 1) * per_task])
 
 
 def iter_chunks(
@@ -261,10 +286,12 @@ def iter_chunks(
     travels back; with few tasks (at most `window`, see `imap`) in flight, memory stays bounded
     however many runs there are. Closing the generator early cancels the tasks not yet done.
     """
-    tasks = [
-        (scenario, seed, batch, list(variants), keep_periods, reduce, sampling)
-        for batch in blocks_of(runs, block)
-    ]
+    batches = blocks_of(runs, block)
+    each = list(variants)
+    tasks = Lazy(
+        len(batches),
+        lambda i: (scenario, seed, batches[i], each, keep_periods, reduce, sampling),
+    )
     results = imap(_run_task, tasks, workers=workers, scheduler=scheduler, window=window)
     for task, result in zip(tasks, results, strict=True):
         for (_, size), chunk in zip(task[2], result, strict=True):

@@ -314,8 +314,8 @@ class Results(RunStatistics):
             frame = pd.DataFrame(
                 {
                     "active": p["active"].mean(axis=0),
-                    "churn_rate": np.nanmean(churn, axis=0),
-                    "retention": 1 - np.nanmean(churn, axis=0),
+                    "churn_rate": _nanmean(churn),
+                    "retention": 1 - _nanmean(churn),
                     "failures": p["failures"].mean(axis=0),
                     "complaints": p["complaints"].mean(axis=0),
                     "complaint_rate": p["complaints"].mean(axis=0) / p["failures"].mean(axis=0),
@@ -424,10 +424,11 @@ def render_summary(r: RunStatistics) -> str:
     else:
         lines.append(f"  {money(lost['mean'])}")
     rev = r.stats("revenue")["mean"]
-    lines.append(
-        f"  {lost['mean'] / (rev + lost['mean']):.1%} of the {basis} "
-        "a failure-free journey would bring"
-    )
+    if rev + lost["mean"] > 0:  # no revenue at all (every price 0): no share to give
+        lines.append(
+            f"  {lost['mean'] / (rev + lost['mean']):.1%} of the {basis} "
+            "a failure-free journey would bring"
+        )
     facts = [
         ("customers lost to failures", format_count(r.stats("customers_lost")["mean"])),
         ("acquisitions lost (net)", format_count(r.stats("lost_acquisitions")["mean"])),

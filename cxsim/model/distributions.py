@@ -359,9 +359,28 @@ def in_range(lo: float, hi: float) -> Callable[[_Dist], _Dist]:
             raise ValueError(f"must be {span}, got {got}")
         if isinstance(dist, Expert) and not (lo <= dist.p50 <= hi):
             raise ValueError(f"p50 {dist.p50:g} lies outside the valid range {lo:g}..{hi:g}")
+        if not bounded:
+            inside = _mass_inside(dist, lo, hi)
+            if inside < MIN_MASS_INSIDE:
+                raise ValueError(
+                    f"{dist.describe()} puts {inside:.2%} of its values in the valid range "
+                    f"{lo:g}..{hi:g}: truncated there it cannot give a sound value"
+                )
         return dist.with_range(lo, hi)
 
     return check
+
+
+#: A truncated distribution must keep at least this share of its mass inside the field's range;
+#: below it, truncation piles every draw onto the range's edge (a 'probability' that is always 0).
+MIN_MASS_INSIDE = 0.01
+
+
+def _mass_inside(dist: _Dist, lo: float, hi: float) -> float:
+    """The share of an unbounded distribution's mass in [lo, hi]."""
+    f_lo = dist._cdf(lo) if math.isfinite(lo) else 0.0
+    f_hi = dist._cdf(hi) if math.isfinite(hi) else 1.0
+    return max(0.0, f_hi - f_lo)
 
 
 def _dist_type(lo: float, hi: float) -> Any:

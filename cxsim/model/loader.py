@@ -3,8 +3,11 @@
 `load` reads a file, applies `--set` overrides and validates; every problem is reported as
 `file:line:column: path: message`, where the path is the field's place in the file
 (`journey.stages[2].touchpoints[0].failure_rate`). YAML is read with PyYAML's safe loader, so
-tags that would construct Python objects are refused; aliases are counted as they expand, so an
-alias bomb is refused before it costs memory.
+tags that would construct Python objects are refused, with YAML 1.2's rules for numbers and
+booleans (`6:00` is text, not 360). Work is bounded before it is spent: a file's size, its lines
+and commas before parsing, its values while composing, and aliases as they expand (an alias
+bomb). Only regular files are read (a FIFO would block). An interventions file's `scenario:`
+must lie in the folder tree holding the interventions file's folder.
 """
 
 from __future__ import annotations
@@ -23,12 +26,14 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from cxsim.errors import Problem, ScenarioError, ScenarioWarning
+from cxsim.model.checks import check_soundness
 from cxsim.model.lint import lint
 from cxsim.model.paths import Loc, PathError, assign, format_loc, split_assignment
 from cxsim.model.scenario import Scenario, check_references
 from cxsim.model.schema import scenario_schema as build_schema
+from cxsim.model.yamlread import Marks, SafeLoader, parse_yaml, read_text
 
-__all__ = [  # format_loc lives in cxsim.model.paths; it stays importable from here
+__all__ = [  # format_loc (model.paths) and parse_yaml (model.yamlread) stay importable here
     "Source",
     "apply_override",
     "as_scenario",
@@ -42,21 +47,6 @@ __all__ = [  # format_loc lives in cxsim.model.paths; it stays importable from h
     "scenario_schema",
     "validate",
 ]
-MAX_NODES = 200_000
-MAX_BYTES = 5_000_000
-Marks = dict[Loc, tuple[int, int]]
-
-
-class SafeLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, also reading `1e6` and `2.5e-3` as numbers (YAML 1.2 does; YAML 1.1
-    insists on `1.0e+6`, so a finance user's `customers: 1e6` would otherwise be text)."""
-
-
-SafeLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
 
 
 @dataclass(frozen=True)
@@ -84,7 +74,7 @@ def load(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
 def load_with_source(path: str | Path, overrides: Sequence[str] = ()) -> tuple[Scenario, Source]:
     """A scenario file, or an interventions file naming its scenario (`scenario: path`)."""
     name = str(path)
-    text = _read_text(path)
+    text = read_text(path)
     data, marks = parse_yaml(text, name)
     if isinstance(data, dict) and isinstance(data.get("scenario"), str):
         return _load_interventions_file(Path(path), data, marks, overrides)
@@ -121,13 +111,16 @@ def _load_interventions_file(
         line, col = marks.get((key, "__key__"), (None, None))
         message = f"unknown key {key!r}; an interventions file holds 'scenario' and 'interventions'"
         raise ScenarioError([Problem(str(path), line, col, key, message)])
-    base_path = path.parent / data["scenario"]
-    base_text = _read_text(base_path)
+    base_path = _inside(path, data["scenario"], marks.get(("scenario",), (None, None)))
+    base_text = read_text(base_path)
     base, base_marks = parse_yaml(base_text, str(base_path))
-    if not isinstance(base, dict):
-        raise ScenarioError(
-            [Problem(str(base_path), 1, 1, "", "a scenario must be a mapping of keys to values")]
+    if not isinstance(base, dict) or not set(base) >= set(SCENARIO_KEYS):
+        # Say no more than that: this file's keys and values are not echoed (it may be anything).
+        line, col = marks.get(("scenario",), (None, None))
+        message = (
+            f"{data['scenario']!r} is not a cxsim scenario (it needs {', '.join(SCENARIO_KEYS)})"
         )
+        raise ScenarioError([Problem(str(path), line, col, "scenario", message)])
     own = base.get("interventions") or []
     added = data.get("interventions") or []
     if not isinstance(own, list) or not isinstance(added, list):
@@ -151,6 +144,24 @@ def _load_interventions_file(
     return scenario, Source(f"{path} (on {base_path})", text, tuple(overrides))
 
 
+SCENARIO_KEYS = ("name", "segments", "journey", "loss_tree")
+
+
+def _inside(path: Path, name: str, mark: tuple[int | None, int | None]) -> Path:
+    """The scenario an interventions file names, resolved (links followed) inside the folder
+    tree that holds the file's own folder: `scenarios/interventions/fixes.yaml` may name
+    `../shop.yaml`, never `../../secret/x.yaml` nor an absolute path elsewhere."""
+    root = path.resolve().parent.parent
+    target = (path.resolve().parent / name).resolve()
+    if not target.is_relative_to(root):
+        message = (
+            f"{name!r} lies outside {root}: the scenario must be in the folder tree that holds "
+            "the interventions file's folder"
+        )
+        raise ScenarioError([Problem(str(path), *mark, "scenario", message)])
+    return path.parent / name
+
+
 def _moved(problem: Problem, source: str, offset: int) -> Problem:
     """A problem in an intervention that came from the interventions file: say so."""
     match = re.match(r"interventions\[(\d+)\]", problem.path)
@@ -159,33 +170,6 @@ def _moved(problem: Problem, source: str, offset: int) -> Problem:
         path = f"interventions[{k}]" + problem.path[match.end() :]
         return Problem(source, problem.line, problem.column, path, problem.message)
     return problem
-
-
-def _read_text(path: str | Path) -> str:
-    """A file's text: bounded in size, UTF-8, or a located problem."""
-    name = str(path)
-    try:
-        with Path(path).open("rb") as file:
-            raw = file.read(MAX_BYTES + 1)  # no further: a huge file or /dev/zero stays cheap
-    except OSError as exc:
-        raise ScenarioError(
-            [Problem(name, None, None, "", f"cannot read: {exc.strerror}")]
-        ) from None
-    if len(raw) > MAX_BYTES:
-        message = f"file too large (more than {MAX_BYTES:,} bytes)"
-        raise ScenarioError([Problem(name, None, None, "", message)])
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ScenarioError(
-            [
-                Problem(
-                    name, line, None, "", f"not UTF-8 text (byte {exc.start}: {raw[exc.start]:#x})"
-                )
-            ]
-        ) from None
-    return text
 
 
 def loads(text: str, source: str = "<string>", overrides: Sequence[str] = ()) -> Scenario:
@@ -224,7 +208,7 @@ def validate(
     except ValidationError as exc:
         problems = [_problem(err, data, source, marks, set_marks) for err in exc.errors()]
         raise ScenarioError(_unique(problems)) from None
-    refs = check_references(scenario)
+    refs = check_references(scenario) or check_soundness(scenario)
     if refs:
         raise ScenarioError(
             [_located(loc, msg, data, source, marks, set_marks) for loc, msg in refs]
@@ -254,116 +238,6 @@ def _set(data: dict[str, Any], path: str, value: Any) -> list[Loc]:
         return assign(data, path, value)
     except PathError as exc:
         raise ScenarioError([Problem("--set", None, None, path, str(exc))]) from None
-
-
-def parse_yaml(text: str, source: str) -> tuple[Any, Marks]:
-    """Safe-load YAML and record the line and column of every value and key."""
-    try:
-        loader = SafeLoader(text)
-    except yaml.reader.ReaderError as exc:  # a control character: PyYAML checks on reading
-        at = exc.position
-        where = (text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at))
-        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        message = f"not valid YAML: character U+{code:04X} is not allowed"
-        raise ScenarioError([Problem(source, *where, "", message)]) from None
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None, {}
-        marks: Marks = {}
-        _count_nodes(node, source)
-        duplicates = _duplicate_keys(node, source)
-        if duplicates:
-            raise ScenarioError(duplicates)
-        _collect_marks(node, (), marks)
-        data = loader.construct_document(node)
-    except RecursionError:
-        raise ScenarioError(
-            [Problem(source, loader.line + 1, None, "", "not valid YAML: nested too deeply")]
-        ) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        col = mark.column + 1 if mark else None
-        raise ScenarioError([Problem(source, line, col, "", _yaml_message(exc))]) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError([Problem(source, None, None, "", f"not valid YAML: {exc}")]) from None
-    finally:
-        loader.dispose()
-    return data, marks
-
-
-def _count_nodes(root: yaml.Node, source: str) -> None:
-    """Refuse documents whose aliases expand past MAX_NODES (the 'billion laughs')."""
-    count = 0
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        count += 1
-        if count > MAX_NODES:
-            raise ScenarioError(
-                [
-                    Problem(
-                        source,
-                        root.start_mark.line + 1,
-                        root.start_mark.column + 1,
-                        "",
-                        f"document expands to more than {MAX_NODES} values (an alias bomb?)",
-                    )
-                ]
-            )
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                stack.extend((k, v))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-
-
-def _duplicate_keys(root: yaml.Node, source: str) -> list[Problem]:
-    """A key given twice in one mapping (PyYAML would silently keep the last)."""
-    problems = []
-    seen: set[int] = set()
-    stack: list[tuple[yaml.Node, Loc]] = [(root, ())]
-    while stack:
-        node, loc = stack.pop()
-        if id(node) in seen:  # an alias: checked where it was defined
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            first: dict[str, int] = {}
-            for key_node, value_node in node.value:
-                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-                mark = key_node.start_mark
-                if key in first and key != "<<":
-                    problems.append(
-                        Problem(
-                            source,
-                            mark.line + 1,
-                            mark.column + 1,
-                            format_loc((*loc, key)),
-                            f"duplicate key {key!r} (first on line {first[key]})",
-                        )
-                    )
-                first.setdefault(key, mark.line + 1)
-                stack.append((value_node, (*loc, key)))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, (*loc, i)) for i, item in enumerate(node.value))
-    return sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
-
-
-def _collect_marks(node: yaml.Node, loc: Loc, marks: Marks) -> None:
-    marks[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-            marks[(*loc, key, "__key__")] = (
-                key_node.start_mark.line + 1,
-                key_node.start_mark.column + 1,
-            )
-            _collect_marks(value_node, (*loc, key), marks)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _collect_marks(item, (*loc, i), marks)
 
 
 def apply_override(data: dict[str, Any], item: str) -> list[Loc]:
@@ -418,23 +292,6 @@ def _problem(err: Any, data: Any, source: str, marks: Marks, set_marks: dict[Loc
     return _located(loc, _message(err), data, source, marks, set_marks)
 
 
-#: PyYAML's problems, in the words of someone editing a scenario (matched by their start).
-YAML_MESSAGES = {
-    "mapping values are not allowed here": "a ':' where no key can start: quote a value that "
-    "holds ': ', or check the indentation",
-    "found character '\\t' that cannot start any token": "a tab: indent with spaces",
-    "expected ',' or ']'": "a list in [ ] is not closed, or an item in it needs quotes",
-    "expected ',' or '}'": "a mapping in { } is not closed, or a value in it needs quotes",
-    "expected <block end>": "this line's indentation does not match the lines above it",
-    "could not find expected ':'": "a key without ':' after it, or text that runs on over "
-    "lines without quotes",
-    "found undefined alias": "an alias (*name) that no anchor (&name) defines",
-    "found unexpected end of stream": "the file ends inside quotes or brackets: a closing "
-    "quote or bracket is missing",
-    "found unknown escape character": "an unknown escape in double quotes: use single quotes, "
-    "or write \\\\ for a backslash",
-    "found duplicate anchor": "the same anchor (&name) is defined twice",
-}
 #: pydantic's error types, in the user's words: a format string given the value (`got`).
 MESSAGES = {
     "int_from_float": "must be a whole number, got {got}",
@@ -452,15 +309,6 @@ FIELD_MESSAGES = {
     "currency": "must be a three-letter currency code in capitals (ISO 4217, such as USD, EUR "
     "or JPY), got {got}",
 }
-
-
-def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
-    """A PyYAML error in plain words ('not valid YAML: ...'); unknown ones as PyYAML says them."""
-    problem = str(exc.problem or "invalid YAML")
-    for start, words in YAML_MESSAGES.items():
-        if problem.startswith(start):
-            return f"not valid YAML: {words}"
-    return f"not valid YAML: {exc.context + ', ' if exc.context else ''}{problem}"
 
 
 def _message(err: Any) -> str:
@@ -533,6 +381,10 @@ def _located(
         prefix = loc[:n]
         if prefix in set_marks:
             return Problem(set_marks[prefix], None, None, format_loc(loc), message)
+    if loc not in marks:  # a place the file does not have: made by a --set below it?
+        below = [where for set_loc, where in set_marks.items() if set_loc[: len(loc)] == loc]
+        if below:
+            return Problem(below[0], None, None, format_loc(loc), message)
     mark = marks.get((*loc, "__key__")) if key_mark else None
     if mark is None:
         for n in range(len(loc), -1, -1):

@@ -80,7 +80,7 @@ def parse(path: str) -> tuple[Step, ...]:
         text = (bracket if bracket else plain).strip()
         if not text:
             raise PathError(f"an empty step in {path!r}")
-        if text.lstrip("-").isdigit():
+        if text.lstrip("-").isdigit() and text.isascii():
             steps.append(Step(text, index=int(text)))
         elif bracket and "=" in text:
             key, _, value = text.partition("=")
@@ -204,7 +204,7 @@ def _descendants(node: Any, loc: Loc) -> Iterator[tuple[Loc, Any]]:
 def _dict_key(node: dict[Any, Any], text: str) -> Any:
     if text in node:
         return text
-    if text.lstrip("-").isdigit() and int(text) in node:
+    if text.lstrip("-").isdigit() and text.isascii() and int(text) in node:
         return int(text)
     return None
 

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from pydantic import Discriminator, Field, Tag, model_validator
 
 from cxsim.model.actuals import Actuals, check_actuals
-from cxsim.model.base import Model, Name
+from cxsim.model.base import Model, Name, Text, plain_text
 from cxsim.model.distributions import Count, Money, People, Positive, Probability, Real
 from cxsim.model.paths import resolve, uncertain_paths
 from cxsim.model.support_section import Support
@@ -55,6 +55,15 @@ class ConstantChurn(Model):
             "Probability per period that a customer leaves for reasons unrelated to experience."
         )
     )
+
+    @model_validator(mode="after")
+    def _not_all(self) -> ConstantChurn:
+        if self.rate.support()[0] >= 1:
+            raise ValueError(
+                "a churn rate of 1 loses every customer every period: nothing is left for "
+                "experience failures to cost; give a rate below 1"
+            )
+        return self
 
 
 def _churn_tag(value: Any) -> str | None:
@@ -157,7 +166,7 @@ class Touchpoint(Model):
     complaint_rate: Probability | None = Field(
         default=None, description="Overrides the loss tree's complaint rate at this touchpoint."
     )
-    cause: str | None = Field(
+    cause: Annotated[str, plain_text(multiline=False)] | None = Field(
         default=None,
         max_length=200,
         description="A free label (e.g. 'expectations', 'process'), for interventions to target.",
@@ -428,8 +437,8 @@ class Costs(Model):
 
 
 class Intervention(Model):
-    name: str = Field(description="The intervention's name, unique.", min_length=1, max_length=200)
-    description: str = Field(default="", description="What it does, for people.")
+    name: Name = Field(description="The intervention's name, unique.")
+    description: Text = Field(default="", description="What it does, for people.")
     effects: list[Effect] = Field(
         description="The changes it makes to the scenario's inputs.", min_length=1
     )
@@ -449,7 +458,7 @@ class Scenario(Model):
     """A business, its customers and journey, and the assumptions of the loss model."""
 
     name: Name = Field(description="The scenario's name (shown on every output).")
-    description: str = Field(default="", description="What the scenario describes, for people.")
+    description: Text = Field(default="", description="What the scenario describes, for people.")
     language: Literal["en", "ja"] = Field(
         default="en", description="Language of labels in outputs: 'en' or 'ja'."
     )

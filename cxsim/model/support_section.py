@@ -3,6 +3,7 @@ time sets the outcome of complaints (simulated by `cxsim.support`)."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 import numpy as np
@@ -30,7 +31,7 @@ def _day_range(text: str) -> list[int]:
 def _hour_range(text: str) -> list[int]:
     """'08-20' -> hours 8..19; '00-24' is the whole day."""
     first, sep, last = str(text).partition("-")
-    if not sep or not first.strip().isdigit() or not last.strip().isdigit():
+    if not sep or not re.fullmatch(r" *[0-9]+ *", first) or not re.fullmatch(r" *[0-9]+ *", last):
         raise ValueError(f"hours must look like '08-20', got {text!r}")
     a, b = int(first), int(last)
     if not 0 <= a < b <= 24:

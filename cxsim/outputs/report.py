@@ -2,8 +2,8 @@
 
 `write_report` builds everything in a hidden sibling folder and moves it into place only when
 all of it is written, so an interrupted or failed run leaves no partial files behind. It refuses
-a folder that is not empty unless `force`; with `force` it replaces the report's own files and
-`charts/` folder and leaves anything else in the folder alone.
+a folder that is not empty unless `force`; with `force` it replaces only the files cxsim wrote
+there (listed in its manifest, `cxsim.outputs.files`) and refuses to touch anything else.
 
     out/
       report.pdf        summary page, main assumptions, then one chart per page
@@ -15,14 +15,9 @@ a folder that is not empty unless `force`; with `force` it replaces the report's
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
-import os
-import secrets
-import shutil
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,11 +30,12 @@ from cxsim._version import __version__
 from cxsim.analysis.calibration import Reconciliation, reconcile
 from cxsim.engine.results import Results
 from cxsim.engine.stats import INPUT_RANGE
-from cxsim.errors import UserError
 from cxsim.formatting.money import format_count
 from cxsim.model.distributions import Dist
-from cxsim.model.scenario import GROUPS, PATHWAYS, ConstantChurn
+from cxsim.model.scenario import PATHWAYS, ConstantChurn
 from cxsim.outputs import charts
+from cxsim.outputs import files as output_files
+from cxsim.outputs.files import staged_folder
 from cxsim.outputs.i18n import language_of, text
 from cxsim.outputs.labels import (
     money_formatter,
@@ -50,6 +46,7 @@ from cxsim.outputs.labels import (
     wrap_label,
 )
 from cxsim.outputs.reconciliation import reconciliation_page
+from cxsim.outputs.words import headline, provenance_line, summary_markdown
 
 if TYPE_CHECKING:
     from cxsim.analysis.compare import Comparison
@@ -82,51 +79,15 @@ def write_report(
     out = Path(out_dir)
     check_target(out, force)
     lang = language_of(language, default=results.scenario.language)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with _staging(out) as tmp:
+    with staged_folder(out, force) as tmp:
         names = _build(tmp, results, comparison, lang, sensitivity)
-        _move_into_place(tmp, out)
     return [out / f for f in report_files(names)]
 
 
 def check_target(out: Path, force: bool) -> None:
-    """Refuse a file, or a folder that is not empty unless `force`."""
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{out} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise UserError(f"{out} is not empty; use --force to replace the report in it")
-
-
-@contextmanager
-def _staging(out: Path) -> Iterator[Path]:
-    """A hidden sibling folder to build in; removed afterwards whatever happens."""
-    tmp = out.parent / f".{out.name}.{secrets.token_hex(4)}.part"
-    tmp.mkdir()
-    try:
-        yield tmp
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _move_into_place(tmp: Path, out: Path) -> None:
-    """Rename the finished folder into place (one atomic step when `out` is new or empty);
-    into a folder with other files, rename each of the report's entries over its old one."""
-    if out.is_dir() and not any(out.iterdir()):
-        out.rmdir()
-    if not out.exists():
-        os.rename(tmp, out)
-        tmp.mkdir()  # for the staging context to remove
-        return
-    trash = out.parent / f".{out.name}.{secrets.token_hex(4)}.old"
-    trash.mkdir()
-    try:
-        for entry in sorted(tmp.iterdir()):
-            target = out / entry.name
-            if target.is_dir() and not target.is_symlink():
-                os.rename(target, trash / entry.name)
-            os.replace(entry, target)
-    finally:
-        shutil.rmtree(trash, ignore_errors=True)
+    """Refuse a target that cannot take a report: a link, a file, a folder not writable, one
+    that is not empty (unless `force`, and then only cxsim's own files may be in the way)."""
+    output_files.check_target(out, force, [*REPORT_FILES, f"{CHARTS_DIR}/"])
 
 
 def _build(
@@ -209,91 +170,6 @@ def _finite(x: Any) -> Any:
     if isinstance(x, np.integer):
         return int(x)
     return x
-
-
-# --- the words: headline figures ------------------------------------------------------------
-
-
-def headline(results: Results, comparison: Comparison | None, lang: str) -> list[str]:
-    """The findings in sentences: the loss, its share, the silent customers, the top source,
-    the best intervention."""
-    money = money_formatter(results, lang)
-    s = results.stats("lost_revenue")
-    basis = text(results.scenario.economics.value, lang)
-    lines = [
-        text(
-            "headline" if results.runs > 1 else "headline_one",
-            lang,
-            amount=money(s["mean"]),
-            basis=basis,
-            what=what_is_lost(results, lang),
-            view=view_words(results, lang),
-            p5=money(s["p5"]),
-            p95=money(s["p95"]),
-        )
-    ]
-    revenue = results.stats("revenue")["mean"]
-    if revenue + s["mean"] > 0:
-        share = percent_words(s["mean"] / (revenue + s["mean"]))
-        space = "" if lang == "ja" else " "
-        lines[0] += space + text("headline_share", lang, share=share, basis=basis)
-    total = s["mean"]
-    if total > 0:
-        by_path = results.loss_by("pathway").mean(axis=0)
-        silent = by_path[PATHWAYS.index("silent")]
-        complainers = sum(by_path[PATHWAYS.index(g)] for g in GROUPS if g != "silent")
-        lines.append(
-            text(
-                "headline_silent",
-                lang,
-                silent=percent_words(silent / total),
-                complainers=percent_words(complainers / total),
-            )
-        )
-        per_tp = results.loss_by("touchpoint").mean(axis=0)
-        j = int(np.argmax(per_tp))
-        lines.append(
-            text(
-                "headline_top",
-                lang,
-                touchpoint=results.touchpoints[j],
-                stage=results.stages[j],
-                amount=money(per_tp[j]),
-                share=percent_words(per_tp[j] / total),
-            )
-        )
-    if comparison is not None and comparison.outcomes:
-        best = comparison.outcomes[0]
-        npv = best.stats("npv")
-        if (npv["mean"] or 0) > 0:
-            lines.append(
-                text(
-                    "headline_best",
-                    lang,
-                    name=best.name,
-                    npv=money(npv["mean"]),
-                    p5=money(npv["p5"]),
-                    p95=money(npv["p95"]),
-                    p=percent_words(best.p_pays),
-                )
-            )
-        else:
-            lines.append(text("headline_none", lang, n=len(comparison.outcomes)))
-    return lines
-
-
-def provenance_line(results: Results, lang: str) -> str:
-    sha = results.source.sha256[:16] if results.source else "n/a"
-    return text(
-        "provenance",
-        lang,
-        kind=text(results.kind.replace(" ", "_"), lang),
-        runs=f"{results.runs:,}",
-        seed=results.seed,
-        version=__version__,
-        sha=sha,
-        date=dt.date.today().isoformat(),
-    )
 
 
 # --- the pages ------------------------------------------------------------------------------
@@ -593,69 +469,3 @@ def assumptions_page(results: Results, *, language: str | None = None) -> Figure
         va="bottom",
     )
     return fig
-
-
-# --- summary.md -----------------------------------------------------------------------------
-
-
-def summary_markdown(results: Results, comparison: Comparison | None, lang: str) -> str:
-    """A short Markdown summary: the findings, the headline figures, the top sources."""
-    money = money_formatter(results, lang)
-    t = lambda key, **kw: text(key, lang, **kw)  # noqa: E731
-    out = [f"# {t('report_title', scenario=results.scenario.name)}", ""]
-    sentences = headline(results, comparison, lang)
-    out += [sentences[0], ""] + [f"- {line}" for line in sentences[1:]] + [""]
-    out += [f"## {t('md_figures')}", ""]
-    out += [f"| {t('md_metric')} | {t('md_mean')} | P5 | P50 | P95 |", "|---|--:|--:|--:|--:|"]
-    s = results.stats("lost_revenue")
-    out.append(
-        f"| {what_is_lost(results, lang)} | {money(s['mean'])} | {money(s['p5'])} "
-        f"| {money(s['p50'])} | {money(s['p95'])} |"
-    )
-    for key, metric in (
-        ("kpi_customers", "customers_lost"),
-        ("kpi_acquisitions", "lost_acquisitions"),
-    ):
-        m = results.stats(metric)
-        out.append(
-            f"| {t(key)} | {format_count(m['mean'])} | {format_count(m['p5'])} "
-            f"| {format_count(m['p50'])} | {format_count(m['p95'])} |"
-        )
-    out += ["", f"## {t('md_where')}", ""]
-    out += [
-        f"| {t('md_touchpoint')} | {t('md_stage')} | {t('md_mean')} | {t('md_share')} |",
-        "|---|---|--:|--:|",
-    ]
-    table = results.attribution_table("touchpoint").sort_values("mean", ascending=False)
-    stage_of = dict(zip(results.touchpoints, results.stages, strict=True))
-    for name, row in table.head(5).iterrows():
-        out.append(
-            f"| {name} | {stage_of[str(name)]} | {money(row['mean'])} "
-            f"| {percent_words(row['share'])} |"
-        )
-    if comparison is not None and comparison.outcomes:
-        unit = text(f"{results.scenario.economics.period}s", lang)
-        out += ["", f"## {t('a_interventions')}", ""]
-        out += [
-            f"| {t('md_intervention')} | NPV | P5 | P95 | {t('md_p_pays')} | {t('md_payback')} |",
-            "|---|--:|--:|--:|--:|--:|",
-        ]
-        for o in comparison.outcomes:
-            payback = o.stats("payback_periods")["p50"]
-            space = "" if lang == "ja" else " "
-            pb = f"{payback:.0f}{space}{unit}" if payback is not None else t("md_never")
-            npv = o.stats("npv")
-            out.append(
-                f"| {o.name} | {money(npv['mean'])} | {money(npv['p5'])} "
-                f"| {money(npv['p95'])} | {percent_words(o.p_pays)} | {pb} |"
-            )
-    out += [
-        "",
-        f"## {t('md_files')}",
-        "",
-        t("md_files_text"),
-        "",
-        f"_{provenance_line(results, lang)}_",
-        "",
-    ]
-    return "\n".join(out)

@@ -1,7 +1,10 @@
 """The finance workbook (xlsx): inputs with their sources, results by year, the comparison.
 
 Numbers are stored as numbers with number formats, so the workbook calculates and sorts in
-Excel and LibreOffice alike.
+Excel and LibreOffice alike. Text is stored as text, never as a formula: every cell goes through
+`put`, so a name such as `=HYPERLINK(...)` or `=cmd|' /C calc'!A0` shows as itself and cannot run
+(OWASP's CSV/formula injection); a text starting with = + - @ also gets Excel's quote prefix, so
+editing the cell does not turn it into a formula either.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -28,6 +32,20 @@ HEADER = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="3B4A5A")
 PERCENT = "0.0%"
 COUNT = "#,##0"
+
+
+#: First characters that make a spreadsheet read a typed-in text as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def put(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
+    """Write one cell; text is stored as text (type "s"), never as a formula."""
+    cell = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if value.startswith(FORMULA_STARTS):
+            cell.quotePrefix = True
+    return cell
 
 
 def money_format(currency: str) -> str:
@@ -57,7 +75,7 @@ def write_workbook(
 
 def _header(ws: Worksheet, row: int, names: list[str]) -> None:
     for col, name in enumerate(names, 1):
-        cell = ws.cell(row=row, column=col, value=name)
+        cell = put(ws, row, col, name)
         cell.font, cell.fill = HEADER, HEADER_FILL
         cell.alignment = Alignment(horizontal="center", wrap_text=True)
 
@@ -84,25 +102,24 @@ def _summary(ws: Worksheet, r: Results, money: str) -> None:
         ("numpy version", np.__version__),
         ("Scenario SHA-256", r.source.sha256 if r.source else ""),
     ]
-    ws["A1"] = r.scenario.name
-    ws["A1"].font = Font(bold=True, size=14)
+    put(ws, 1, 1, r.scenario.name).font = Font(bold=True, size=14)
     for i, (k, v) in enumerate(facts, 3):
-        ws.cell(row=i, column=1, value=k).font = Font(bold=True)
-        cell = ws.cell(row=i, column=2, value=v)
+        put(ws, i, 1, k).font = Font(bold=True)
+        cell = put(ws, i, 2, v)
         if k.startswith("Discount"):
             cell.number_format = PERCENT
     row = len(facts) + 5
     _header(ws, row, ["Metric", "Mean", "Std", "P5", "P50", "P95"])
     for i, metric in enumerate(METRICS, row + 1):
         s = r.stats(metric)
-        ws.cell(row=i, column=1, value=metric.replace("_", " "))
+        put(ws, i, 1, metric.replace("_", " "))
         fmt = (
             money
             if metric in ("lost_revenue", "revenue")
             else (PERCENT if metric == "churn_rate" else COUNT)
         )
         for col, key in enumerate(("mean", "std", "p5", "p50", "p95"), 2):
-            ws.cell(row=i, column=col, value=s[key]).number_format = fmt
+            put(ws, i, col, s[key]).number_format = fmt
     _widths(ws, [30, 22, 16, 16, 16, 16])
 
 
@@ -120,7 +137,7 @@ def _inputs(ws: Worksheet, r: Results) -> None:
             comments.get(path, ""),
         ]
         for col, v in enumerate(values, 1):
-            cell = ws.cell(row=row, column=col, value=v)
+            cell = put(ws, row, col, v)
             if col in (4, 5, 6):
                 cell.number_format = "#,##0.0000" if abs(dist.mean()) < 10 else "#,##0"
     ws.freeze_panes = "A2"
@@ -135,7 +152,9 @@ def _comments(r: Results) -> dict[str, str]:
     _, marks = parse_yaml(r.source.text, r.source.name)
     out: dict[str, str] = {}
     for path, _ in iter_inputs(r.scenario):
-        loc: tuple[str | int, ...] = tuple(int(p) if p.isdigit() else p for p in path.split("."))
+        loc: tuple[str | int, ...] = tuple(
+            int(p) if p.isascii() and p.isdigit() else p for p in path.split(".")
+        )
         for n in range(len(loc), 0, -1):
             mark = marks.get(loc[:n])
             if mark is None:
@@ -193,7 +212,7 @@ def _by_year(ws: Worksheet, r: Results, money: str) -> None:
             float(p["acquired"][:, cols].sum(axis=1).mean()),
         ]
         for col, v in enumerate(row, 1):
-            cell = ws.cell(row=y + 2, column=col, value=v)
+            cell = put(ws, y + 2, col, v)
             cell.number_format = money if 2 <= col <= 5 else COUNT
     _widths(ws, [8, 20, 22, 16, 16, 18, 14, 16, 14, 14])
 
@@ -204,10 +223,10 @@ def _attribution(ws: Worksheet, r: Results, money: str) -> None:
         table = r.attribution_table(by)
         _header(ws, row, [by.capitalize(), "Mean", "P5", "P95", "Share"])
         for i, (label, t) in enumerate(table.iterrows(), row + 1):
-            ws.cell(row=i, column=1, value=str(label))
+            put(ws, i, 1, str(label))
             for col, key in enumerate(("mean", "p5", "p95"), 2):
-                ws.cell(row=i, column=col, value=float(t[key])).number_format = money
-            ws.cell(row=i, column=5, value=float(t["share"])).number_format = PERCENT
+                put(ws, i, col, float(t[key])).number_format = money
+            put(ws, i, 5, float(t["share"])).number_format = PERCENT
         row += len(table) + 3
     _widths(ws, [40, 18, 18, 18, 10])
 
@@ -225,16 +244,16 @@ def _comparison(ws: Worksheet, c: Any, money: str) -> None:
         columns += [f"{title} mean", f"{title} P5", f"{title} P50", f"{title} P95"]
     _header(ws, 1, columns)
     for row, o in enumerate(c.outcomes, 2):
-        ws.cell(row=row, column=1, value=o.name)
-        ws.cell(row=row, column=2, value=o.description)
-        ws.cell(row=row, column=3, value=o.p_pays).number_format = PERCENT
+        put(ws, row, 1, o.name)
+        put(ws, row, 2, o.description)
+        put(ws, row, 3, o.p_pays).number_format = PERCENT
         col = 4
         for metric, _ in metrics:
             s = o.stats(metric)
             fmt = PERCENT if metric == "roi" else ("0" if metric == "payback_periods" else money)
             for key in ("mean", "p5", "p50", "p95"):
                 value = s[key]
-                cell = ws.cell(row=row, column=col, value=value if value is not None else "never")
+                cell = put(ws, row, col, value if value is not None else "never")
                 cell.number_format = fmt
                 col += 1
     ws.freeze_panes = "B2"

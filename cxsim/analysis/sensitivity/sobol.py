@@ -116,6 +116,29 @@ class SobolIndices(Result):
         return "\n".join(lines) + "\n"
 
 
+#: Model evaluations a Sobol analysis may ask for, n (d + 2), and bootstrap work, n x resamples:
+#: beyond them it would run for hours; a message instead.
+MAX_EVALUATIONS = 1 << 21
+MAX_BOOTSTRAP = 10**8
+
+
+def check_sobol_size(n: int, d: int, n_resamples: int, confidence: float) -> None:
+    """Refuse an analysis too large to finish, or with a meaningless confidence, before any work."""
+    if n * (d + 2) > MAX_EVALUATIONS:
+        largest = 1 << max(1, (MAX_EVALUATIONS // (d + 2)).bit_length() - 1)
+        raise UserError(
+            f"{n:,} samples x ({d} inputs + 2) is {n * (d + 2):,} model evaluations, more than "
+            f"{MAX_EVALUATIONS:,}; with {d} inputs use at most {largest:,} samples"
+        )
+    if n_resamples < 1 or n * n_resamples > MAX_BOOTSTRAP:
+        raise UserError(
+            f"resamples must be at least 1 and samples x resamples at most {MAX_BOOTSTRAP:,}, "
+            f"got {n_resamples:,}"
+        )
+    if not 0 < confidence < 1:
+        raise UserError(f"confidence must be between 0 and 1, got {confidence}")
+
+
 def sobol_analysis(
     func: Callable[[FloatArray], FloatArray],
     dists: Sequence[Any],
@@ -144,6 +167,7 @@ def sobol_analysis(
     d = len(dists)
     if d == 0:
         raise UserError("no uncertain inputs to analyse")
+    check_sobol_size(n_, d, n_resamples, confidence)
     names = list(names) if names is not None else [f"x{i + 1}" for i in range(d)]
     seed = new_seed() if seed is None else int(seed)
     rng = np.random.default_rng(seed)

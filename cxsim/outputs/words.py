@@ -1,0 +1,188 @@
+"""The report's words: the headline findings, the provenance line, and summary.md.
+
+Names in a scenario are the user's text: in summary.md they are escaped, so a touchpoint named
+`<script>`, `| x |` or `# heading` with newlines shows as itself and cannot add markup, a table
+cell, a heading, a link or an image.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from cxsim._version import __version__
+from cxsim.engine.results import Results
+from cxsim.formatting.money import format_count
+from cxsim.model.scenario import GROUPS, PATHWAYS
+from cxsim.outputs.i18n import text
+from cxsim.outputs.labels import money_formatter, percent_words, view_words, what_is_lost
+
+if TYPE_CHECKING:
+    from cxsim.analysis.compare import Comparison
+
+__all__ = ["headline", "md_text", "provenance_line", "summary_markdown"]
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~])")
+
+
+def md_text(value: object) -> str:
+    """User text made inert in Markdown (CommonMark, GitHub's): on one line, HTML escaped, and
+    every mark that could start emphasis, a link, an image, a heading or a table cell
+    backslash-escaped. It still reads as itself once rendered."""
+    one_line = " ".join(str(value).split())
+    html = one_line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", html)
+
+
+def headline(
+    results: Results,
+    comparison: Comparison | None,
+    lang: str,
+    name: Callable[[str], str] = str,
+) -> list[str]:
+    """The findings in sentences: the loss, its share, the silent customers, the top source,
+    the best intervention; `name` shows the user's names (`md_text` for Markdown)."""
+    money = money_formatter(results, lang)
+    s = results.stats("lost_revenue")
+    basis = text(results.scenario.economics.value, lang)
+    lines = [
+        text(
+            "headline" if results.runs > 1 else "headline_one",
+            lang,
+            amount=money(s["mean"]),
+            basis=basis,
+            what=what_is_lost(results, lang),
+            view=view_words(results, lang),
+            p5=money(s["p5"]),
+            p95=money(s["p95"]),
+        )
+    ]
+    revenue = results.stats("revenue")["mean"]
+    if revenue + s["mean"] > 0:
+        share = percent_words(s["mean"] / (revenue + s["mean"]))
+        space = "" if lang == "ja" else " "
+        lines[0] += space + text("headline_share", lang, share=share, basis=basis)
+    total = s["mean"]
+    if total > 0:
+        by_path = results.loss_by("pathway").mean(axis=0)
+        silent = by_path[PATHWAYS.index("silent")]
+        complainers = sum(by_path[PATHWAYS.index(g)] for g in GROUPS if g != "silent")
+        lines.append(
+            text(
+                "headline_silent",
+                lang,
+                silent=percent_words(silent / total),
+                complainers=percent_words(complainers / total),
+            )
+        )
+        per_tp = results.loss_by("touchpoint").mean(axis=0)
+        j = int(np.argmax(per_tp))
+        lines.append(
+            text(
+                "headline_top",
+                lang,
+                touchpoint=name(results.touchpoints[j]),
+                stage=name(results.stages[j]),
+                amount=money(per_tp[j]),
+                share=percent_words(per_tp[j] / total),
+            )
+        )
+    if comparison is not None and comparison.outcomes:
+        best = comparison.outcomes[0]
+        npv = best.stats("npv")
+        if (npv["mean"] or 0) > 0:
+            lines.append(
+                text(
+                    "headline_best",
+                    lang,
+                    name=name(best.name),
+                    npv=money(npv["mean"]),
+                    p5=money(npv["p5"]),
+                    p95=money(npv["p95"]),
+                    p=percent_words(best.p_pays),
+                )
+            )
+        else:
+            lines.append(text("headline_none", lang, n=len(comparison.outcomes)))
+    return lines
+
+
+def provenance_line(results: Results, lang: str) -> str:
+    sha = results.source.sha256[:16] if results.source else "n/a"
+    return text(
+        "provenance",
+        lang,
+        kind=text(results.kind.replace(" ", "_"), lang),
+        runs=f"{results.runs:,}",
+        seed=results.seed,
+        version=__version__,
+        sha=sha,
+        date=dt.date.today().isoformat(),
+    )
+
+
+def summary_markdown(results: Results, comparison: Comparison | None, lang: str) -> str:
+    """A short Markdown summary: the findings, the headline figures, the top sources."""
+    money = money_formatter(results, lang)
+    t = lambda key, **kw: text(key, lang, **kw)  # noqa: E731
+    out = [f"# {t('report_title', scenario=md_text(results.scenario.name))}", ""]
+    sentences = headline(results, comparison, lang, md_text)
+    out += [sentences[0], ""] + [f"- {line}" for line in sentences[1:]] + [""]
+    out += [f"## {t('md_figures')}", ""]
+    out += [f"| {t('md_metric')} | {t('md_mean')} | P5 | P50 | P95 |", "|---|--:|--:|--:|--:|"]
+    s = results.stats("lost_revenue")
+    out.append(
+        f"| {what_is_lost(results, lang)} | {money(s['mean'])} | {money(s['p5'])} "
+        f"| {money(s['p50'])} | {money(s['p95'])} |"
+    )
+    for key, metric in (
+        ("kpi_customers", "customers_lost"),
+        ("kpi_acquisitions", "lost_acquisitions"),
+    ):
+        m = results.stats(metric)
+        out.append(
+            f"| {t(key)} | {format_count(m['mean'])} | {format_count(m['p5'])} "
+            f"| {format_count(m['p50'])} | {format_count(m['p95'])} |"
+        )
+    out += ["", f"## {t('md_where')}", ""]
+    out += [
+        f"| {t('md_touchpoint')} | {t('md_stage')} | {t('md_mean')} | {t('md_share')} |",
+        "|---|---|--:|--:|",
+    ]
+    table = results.attribution_table("touchpoint").sort_values("mean", ascending=False)
+    stage_of = dict(zip(results.touchpoints, results.stages, strict=True))
+    for name, row in table.head(5).iterrows():
+        out.append(
+            f"| {md_text(name)} | {md_text(stage_of[str(name)])} | {money(row['mean'])} "
+            f"| {percent_words(row['share'])} |"
+        )
+    if comparison is not None and comparison.outcomes:
+        unit = text(f"{results.scenario.economics.period}s", lang)
+        out += ["", f"## {t('a_interventions')}", ""]
+        out += [
+            f"| {t('md_intervention')} | NPV | P5 | P95 | {t('md_p_pays')} | {t('md_payback')} |",
+            "|---|--:|--:|--:|--:|--:|",
+        ]
+        for o in comparison.outcomes:
+            payback = o.stats("payback_periods")["p50"]
+            space = "" if lang == "ja" else " "
+            pb = f"{payback:.0f}{space}{unit}" if payback is not None else t("md_never")
+            npv = o.stats("npv")
+            out.append(
+                f"| {md_text(o.name)} | {money(npv['mean'])} | {money(npv['p5'])} "
+                f"| {money(npv['p95'])} | {percent_words(o.p_pays)} | {pb} |"
+            )
+    out += [
+        "",
+        f"## {t('md_files')}",
+        "",
+        t("md_files_text"),
+        "",
+        f"_{provenance_line(results, lang)}_",
+        "",
+    ]
+    return "\n".join(out)
