@@ -11,7 +11,7 @@ import cxsim
 from cxsim.analysis.compare import intervention_sets
 from cxsim.analysis.sensitivity import tornado
 from cxsim.engine.simulation import summarise
-from cxsim.errors import ScenarioWarning, UserError
+from cxsim.errors import ScenarioError, ScenarioWarning, UserError
 from cxsim.model.lint import lint
 from cxsim.outputs.formats import check_extension
 
@@ -140,10 +140,14 @@ def test_an_effect_beyond_its_range_is_warned_about_and_says_it_is_clipped(scena
 def test_effects_within_range_are_not_warned_about(scenario) -> None:
     assert lint(scenario) == []
     assert lint(cxsim.modify(scenario, {"interventions[Live chat].effects[1].scale": 0.7})) == []
+    # Below its range an effect is refused at validation (cxsim.model.checks); above a
+    # probability's it is said and clipped.
+    with pytest.raises(ScenarioError, match="refused rather than clipped"):
+        cxsim.modify(scenario, {"interventions[Live chat].effects[0].add": -0.9})
     with pytest.warns(ScenarioWarning):
-        changed = cxsim.modify(scenario, {"interventions[Live chat].effects[0].add": -0.9})
+        changed = cxsim.modify(scenario, {"interventions[Live chat].effects[0].add": 0.9})
     (message,) = lint(changed)
-    assert "at its low end" in message and "clipped to 0" in message
+    assert "at its high end" in message and "clipped to 1" in message
 
 
 @pytest.mark.parametrize(
