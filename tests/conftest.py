@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -42,6 +46,32 @@ loss_tree:
     deterred: 0.02
     referred: 0.02
 """
+
+
+def cxsim_in_process(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """`cxsim ARGS` run in this process through the console script's `main`, as a subprocess
+    would run it (exit code, stdout, stderr), without the 1-2 s of an interpreter's start-up.
+
+    For tests where a separate process is not the point; those that are about the process
+    itself (start-up, Ctrl-C, the installed script, worker processes) keep `subprocess`.
+    """
+    from cxsim.cli.main import main
+    from cxsim.outputs import files as output
+
+    saved = sys.argv, os.getcwd(), output.written
+    code = 0
+    with CliRunner().isolation() as (out, err, _):
+        sys.argv, output.written = ["cxsim", *args], []
+        os.chdir(cwd)
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        finally:
+            sys.argv, output.written = saved[0], saved[2]
+            os.chdir(saved[1])
+        stdout, stderr = out.getvalue().decode(), err.getvalue().decode()
+    return subprocess.CompletedProcess(["cxsim", *args], code, stdout, stderr)
 
 
 @pytest.fixture

@@ -9,17 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, SCENARIOS
+from .conftest import ROOT, SCENARIOS, cxsim_in_process
 
 CLI = [sys.executable, "-m", "cxsim"]
 
 
 def cxsim(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    """In this process: what is tested here is the command's output, not Python's start-up."""
+    return cxsim_in_process(*args, cwd=ROOT)
 
 
 def test_validate_all_examples() -> None:
-    out = cxsim("validate", *map(str, SCENARIOS))
+    """As a user types it: a real `python -m cxsim` process."""
+    out = subprocess.run(
+        [*CLI, "validate", *map(str, SCENARIOS)], capture_output=True, text=True, cwd=ROOT
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.count(": ok") == len(SCENARIOS)
 

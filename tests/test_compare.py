@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ from cxsim.analysis.pilot import plan_pilot
 from cxsim.errors import ScenarioError
 from cxsim.model.interventions import InterventionSet, resolve
 
-from .conftest import ROOT, TINY
+from .conftest import ROOT, TINY, cxsim_in_process
 
 SUBSCRIPTION = ROOT / "scenarios" / "subscription.yaml"
 
@@ -146,13 +145,7 @@ def test_pilot_sample_size_matches_the_two_proportion_formula() -> None:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cxsim", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
+    return cxsim_in_process(*args, cwd=ROOT)
 
 
 def test_compare_cli_json_and_workbook(tmp_path: Path) -> None:

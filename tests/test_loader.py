@@ -13,7 +13,7 @@ import pytest
 import cxsim
 from cxsim.errors import ScenarioError
 
-from .conftest import ROOT, TINY
+from .conftest import ROOT, TINY, cxsim_in_process
 
 CLI = [sys.executable, "-m", "cxsim"]
 
@@ -174,7 +174,7 @@ def test_schema_describes_the_format() -> None:
 
 
 def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return cxsim_in_process(*args, cwd=cwd)
 
 
 def test_cli_reports_bad_files_with_exit_code_2_and_no_traceback(tmp_path: Path) -> None:
