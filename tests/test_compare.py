@@ -181,8 +181,16 @@ def test_compare_cli_json_and_workbook(tmp_path: Path) -> None:
     npvs = [o["npv"]["mean"] for o in doc["interventions"]]
     assert npvs == sorted(npvs, reverse=True)
     wb = load_workbook(book)
-    assert wb.sheetnames == ["Summary", "Inputs", "By year", "Where it is lost", "Interventions"]
-    assert isinstance(wb["Interventions"]["D2"].value, float)
+    assert wb.sheetnames == [
+        "Summary",
+        "Inputs",
+        "Cash flows",
+        "By year",
+        "Where it is lost",
+        "Interventions",
+        "Runs",
+    ]
+    assert wb["Interventions"]["E5"].value == "=C5-D5"  # NPV: a formula over the cash flows
     again = cli("compare", str(SUBSCRIPTION), "--runs", "16", "--xlsx", str(book))
     assert again.returncode == 2 and "--force" in again.stderr
 

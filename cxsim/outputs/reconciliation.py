@@ -106,6 +106,11 @@ def reconciliation_sheet(ws: Worksheet, table: Reconciliation) -> None:
         ws.cell(row=ws.max_row, column=1).font = WARN
     for col, width in zip("ABCDEFGHIJ", (16, 22, 12, 14, 14, 14, 8, 12, 12, 40), strict=True):
         ws.column_dimensions[col].width = width
+    for row in ws.iter_rows():  # segment names are the user's: text, never a formula
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+                cell.quotePrefix = cell.value.startswith(("=", "+", "-", "@"))
 
 
 def _finite(x: object) -> float | None:

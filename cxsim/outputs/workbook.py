@@ -1,57 +1,91 @@
-"""The finance workbook (xlsx): inputs with their sources, results by year, the comparison.
+"""The finance workbook (xlsx): a live business case an analyst can audit.
 
-Numbers are stored as numbers with number formats, so the workbook calculates and sorts in
-Excel and LibreOffice alike. Text is stored as text, never as a formula: every cell goes through
-`put`, so a name such as `=HYPERLINK(...)` or `=cmd|' /C calc'!A0` shows as itself and cannot run
-(OWASP's CSV/formula injection); a text starting with = + - @ also gets Excel's quote prefix, so
-editing the cell does not turn it into a formula either.
+Sheets: Summary, Inputs (the cells the formulas use are named: `DiscountRate`,
+`PeriodsPerYear`, `Horizon`; every simulation input with its own source comment), Cash flows
+(per period, baseline and each intervention: value, cost, net, discount factor), By year,
+Where it is lost, Interventions (NPV, ROI, payback as Excel formulas over the cash flows, the
+Monte Carlo percentiles as values beside them, labelled as simulated) and Runs (every run, or
+a stated sample of 10,000). Numbers are numbers formatted by what they are (money in the
+scenario's currency, percent, count), labels are in the scenario's language, and text a user
+wrote goes through `_text_cell` only.
 """
 
 from __future__ import annotations
 
-import math
-import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
 from cxsim._version import __version__
-from cxsim.engine.results import METRICS, Results
-from cxsim.formatting.money import symbol
-from cxsim.model.loader import parse_yaml
+from cxsim.engine.results import Results
+from cxsim.formatting.money import NO_DECIMALS, symbol
 from cxsim.model.paths import input_label, iter_inputs
+from cxsim.model.scenario import PATHWAYS
+from cxsim.outputs.i18n import input_name, text
 from cxsim.outputs.reconciliation import reconciliation_sheet
+from cxsim.outputs.sources import input_sources
+from cxsim.outputs.workbook_words import word
 
 HEADER = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="3B4A5A")
+SIMULATED_FILL = PatternFill("solid", fgColor="EEF2F6")
 PERCENT = "0.0%"
+PERCENT_FINE = "0.00%"
 COUNT = "#,##0"
+NUMBER = "#,##0.00"
+FACTOR = "0.000000"
+#: The named cells of the Inputs sheet the formulas use, by key of `workbook_words`.
+NAMED = {
+    "discount_rate": "DiscountRate",
+    "periods_per_year": "PeriodsPerYear",
+    "horizon": "Horizon",
+}
 
 
-#: First characters that make a spreadsheet read a typed-in text as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-
-def put(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
-    """Write one cell; text is stored as text (type "s"), never as a formula."""
-    cell = ws.cell(row=row, column=column, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"
-        if value.startswith(FORMULA_STARTS):
-            cell.quotePrefix = True
-    return cell
-
-
-def money_format(currency: str) -> str:
-    """Whole units: business-case figures in the millions need no cents."""
+def money_format(currency: str, decimals: int = 0) -> str:
+    """The currency's symbol and separators; whole units unless `decimals` (never for yen)."""
     sym = symbol(currency).strip().replace('"', "")
-    return f'"{sym}"#,##0;-"{sym}"#,##0'
+    places = "." + "0" * decimals if decimals and currency not in NO_DECIMALS else ""
+    return f'"{sym}"#,##0{places};-"{sym}"#,##0{places}'
+
+
+@dataclass
+class Book:
+    """What every sheet needs: the results, the language, the formats, the words."""
+
+    results: Results
+    language: str
+    money: str
+    money_cents: str
+
+    @classmethod
+    def of(cls, results: Results) -> Book:
+        cur = results.currency
+        return cls(results, results.scenario.language, money_format(cur), money_format(cur, 2))
+
+    def word(self, key: str, **values: object) -> str:
+        return word(key, self.language, **values)
+
+    @property
+    def basis(self) -> str:
+        """'margin' or 'revenue' (in the language), as the scenario counts value."""
+        return self.word(
+            "margin" if self.results.scenario.economics.value == "margin" else "revenue"
+        )
+
+    @property
+    def what_is_lost(self) -> str:
+        """'Lost margin' or 'Lost revenue'."""
+        key = "lost_margin" if self.results.scenario.economics.value == "margin" else "lost_revenue"
+        return text(key, self.language)
 
 
 def write_workbook(
@@ -59,25 +93,72 @@ def write_workbook(
 ) -> None:
     """Write the workbook for a result and, if given, its comparison of interventions and its
     reconciliation with the actuals (`cxsim.analysis.calibration.Reconciliation`)."""
+    from cxsim.outputs import workbook_flows as flows
+
     wb = Workbook()
-    money = money_format(results.currency)
-    _summary(wb.active, results, money)
-    _inputs(wb.create_sheet("Inputs"), results)
-    if results.periods:
-        _by_year(wb.create_sheet("By year"), results, money)
-    _attribution(wb.create_sheet("Where it is lost"), results, money)
-    if comparison is not None:
-        _comparison(wb.create_sheet("Interventions"), comparison, money)
+    book = Book.of(results)
+    summary = wb.active
+    summary.title = book.word("sheet_summary")
+    inputs_sheet(wb, book)
+    outcomes = list(comparison.outcomes) if comparison is not None else []
+    layout = None
+    if results.periods and "revenue" in results.periods:
+        layout = flows.cash_flows_sheet(wb.create_sheet(book.word("sheet_flows")), book, outcomes)
+        flows.by_year_sheet(wb.create_sheet(book.word("sheet_years")), book, layout)
+    summary_sheet(summary, book, layout)
+    attribution_sheet(wb.create_sheet(book.word("sheet_where")), book)
+    case = wb.create_sheet(book.word("sheet_case")) if outcomes and layout is not None else None
+    runs = flows.runs_sheet(wb.create_sheet(book.word("sheet_runs")), book, outcomes)
+    if case is not None:
+        flows.interventions_sheet(case, book, outcomes, layout, runs)
     if reconciliation is not None:
         reconciliation_sheet(wb.create_sheet("Reconciliation"), reconciliation)
     wb.save(path)
 
 
-def _header(ws: Worksheet, row: int, names: list[str]) -> None:
-    for col, name in enumerate(names, 1):
-        cell = put(ws, row, col, name)
+# --- cells ------------------------------------------------------------------------------------
+#: What makes a spreadsheet read text as a formula when a cell is edited (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _text_cell(ws: Worksheet, row: int, col: int, text: object) -> Any:
+    """Text in a cell, never a formula: the one way user-written text enters the workbook.
+
+    Stored as text (type "s"); text that starts like a formula also gets Excel's quote prefix,
+    so that editing the cell does not turn it into one."""
+    cell = ws.cell(row=row, column=col)
+    cell.value = "" if text is None else str(text)
+    cell.data_type = "s"
+    if cell.value.startswith(FORMULA_STARTS):
+        cell.quotePrefix = True
+    return cell
+
+
+def _number_cell(ws: Worksheet, row: int, col: int, value: float | None, fmt: str) -> Any:
+    """A number (blank where there is none or it is not finite) with its field's format."""
+    cell = ws.cell(row=row, column=col)
+    if value is not None and np.isfinite(value):
+        cell.value = float(value)
+    cell.number_format = fmt
+    return cell
+
+
+def _formula_cell(ws: Worksheet, row: int, col: int, formula: str, fmt: str) -> Any:
+    """An Excel formula (built by cxsim from cell references, never from user text)."""
+    cell = ws.cell(row=row, column=col, value=f"={formula}")
+    cell.number_format = fmt
+    return cell
+
+
+def _header(ws: Worksheet, row: int, names: list[str], start: int = 1) -> None:
+    for col, name in enumerate(names, start):
+        cell = _text_cell(ws, row, col, name)
         cell.font, cell.fill = HEADER, HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", wrap_text=True)
+        cell.alignment = Alignment(horizontal="center", vertical="top", wrap_text=True)
+
+
+def _note(ws: Worksheet, row: int, note: str) -> None:
+    _text_cell(ws, row, 1, note).font = Font(italic=True, color="555555")
 
 
 def _widths(ws: Worksheet, widths: list[int]) -> None:
@@ -85,176 +166,154 @@ def _widths(ws: Worksheet, widths: list[int]) -> None:
         ws.column_dimensions[get_column_letter(i)].width = w
 
 
-def _summary(ws: Worksheet, r: Results, money: str) -> None:
-    ws.title = "Summary"
+def ref(ws: Worksheet | str, row: int, col: int, absolute: bool = False) -> str:
+    """A cell reference to another sheet: `'Cash flows'!$E$39`."""
+    title = ws if isinstance(ws, str) else ws.title
+    letter = get_column_letter(col)
+    cell = f"${letter}${row}" if absolute else f"{letter}{row}"
+    return f"'{title}'!{cell}"
+
+
+# --- sheets -----------------------------------------------------------------------------------
+def summary_sheet(ws: Worksheet, book: Book, layout: Any) -> None:
+    r = book.results
     e = r.scenario.economics
-    facts = [
-        ("Scenario", r.scenario.name),
-        ("Simulation", r.method),
-        ("Runs", r.runs),
-        ("Seed", r.seed),
-        ("Horizon", f"{e.horizon} {e.period}s"),
-        ("Value counted", e.value),
-        ("Discount rate (a year)", e.discount_rate),
-        ("Lifetime beyond the horizon", "yes" if e.lifetime else "no"),
-        ("Currency", e.currency),
-        ("cxsim version", __version__),
-        ("numpy version", np.__version__),
-        ("Scenario SHA-256", r.source.sha256 if r.source else ""),
+    facts: list[tuple[str, object, str | None]] = [
+        ("scenario", r.scenario.name, None),
+        ("simulation", r.method, None),
+        ("runs", r.runs, COUNT),
+        ("seed", r.seed, "0"),
+        ("horizon", e.horizon, COUNT),
+        ("period", text(e.period, book.language), None),
+        ("value_counted", book.basis, None),
+        ("discount_rate", e.discount_rate, PERCENT),
+        ("lifetime", book.word("yes" if e.lifetime else "no"), None),
+        ("currency", e.currency, None),
+        ("version", __version__, None),
+        ("numpy", np.__version__, None),
+        ("sha", r.source.sha256 if r.source else "", None),
     ]
-    put(ws, 1, 1, r.scenario.name).font = Font(bold=True, size=14)
-    for i, (k, v) in enumerate(facts, 3):
-        put(ws, i, 1, k).font = Font(bold=True)
-        cell = put(ws, i, 2, v)
-        if k.startswith("Discount"):
-            cell.number_format = PERCENT
-    row = len(facts) + 5
-    _header(ws, row, ["Metric", "Mean", "Std", "P5", "P50", "P95"])
-    for i, metric in enumerate(METRICS, row + 1):
+    _text_cell(ws, 1, 1, r.scenario.name).font = Font(bold=True, size=14)
+    for i, (key, value, fmt) in enumerate(facts, 3):
+        _text_cell(ws, i, 1, book.word(key)).font = Font(bold=True)
+        if fmt is None:
+            _text_cell(ws, i, 2, value)
+        else:
+            _number_cell(ws, i, 2, value, fmt)  # type: ignore[arg-type]
+    row = len(facts) + 4
+    _note(ws, row, book.word("simulated_note"))
+    row += 1
+    p = ("P5", "P50", "P95")
+    cols = [book.word("metric"), book.word("total_formula"), book.word("sim_mean")]
+    cols += [book.word("sim_std")] + [book.word("sim_p", p=q) for q in p]
+    _header(ws, row, cols)
+    metrics = [
+        ("lost_revenue", book.what_is_lost, book.money),
+        ("customers_lost", book.word("customers_lost"), COUNT),
+        ("lost_acquisitions", book.word("lost_acquisitions"), COUNT),
+        ("churn_rate", book.word("churn_rate"), PERCENT_FINE),
+        ("revenue", book.word("value_with", basis=book.basis), book.money),
+    ]
+    for i, (metric, label, fmt) in enumerate(metrics, row + 1):
         s = r.stats(metric)
-        put(ws, i, 1, metric.replace("_", " "))
-        fmt = (
-            money
-            if metric in ("lost_revenue", "revenue")
-            else (PERCENT if metric == "churn_rate" else COUNT)
-        )
-        for col, key in enumerate(("mean", "std", "p5", "p50", "p95"), 2):
-            put(ws, i, col, s[key]).number_format = fmt
-    _widths(ws, [30, 22, 16, 16, 16, 16])
+        _text_cell(ws, i, 1, label)
+        total = layout.total_of(metric) if layout is not None else None
+        if total is not None:
+            _formula_cell(ws, i, 2, total, fmt)
+        for col, key in enumerate(("mean", "std", "p5", "p50", "p95"), 3):
+            _number_cell(ws, i, col, s[key], fmt).fill = SIMULATED_FILL
+    _widths(ws, [34, 26, 20, 20, 18, 18, 18])
 
 
-def _inputs(ws: Worksheet, r: Results) -> None:
-    _header(ws, 1, ["Input", "Path", "Distribution", "Mean", "P10", "P90", "Source (file comment)"])
-    comments = _comments(r)
-    for row, (path, dist) in enumerate(iter_inputs(r.scenario), 2):
-        values = [
-            input_label(r.scenario, path),
-            path,
-            dist.describe(),
-            dist.mean(),
-            dist.quantile(0.1),
-            dist.quantile(0.9),
-            comments.get(path, ""),
-        ]
-        for col, v in enumerate(values, 1):
-            cell = put(ws, row, col, v)
-            if col in (4, 5, 6):
-                cell.number_format = "#,##0.0000" if abs(dist.mean()) < 10 else "#,##0"
-    ws.freeze_panes = "A2"
-    _widths(ws, [40, 48, 44, 12, 12, 12, 70])
-
-
-def _comments(r: Results) -> dict[str, str]:
-    """The comment beside or above each input in the scenario file: where its figure is from."""
-    if r.source is None:
-        return {}
-    lines = r.source.text.splitlines()
-    _, marks = parse_yaml(r.source.text, r.source.name)
-    out: dict[str, str] = {}
-    for path, _ in iter_inputs(r.scenario):
-        loc: tuple[str | int, ...] = tuple(
-            int(p) if p.isascii() and p.isdigit() else p for p in path.split(".")
-        )
-        for n in range(len(loc), 0, -1):
-            mark = marks.get(loc[:n])
-            if mark is None:
-                continue
-            line = lines[mark[0] - 1]
-            found = _comment(line)
-            if found is None and mark[0] >= 2:
-                above = lines[mark[0] - 2].strip()
-                found = above[1:].strip() if above.startswith("#") else None
-            if found:
-                out[path] = found
-                break
-    return out
-
-
-def _comment(line: str) -> str | None:
-    m = re.search(r"\s#\s*(.+)$", line)
-    return m.group(1).strip() if m else None
-
-
-def _by_year(ws: Worksheet, r: Results, money: str) -> None:
+def inputs_sheet(wb: Workbook, book: Book) -> None:
+    """The named cells the formulas use, then every simulation input with its source."""
+    ws = wb.create_sheet(book.word("sheet_inputs"))
+    r = book.results
     e = r.scenario.economics
-    per_year = max(1, round(e.periods_per_year))
-    p = r.periods
-    years = math.ceil(e.horizon / per_year)
+    _text_cell(ws, 1, 1, book.word("formula_inputs")).font = Font(bold=True)
+    named = {"discount_rate": e.discount_rate, "periods_per_year": e.periods_per_year}
+    named["horizon"] = e.horizon
+    sources = input_sources(r.scenario, r.source)
+    econ_sources = {"discount_rate": sources.get("economics.discount_rate", "")}
+    for row, (key, value) in enumerate(named.items(), 2):
+        _text_cell(ws, row, 1, book.word(key))
+        _number_cell(ws, row, 2, value, PERCENT if key == "discount_rate" else "0")
+        _text_cell(ws, row, 3, NAMED[key])
+        _text_cell(ws, row, 4, econ_sources.get(key, ""))
+        wb.defined_names[NAMED[key]] = DefinedName(
+            NAMED[key], attr_text=ref(ws, row, 2, absolute=True)
+        )
+    start = len(named) + 3
+    _text_cell(ws, start, 1, book.word("model_inputs")).font = Font(bold=True)
     _header(
         ws,
-        1,
-        [
-            "Year",
-            "Revenue (discounted)",
-            "Lost to failures (discounted)",
-            "P5 lost",
-            "P95 lost",
-            "Customers at start",
-            "Churned",
-            "Lost to failures",
-            "Complaints",
-            "Acquired",
-        ],
+        start + 1,
+        [book.word(k) for k in ("input", "distribution", "mean")]
+        + ["P10", "P90"]
+        + [book.word("source")],
     )
-    for y in range(years):
-        cols = slice(y * per_year, min((y + 1) * per_year, e.horizon))
-        loss = p["loss"][:, cols].sum(axis=1)
-        row = [
-            y + 1,
-            float(p["revenue"][:, cols].sum(axis=1).mean()),
-            float(loss.mean()),
-            float(np.percentile(loss, 5)),
-            float(np.percentile(loss, 95)),
-            float(p["active"][:, cols.start].mean()),
-            float(p["churned"][:, cols].sum(axis=1).mean()),
-            float(p["defected"][:, cols].sum(axis=1).mean()),
-            float(p["complaints"][:, cols].sum(axis=1).mean()),
-            float(p["acquired"][:, cols].sum(axis=1).mean()),
-        ]
-        for col, v in enumerate(row, 1):
-            cell = put(ws, y + 2, col, v)
-            cell.number_format = money if 2 <= col <= 5 else COUNT
-    _widths(ws, [8, 20, 22, 16, 16, 18, 14, 16, 14, 14])
+    for row, (path, dist) in enumerate(iter_inputs(r.scenario), start + 2):
+        label = input_name(input_label(r.scenario, path), book.language)
+        cell = _text_cell(ws, row, 1, label)
+        if label == path or "." in label:
+            cell.comment = Comment(path, "cxsim")  # the path `--set` takes, for the analyst
+        _text_cell(ws, row, 2, dist.describe())
+        fmt = field_format(path, book)
+        for col, v in enumerate((dist.mean(), dist.quantile(0.1), dist.quantile(0.9)), 3):
+            _number_cell(ws, row, col, v, fmt)
+        _text_cell(ws, row, 6, sources.get(path, ""))
+    ws.freeze_panes = ws.cell(row=start + 2, column=2)
+    _widths(ws, [44, 40, 14, 14, 14, 90])
 
 
-def _attribution(ws: Worksheet, r: Results, money: str) -> None:
-    row = 1
+#: The last field of an input's path, and what it measures.
+_COUNTS = ("customers", "prospects", "told", "agents", "capacity")
+_MONEY = ("revenue", "one_off", "per_period", "per_customer", "cost", "cost_per_contact")
+_RATES = (
+    "failure_rate", "complaint_rate", "exposure", "conversion", "margin", "rate",
+    "satisfied", "mollified", "dissatisfied", "deterred", "referred", "minor", "major",
+    "satisfied_fast", "satisfied_slow", "dissatisfied_fast", "dissatisfied_slow",
+)  # fmt: skip
+
+
+def field_format(path: str, book: Book) -> str:
+    """The number format of an input by what its field measures (never by its value)."""
+    parts = [p for p in path.split(".") if not p.isdigit()]
+    names = [p for p in parts if p in _COUNTS + _MONEY + _RATES]
+    field = names[-1] if names else parts[-1]
+    if parts[0] == "interventions" and "effects" in parts:
+        return "0.00##"  # an effect's factor or shift: its unit is the target's
+    if field in _MONEY:
+        return book.money_cents
+    if field in _COUNTS:
+        return COUNT if "told" not in parts else "0.0"
+    if field in _RATES:
+        return PERCENT_FINE
+    return "#,##0.00##"
+
+
+def attribution_sheet(ws: Worksheet, book: Book) -> None:
+    """The loss by pathway, stage, touchpoint and segment; totals and shares as formulas."""
+    r = book.results
+    _text_cell(ws, 1, 1, book.what_is_lost).font = Font(bold=True)
+    _note(ws, 2, book.word("simulated_note"))
+    row = 4
+    pathways = {p: text(p, book.language) for p in PATHWAYS}
     for by in ("pathway", "stage", "touchpoint", "segment"):
         table = r.attribution_table(by)
-        _header(ws, row, [by.capitalize(), "Mean", "P5", "P95", "Share"])
-        for i, (label, t) in enumerate(table.iterrows(), row + 1):
-            put(ws, i, 1, str(label))
-            for col, key in enumerate(("mean", "p5", "p95"), 2):
-                put(ws, i, col, float(t[key])).number_format = money
-            put(ws, i, 5, float(t["share"])).number_format = PERCENT
-        row += len(table) + 3
-    _widths(ws, [40, 18, 18, 18, 10])
-
-
-def _comparison(ws: Worksheet, c: Any, money: str) -> None:
-    columns = ["Intervention", "Description", "P(pays)"]
-    metrics = [
-        ("loss_avoided", "Loss avoided"),
-        ("cost", "Cost"),
-        ("npv", "NPV"),
-        ("roi", "ROI"),
-        ("payback_periods", "Payback (periods)"),
-    ]
-    for _, title in metrics:
-        columns += [f"{title} mean", f"{title} P5", f"{title} P50", f"{title} P95"]
-    _header(ws, 1, columns)
-    for row, o in enumerate(c.outcomes, 2):
-        put(ws, row, 1, o.name)
-        put(ws, row, 2, o.description)
-        put(ws, row, 3, o.p_pays).number_format = PERCENT
-        col = 4
-        for metric, _ in metrics:
-            s = o.stats(metric)
-            fmt = PERCENT if metric == "roi" else ("0" if metric == "payback_periods" else money)
-            for key in ("mean", "p5", "p50", "p95"):
-                value = s[key]
-                cell = put(ws, row, col, value if value is not None else "never")
-                cell.number_format = fmt
-                col += 1
-    ws.freeze_panes = "B2"
-    _widths(ws, [34, 50, 10] + [14] * (len(columns) - 3))
+        names = pathways if by == "pathway" else {}
+        head = [book.word(f"by_{by}"), book.word("sim_mean"), book.word("share")]
+        _header(ws, row, [*head, book.word("p5"), book.word("p95")])
+        first, last = row + 1, row + len(table)
+        total_row = last + 1
+        for i, (label, t) in enumerate(table.iterrows(), first):
+            _text_cell(ws, i, 1, names.get(str(label), str(label)))
+            _number_cell(ws, i, 2, float(t["mean"]), book.money).fill = SIMULATED_FILL
+            _formula_cell(ws, i, 3, f"IF($B${total_row}=0,0,B{i}/$B${total_row})", PERCENT)
+            for col, key in enumerate(("p5", "p95"), 4):
+                _number_cell(ws, i, col, float(t[key]), book.money).fill = SIMULATED_FILL
+        _text_cell(ws, total_row, 1, book.word("total")).font = Font(bold=True)
+        _formula_cell(ws, total_row, 2, f"SUM(B{first}:B{last})", book.money).font = Font(bold=True)
+        _formula_cell(ws, total_row, 3, f"SUM(C{first}:C{last})", PERCENT)
+        row = total_row + 3
+    _widths(ws, [44, 20, 10, 20, 20])
