@@ -73,6 +73,6 @@ def write_solved(text: str, solved: dict[str, float]) -> str:
         line_end = text.find("\n", end)
         line_end = len(text) if line_end < 0 else line_end
         tail = text[end:line_end]
-        note = f"; {MARK}" if "#" in tail else f"  # {MARK}"
+        note = "" if MARK in tail else f"; {MARK}" if "#" in tail else f"  # {MARK}"
         text = text[:start] + new + tail + note + text[line_end:]
     return text
