@@ -22,6 +22,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from cxsim.analysis.business_case import FIGURES, business_case
+from cxsim.analysis.portfolio import recommended_set
 from cxsim.analysis.valuation import for_business_case
 from cxsim.engine.execution import (
     Scheduler,
@@ -266,7 +267,11 @@ def chosen_names(names: str | Sequence[str] | None) -> list[str] | None:
 def intervention_sets(
     scenario: Scenario, names: str | Sequence[str] | None = None, combined: bool = True
 ) -> list[InterventionSet]:
-    """One set per named intervention (all by default), plus all of them together."""
+    """One set per named intervention (all by default), plus the recommended set of them.
+
+    The recommended set (`cxsim.analysis.portfolio.recommended_set`) has the best expected NPV
+    and no member whose removal raises it; it is left out when it is a single intervention.
+    """
     known = [iv.name for iv in scenario.interventions]
     chosen = chosen_names(names) or known
     for n in chosen:
@@ -274,12 +279,9 @@ def intervention_sets(
             raise UserError(f"no intervention named {n!r}; the scenario has: {', '.join(known)}")
     sets = [InterventionSet((known.index(n),), n) for n in chosen]
     if combined and len(chosen) > 1:
-        sets.append(
-            InterventionSet(
-                tuple(known.index(n) for n in chosen),
-                _label("together", scenario) + " + ".join(chosen),
-            )
-        )
+        best = recommended_set(scenario, chosen)  # replaced "all together" (issue 15)
+        if best is not None:
+            sets.append(best)
     return sets
 
 
@@ -363,6 +365,9 @@ def compare(
     outcomes = []
     for v, (s, world) in enumerate(zip(sets, results[1:], strict=True), start=1):
         description = "; ".join(iv.description.strip() for iv in s.interventions(scenario))
+        if len(s.indices) > 1:  # a combination's short name; its members listed here
+            members = ", ".join(iv.name for iv in s.interventions(scenario))
+            description = f"Members: {members}. {description}"
         outcome = _outcome(s.name, description, base, world)
         if terms is not None:
             outcome = dataclasses.replace(outcome, controlled=_controlled_case(outcome, terms, v))

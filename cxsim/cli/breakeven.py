@@ -1,0 +1,56 @@
+"""`cxsim breakeven`: what must be true for an intervention to pay (a thin layer over
+`cxsim.analysis.breakeven.breakeven`)."""
+
+from __future__ import annotations
+
+import click
+
+import cxsim
+from cxsim.analysis.breakeven import breakeven as find_breakeven
+from cxsim.cli.options import (
+    json_option,
+    probability,
+    runs_option,
+    seed_option,
+    set_option,
+    workers_option,
+)
+
+
+@click.command(
+    epilog="Examples:\n\n\b\n"
+    "  cxsim breakeven scenarios/subscription.yaml --intervention 'Live chat'\n"
+    "  cxsim breakeven scenarios/subscription.yaml --intervention 'Live chat' --target 0.9 --json"
+)
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--intervention", required=True, help="The intervention to examine.")
+@click.option(
+    "--target",
+    default=0.8,
+    show_default=True,
+    type=probability(open_ends=True),
+    help="The probability with which it must pay.",
+)
+@runs_option(500)
+@seed_option(1)
+@set_option
+@workers_option
+@json_option
+def breakeven(
+    file: str,
+    intervention: str,
+    target: float,
+    runs: int,
+    seed: int | None,
+    overrides: tuple[str, ...],
+    workers: int | None,
+    as_json: bool,
+) -> None:
+    """The weakest effect and the highest cost at which an intervention still pays.
+
+    Each effect in turn is pinned (the others at their distributions) and searched by
+    bisection on common random numbers; the cost is read from the runs.
+    """
+    scenario = cxsim.load(file, overrides)
+    found = find_breakeven(scenario, intervention, target, runs=runs, seed=seed, workers=workers)
+    click.echo(found.to_json() if as_json else found.text(), nl=as_json)

@@ -1,0 +1,52 @@
+"""Break-even on a scenario built with a known answer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cxsim.analysis.breakeven import Pinned, bisect_threshold, breakeven
+from cxsim.engine.simulation import expected
+from cxsim.model.interventions import InterventionSet
+from cxsim.model.loader import loads
+
+LOW, HIGH = 3_000_000.0, 4_000_000.0
+INTERVENTION = f"""
+interventions:
+  - name: Fix delivery
+    effects:
+      - {{path: "journey.stages[Use].touchpoints[Delivery].failure_rate", scale: 0.5}}
+    costs: {{one_off: {{dist: uniform, low: {LOW}, high: {HIGH}}}}}
+"""
+
+
+def test_bisection_finds_a_known_threshold():
+    assert bisect_threshold(lambda k: float(k >= 3.7), 0.5, tol=1e-6) == pytest.approx(3.7)
+    assert bisect_threshold(lambda k: 0.0, 0.5) == float("inf")
+
+
+def test_breakeven_matches_the_known_answer(tiny_text):
+    """The cost is uniform on [LOW, HIGH] and the effect fixed, so the intervention pays with
+    probability (A - LOW) / (HIGH - LOW), A the loss avoided: at break-even A = LOW + t (HIGH -
+    LOW). The weakest effect found must avoid that (expected-value model), within 1%."""
+    # A hundred times the customers: their own randomness is small beside the cost's range.
+    text = tiny_text.replace("value: revenue", "value: margin") + INTERVENTION
+    text = text.replace("customers: 20000", "customers: 2000000").replace(
+        "prospects: 2000", "prospects: 200000"
+    )
+    scenario = loads(text)
+    target = 0.8
+    b = breakeven(scenario, "Fix delivery", target, runs=2048, seed=3)
+    x = float(b.effects["break_even"].iloc[0])
+    key = "interventions.0.effects.0.scale"
+    base = float(expected(scenario).metric("revenue")[0])
+    pinned = Pinned(InterventionSet((0,), "Fix delivery"), ((key, x),))
+    avoided = float(expected(scenario, variant=pinned).metric("revenue")[0]) - base
+    assert avoided == pytest.approx(LOW + target * (HIGH - LOW), rel=0.01)
+    # The cost: loss avoided A at the full effect, so the largest cost scale is A over the
+    # cost's (1 - t) quantile ... the cost multiple c has P(A > c C) = t: c = A / q_t(C).
+    full = float(expected(scenario, variant=InterventionSet((0,), "x")).metric("revenue")[0]) - base
+    q = LOW + target * (HIGH - LOW)
+    assert b.cost_multiple == pytest.approx(full / q, rel=0.01)
+    assert b.to_dict()["kind"] == "breakeven" and "Fix delivery" in b.text()
+    assert np.isfinite(b.to_frame()["multiple"]).all()
