@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench bench-record lab clean
+.PHONY: install demo test test-fast lint bench bench-record lab present clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ bench-record: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+# The what-if notebook as an app (Voila): sliders, the live number and chart, no code.
+# PORT=8866 by default; serves on this machine only (HOST=0.0.0.0 to show it on the network).
+PORT ?= 8866
+HOST ?= 127.0.0.1
+present: $(STAMP)
+	$(BIN)/voila notebooks/02_what_if.ipynb --port=$(PORT) --Voila.ip=$(HOST) --no-browser --theme=light
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -177,6 +177,13 @@ class Browser:
     def screenshot(self, path: Path) -> None:
         metrics = self.send("Page.getLayoutMetrics")
         size = metrics["cssContentSize"]
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=1400,
+            height=int(size["height"]),
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         shot = self.send(
             "Page.captureScreenshot",
             format="png",
