@@ -174,22 +174,18 @@ class Browser:
                 nativeVirtualKeyCode=code,
             )
 
-    def screenshot(self, path: Path) -> None:
-        metrics = self.send("Page.getLayoutMetrics")
-        size = metrics["cssContentSize"]
+    def screenshot(self, path: Path, height: int = 3000) -> None:
+        """The page at 1400 px wide and `height` tall (Voila scrolls inside its own panel, so
+        the page's content size is only the window's)."""
         self.send(
             "Emulation.setDeviceMetricsOverride",
             width=1400,
-            height=int(size["height"]),
+            height=height,
             deviceScaleFactor=1,
             mobile=False,
         )
-        shot = self.send(
-            "Page.captureScreenshot",
-            format="png",
-            captureBeyondViewport=True,
-            clip={"x": 0, "y": 0, "width": 1400, "height": size["height"], "scale": 1},
-        )
+        time.sleep(1.0)
+        shot = self.send("Page.captureScreenshot", format="png")
         path.write_bytes(base64.b64decode(shot["data"]))
 
     def close(self) -> None:

@@ -159,7 +159,7 @@ class LiveBars:
             ax.set_xlim(0, top)
             ax.grid(axis="x")
             ax.set_title(title)
-            ax.legend(loc="lower right", reverse=True)
+            ax.legend(loc="lower right")
             for artist in self._moving():
                 artist.set_animated(True)
             canvas.draw()  # lays out once; the frame is the background from now on
