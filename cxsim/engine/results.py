@@ -138,9 +138,14 @@ class RunStatistics(Result):
 
     def display(self, by: str | None = None) -> pd.DataFrame:
         """The table for people: the headline metrics, or the loss by `by`, formatted."""
-        if by is None:
-            return self.summary(formatted=True)
-        return self.attribution_table(by, formatted=True)
+        table = (
+            self.summary(formatted=True)
+            if by is None
+            else self.attribution_table(by, formatted=True)
+        )
+        if self.runs == 1:  # the expected-value model: one number per row, no spread
+            table = table[["mean"]].rename(columns={"mean": "expected"})
+        return table
 
     @property
     def loss_words(self) -> str:
@@ -148,7 +153,19 @@ class RunStatistics(Result):
         return loss_words(self.scenario.economics)
 
     def heading(self) -> str:
-        return repr(self).strip("<>")
+        """One line for people: the scenario, how it was computed and the loss."""
+        s = self.stats("lost_revenue")
+        cur = self.currency
+        if self.runs == 1:
+            how = "expected-value model"
+            interval = ""
+        else:
+            how = f"Monte Carlo, {self.runs:,} runs (seed {self.seed})"
+            interval = (
+                f", 90% interval {format_money(s['p5'], cur)} to {format_money(s['p95'], cur)}"
+            )
+        loss = f"{self.loss_words} {format_money(s['mean'], cur)}"
+        return f"{self.scenario.name} ({how}): {loss}{interval}"
 
     # --- output ---------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
