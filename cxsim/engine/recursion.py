@@ -50,6 +50,7 @@ PERIOD_OUTPUTS = (
     "lost_acquisitions",  # lost sales + deterred - referred
     "revenue",
     "loss",  # value of the period's loss events
+    "failure_cost",  # serving, recovery and replacement costs failures caused
     "nps",
     "response_hours",
 )
@@ -131,6 +132,10 @@ SLOT_FADE, SLOT_START = 1_000_000, 1_000_001
 MAX_CUSTOMERS = 1e17
 MAX_POISSON = 9e18  # numpy's Poisson refuses larger means
 
+#: The cost lines of a poor experience, in the order of `BlockResult.costs`'s line axis.
+COST_LINES = ("serving_cost", "recovery_cost", "replacement_cost")
+SERVING, RECOVERY, REPLACEMENT = range(3)
+
 #: A hook for the support model: complaints per run in a period -> (split (R, 3), response hours).
 ResolutionHook = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
 
@@ -142,6 +147,8 @@ class BlockResult:
     attribution: FloatArray  # (R, T, 6 pathways, S) loss value
     totals: dict[str, FloatArray]
     periods: dict[str, FloatArray] = field(default_factory=dict)
+    #: (R, 3 cost lines, T, 6 pathways, S) discounted costs failures caused (`COST_LINES`).
+    costs: FloatArray | None = None
 
 
 def _geometric(x: FloatArray, n: FloatArray | int) -> FloatArray:
@@ -208,10 +215,13 @@ def _customers(
     split: FloatArray,
     v_stay: FloatArray | None = None,
     attribution: FloatArray | None = None,
+    costs: FloatArray | None = None,
+    discount: float = 1.0,
 ) -> _Step:
     """Baseline churn, then each post-purchase touchpoint's loss tree, on (R, G, K) counts.
 
-    Defections are valued at `v_stay` into `attribution` when both are given.
+    Defections are valued at `v_stay` into `attribution` when both are given; the costs the
+    failures cause (contacts, recovery, replacement), discounted by `discount`, go to `costs`.
     """
     runs, n_tp, n_seg = p.runs, p.tp_prob.shape[1], p.segments
     seg_of, to_seg = p.group_segment, p.segment_matrix()
@@ -256,6 +266,8 @@ def _customers(
             value = np.einsum("rgk,rg,gs->rsk", by_group, v_stay, to_seg)
             attribution[:, j, :4, :] += value.transpose(0, 2, 1)
         people = _over_states(groups)  # (R, G, 4)
+        if costs is not None:
+            _book_costs(pt, costs[:, :, j], people, by_group, to_seg, discount)
         told_bad = (
             people[..., SILENT] * pt.told[:, None, SILENT]
             + people[..., MOLLIFIED] * pt.told[:, None, MOLLIFIED]
@@ -271,6 +283,29 @@ def _customers(
         out.defected += by_group.sum(axis=2)
     out.counts = counts
     return out
+
+
+def _book_costs(
+    pt: Params,
+    costs: FloatArray,
+    people: NDArray,
+    defected: NDArray,
+    to_seg: FloatArray,
+    discount: float,
+) -> None:
+    """One touchpoint's cost lines into `costs` (R, 3 lines, 6 pathways, S), discounted.
+
+    Serving: each complaint and its repeats at the cost of a contact; recovery: per complaint
+    by outcome; replacement: each defection the business replaces, at the acquisition cost.
+    """
+    complainers = people[..., SATISFIED:]  # (R, G, 3) satisfied, mollified, dissatisfied
+    per_complaint = pt.contacts * pt.contact_cost[:, None]  # (R, 3)
+    serving = np.einsum("rgo,ro,gs->ros", complainers, per_complaint, to_seg)
+    recovery = np.einsum("rgo,ro,gs->ros", complainers, pt.recovery, to_seg)
+    costs[:, SERVING, SATISFIED : DISSATISFIED + 1, :] += serving * discount
+    costs[:, RECOVERY, SATISFIED : DISSATISFIED + 1, :] += recovery * discount
+    replaced = np.einsum("rgk,gs->rks", defected, to_seg) * pt.replacement[:, None, None]
+    costs[:, REPLACEMENT, :4, :] += replaced * discount
 
 
 def _acquire(
@@ -454,6 +489,7 @@ def run_block(
     counts = _initial_counts(p if timeline is None else timeline[0], sampler, split0)
 
     attribution = np.zeros((runs, p.tp_prob.shape[1], 6, n_seg))
+    costs = np.zeros((runs, len(COST_LINES), p.tp_prob.shape[1], 6, n_seg))
     names = ("customers_lost", "lost_acquisitions", "churned", "active", "revenue", "end")
     totals = {k: np.zeros(runs) for k in names}
     totals["lost_revenue_horizon"] = np.zeros(runs)
@@ -471,7 +507,10 @@ def run_block(
             split = pt.split
         active = counts.sum(axis=(1, 2))
         _check_growth(active, t)
-        step = _customers(pt, p, counts, sampler, split, stay_value(pt, t), attribution)
+        booked = costs.sum(axis=(1, 2, 3, 4)) if keep_periods else 0.0
+        step = _customers(
+            pt, p, counts, sampler, split, stay_value(pt, t), attribution, costs, p.discount[t]
+        )
         counts = step.counts
         stayed = counts.sum(axis=2)  # (R, G)
         revenue_t = (stayed * pt.value[:, seg_of]).sum(axis=1) * p.discount[t]
@@ -511,16 +550,15 @@ def run_block(
                 ("lost_acquisitions", lost_t),
                 ("revenue", revenue_t),
                 ("loss", loss_t),
+                ("failure_cost", costs.sum(axis=(1, 2, 3, 4)) - booked),
                 ("nps", nps),
                 ("response_hours", response),
             ):
                 keep[name][:, t] = series
 
-    return BlockResult(
-        attribution=attribution,
-        totals=_finish(p, timeline, totals, counts, ghosts, attribution),
-        periods=keep,
-    )
+    totals = _finish(p, timeline, totals, counts, ghosts, attribution)
+    _cost_totals(totals, costs)
+    return BlockResult(attribution=attribution, totals=totals, periods=keep, costs=costs)
 
 
 def _finish(
@@ -550,6 +588,19 @@ def _finish(
         )
     totals["lost_revenue"] = attribution.sum(axis=(1, 2, 3))
     return totals
+
+
+def _cost_totals(totals: dict[str, FloatArray], costs: FloatArray) -> None:
+    """The P&L's totals: each cost line, and the cost of poor experience (lost margin + costs).
+
+    `lost_margin` is the loss on the scenario's basis (`economics.value`: margin or revenue),
+    the same number as `lost_revenue`; the cost lines are booked in their periods, discounted.
+    """
+    by_line = costs.sum(axis=(2, 3, 4))  # (R, 3)
+    for i, name in enumerate(COST_LINES):
+        totals[name] = by_line[:, i].copy()
+    totals["lost_margin"] = totals["lost_revenue"].copy()
+    totals["cost_of_poor_experience"] = totals["lost_revenue"] + by_line.sum(axis=1)
 
 
 def _check_growth(people: NDArray, t: int) -> None:

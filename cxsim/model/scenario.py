@@ -18,7 +18,15 @@ from pydantic import Discriminator, Field, Tag, model_validator
 
 from cxsim.model.actuals import Actuals, check_actuals
 from cxsim.model.base import Model, Name
-from cxsim.model.distributions import Count, Money, People, Positive, Probability, Real
+from cxsim.model.distributions import (
+    Count,
+    Money,
+    People,
+    Positive,
+    Probability,
+    Real,
+    SignedMoney,
+)
 from cxsim.model.paths import resolve, uncertain_paths
 from cxsim.model.support_section import Support
 
@@ -418,13 +426,82 @@ class Effect(Model):
 
 
 class Costs(Model):
-    """What the intervention costs, in the scenario's currency (undiscounted amounts)."""
+    """What the intervention costs, in the scenario's currency (undiscounted amounts).
 
-    one_off: Money = Field(
-        default=0.0, description="Paid once, in the first period of the intervention."
+    A negative amount is a saving (agents retired, a licence dropped): it lowers the cost.
+    """
+
+    one_off: SignedMoney = Field(
+        default=0.0,
+        description="Paid once, in the first period of the intervention (negative: a saving).",
     )
-    per_period: Money = Field(default=0.0, description="Paid every period from the start.")
-    per_customer: Money = Field(default=0.0, description="Per active customer reached, per period.")
+    per_period: SignedMoney = Field(
+        default=0.0, description="Paid every period from the start (negative: a saving)."
+    )
+    per_customer: SignedMoney = Field(
+        default=0.0, description="Per active customer reached, per period (negative: a saving)."
+    )
+
+
+class ByOutcome(Model):
+    """An amount per complaint by how it ended."""
+
+    satisfied: Money = Field(default=0.0, description="Per complaint that ended satisfied.")
+    mollified: Money = Field(default=0.0, description="Per complaint that ended mollified.")
+    dissatisfied: Money = Field(default=0.0, description="Per complaint that ended dissatisfied.")
+
+
+class RepeatContacts(Model):
+    """Contacts a complainer makes after the first while the problem is not put right."""
+
+    satisfied: People = Field(default=0.0, description="Repeat contacts per satisfied complaint.")
+    mollified: People = Field(default=0.0, description="Repeat contacts per mollified complaint.")
+    dissatisfied: People = Field(
+        default=0.0, description="Repeat contacts per dissatisfied complaint."
+    )
+
+
+class Deflection(Model):
+    """Contacts offered to self-service or a bot first; what it contains never reaches an agent."""
+
+    share: Probability = Field(
+        default=0.0, description="Share of contacts offered to the bot or self-service first."
+    )
+    containment: Probability = Field(
+        default=0.0, description="Share of the offered contacts the bot settles without an agent."
+    )
+    cost: Money = Field(default=0.0, description="Cost of one contact handled by the bot.")
+
+
+class ExperienceCosts(Model):
+    """The cost side of a poor experience (per event, in the scenario's currency, undiscounted).
+
+    Failures create contacts (each complaint and its repeats, at `per_contact`, less what
+    `deflection` moves to a bot), recovery (refunds, credits, goodwill by outcome), and lost
+    customers the business replaces (`acquisition` per new customer, for a share `replaced`).
+    """
+
+    per_contact: Money = Field(
+        default=0.0, description="Cost of one contact handled by an agent (all channels)."
+    )
+    repeat_contacts: RepeatContacts = Field(
+        default=RepeatContacts(),
+        description="Contacts after the first, per complaint, by how it ended.",
+    )
+    deflection: Deflection = Field(
+        default=Deflection(), description="Contacts deflected to self-service or a bot."
+    )
+    recovery: ByOutcome = Field(
+        default=ByOutcome(),
+        description="Refunds, credits and goodwill per complaint, by how it ended.",
+    )
+    acquisition: Money = Field(
+        default=0.0, description="Cost of winning one new customer (to replace a lost one)."
+    )
+    replaced: Probability = Field(
+        default=1.0,
+        description="Share of customers lost to failures that the business replaces.",
+    )
 
 
 class Intervention(Model):
@@ -475,6 +552,12 @@ class Scenario(Model):
     )
     interventions: list[Intervention] = Field(
         default=[], description="Fixes to compare: their effects and costs."
+    )
+    costs: ExperienceCosts = Field(
+        default=ExperienceCosts(),
+        description=(
+            "The cost side of poor experience: contacts, recovery and replacing lost customers."
+        ),
     )
     support: Support | None = Field(
         default=None,
