@@ -333,15 +333,35 @@ def _acquire(
         failures += lost.sum(axis=1)
         if attribution is not None and v_new is not None:
             attribution[:, j, LOST_SALES, :] += lost * v_new
-    for j in np.flatnonzero(p.tp_customers):
-        put_off = np.minimum(step.wom_lost[:, j, :], MAX_POISSON)  # above: deters every buyer
-        deterred = np.minimum(sampler.poisson(SLOT_WOM, put_off), buyers)
-        won = sampler.poisson(SLOT_WOM, step.wom_won[:, j, :])
-        buyers = buyers - deterred + won
-        lost_net += deterred - won
-        if attribution is not None and v_new is not None:
-            attribution[:, j, WORD_OF_MOUTH, :] += (deterred - won) * v_new
+    deterred, won = _word_of_mouth(sampler, buyers, step)
+    buyers = buyers - deterred + won
+    lost_net += deterred - won
+    if attribution is not None and v_new is not None:
+        # Each touchpoint's share of the deterred and of the won: the netting is done once,
+        # so the order of the touchpoints does not change it.
+        lost_share, won_share = _shares(step.wom_lost), _shares(step.wom_won)
+        net = lost_share * deterred[:, None, :] - won_share * won[:, None, :]
+        attribution[:, :, WORD_OF_MOUTH, :] += net * v_new[:, None, :]
     return buyers, lost_net, failures
+
+
+def _word_of_mouth(sampler: Sampler, buyers: NDArray, step: _Step) -> tuple[NDArray, NDArray]:
+    """(R, S) prospects deterred and referrals won in a period, each drawn once per segment.
+
+    Netted once: referrals join the would-be buyers and word of mouth deters at most all of
+    them, whatever the touchpoints' order.
+    """
+    won = sampler.poisson(SLOT_WOM, step.wom_won.sum(axis=1))
+    put_off = np.minimum(step.wom_lost.sum(axis=1), MAX_POISSON)  # above: deters every buyer
+    deterred = np.minimum(sampler.poisson(SLOT_WOM, put_off), buyers + won)
+    return deterred, won
+
+
+def _shares(x: FloatArray) -> FloatArray:
+    """(R, T, S) each touchpoint's share of the total over touchpoints (0 where it is 0)."""
+    total = x.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, x / total, 0.0)
 
 
 def _fade(sampler: Sampler, counts: NDArray, fade: float) -> NDArray:
