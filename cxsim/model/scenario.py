@@ -664,6 +664,13 @@ def check_references(scenario: Scenario) -> list[tuple[tuple[str | int, ...], st
                 problems.append(
                     (("correlations", i, "between", j), _unknown(path, sorted(known), "input"))
                 )
+            elif path.startswith("costs."):
+                problems.append(
+                    (
+                        ("correlations", i, "between", j),
+                        "the cost side (costs.*) is drawn apart and cannot be correlated",
+                    )
+                )
     if scenario.actuals:
         problems += check_actuals(scenario.actuals, segment_names, scenario.economics.horizon)
     return problems
