@@ -215,7 +215,8 @@ def _attribution(ws: Worksheet, r: Results, money: str) -> None:
 def _comparison(ws: Worksheet, c: Any, money: str) -> None:
     columns = ["Intervention", "Description", "P(pays)"]
     metrics = [
-        ("loss_avoided", "Loss avoided"),
+        ("loss_avoided", "Loss avoided"),  # the revenue side
+        ("cost_avoided", "Failure costs avoided"),  # the cost side (`costs:`)
         ("cost", "Cost"),
         ("npv", "NPV"),
         ("roi", "ROI"),
