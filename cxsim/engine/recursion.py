@@ -10,7 +10,8 @@ class (one for constant churn, the quadrature classes of `cxsim.model.churn` for
    resets it, a mollified one leaves it, silence or dissatisfaction adds an unresolved failure);
 3. revenue of the customers who stayed;
 4. acquisition: would-be buyers from the funnel, less sales lost at pre-purchase touchpoints,
-   less prospects deterred by word of mouth, plus referrals; they join the segment's classes.
+   less prospects deterred by word of mouth, plus referrals (netted once, whatever the order of
+   the touchpoints); they pay for the period they buy in and join the segment's classes.
 
 The same recursion runs with every draw replaced by its expectation (`MeanSampler`): that is the
 expected-value model, the Monte Carlo engine's check. Each failure-caused defection is valued at
@@ -180,9 +181,13 @@ def stay_value(p: Params, t: int) -> FloatArray:
 
 
 def new_value(p: Params, t: int) -> FloatArray:
-    """(R, S) value of a customer who would join at the end of period t (before class is known)."""
-    per_group = (1.0 - p.churn) * stay_value(p, t + 1) * p.class_weight
-    return per_group @ p.segment_matrix()
+    """(R, S) value of a customer who would buy in period t (before class is known).
+
+    A buyer pays for the period they buy in (a first purchase, a first month) and joins the
+    customers at its end: the value of one who has survived period t's churn, so a buyer lost
+    or deterred in a one-period case is worth that period's value.
+    """
+    return (stay_value(p, t) * p.class_weight) @ p.segment_matrix()
 
 
 def expected_complaints(p: Params) -> FloatArray:
@@ -541,6 +546,9 @@ def run_block(
         buyers, lost_net, lost_failures = _acquire(
             pt, p, sampler, step, new_value(pt, t), attribution
         )
+        # Buyers pay for the period they buy in; the buyers lost book it as a loss.
+        revenue_t = revenue_t + (buyers * pt.value).sum(axis=1) * p.discount[t]
+        loss_t = loss_t + (lost_net * pt.value).sum(axis=1) * p.discount[t]
         ghosts = ghosts + lost_net[:, seg_of] * pt.class_weight
         joined = _split_into_classes(sampler, buyers, pt.class_weight, seg_of, n_grp)
         counts[:, :, 0] += joined
