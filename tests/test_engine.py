@@ -64,6 +64,13 @@ def test_attribution_adds_up_to_the_total(name: str) -> None:
     if not r.scenario.economics.lifetime:
         np.testing.assert_array_equal(r.metric("lost_revenue_beyond"), 0.0)
     assert r.labels("pathway") == list(PATHWAYS)
+    # The cost side: each line adds up by every breakdown, and the headline is their sum.
+    lines = ("serving_cost", "recovery_cost", "replacement_cost")
+    for line in (*lines, "cost_of_poor_experience"):
+        for by in ("touchpoint", "stage", "segment", "pathway"):
+            np.testing.assert_allclose(r.cost_by(line, by).sum(axis=1), r.metric(line), rtol=1e-12)
+    headline = total + sum(r.metric(line) for line in lines)
+    np.testing.assert_allclose(r.metric("cost_of_poor_experience"), headline, rtol=1e-12)
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -153,12 +160,17 @@ def test_goodman_spreadsheet_for_one_period() -> None:
         n_left -= lost
         told_bad += silent * 5 + mol * 6 + dis * 9
         told_good += sat * 4
-    # Acquisitions join at the period's end: with a one-period horizon they are worth nothing.
-    assert r.metric("lost_revenue")[0] == pytest.approx(loss, rel=1e-12)
     assert r.metric("customers_lost")[0] == pytest.approx(n - n_left, rel=1e-12)
     lost_sales = 1000 * 0.05
     wom = told_bad * 0.02 - told_good * 0.02
     assert r.metric("lost_acquisitions")[0] == pytest.approx(lost_sales + wom, rel=1e-12)
+    # Buyers pay for the period they buy in: the lost sales and the deterred prospects (net of
+    # referrals) are worth one period's revenue each, even with a one-period horizon.
+    by_pathway = dict(zip(r.labels("pathway"), r.loss_by("pathway")[0], strict=True))
+    assert by_pathway["lost_sales"] == pytest.approx(lost_sales * value_now, rel=1e-12)
+    assert by_pathway["word_of_mouth"] == pytest.approx(wom * value_now, rel=1e-12)
+    total = loss + (lost_sales + wom) * value_now
+    assert r.metric("lost_revenue")[0] == pytest.approx(total, rel=1e-12)
 
 
 SBG = """

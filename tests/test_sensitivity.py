@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from scipy import stats
 
 import cxsim
+from cxsim.analysis.business_case import failure_costs
 from cxsim.analysis.compare import intervention_sets
 from cxsim.analysis.sensitivity import (
     SensitivityWarning,
@@ -91,6 +92,8 @@ def test_tornado_of_an_interventions_npv() -> None:
     (chat,) = intervention_sets(s, ["Live chat"], combined=False)
     base, world = cxsim.expected(s), cxsim.expected(s, variant=chat)
     npv = world.metric("revenue")[0] - base.metric("revenue")[0] - world.metric("cost")[0]
+    # The cost side (issue 14): the serving, recovery and replacement costs the fix spares.
+    npv += (failure_costs(base.totals) - failure_costs(world.totals))[0]
     assert t.base == pytest.approx(npv, rel=1e-9)
     paths = set(t.bars["path"])
     assert "interventions.1.effects.0.add" in paths  # Live chat's own uncertain effect

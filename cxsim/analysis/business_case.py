@@ -2,9 +2,10 @@
 
 One definition for every place that prices an intervention (`compare`, the budget search,
 tornado, Sobol, convergence): the loss avoided is the discounted revenue (or margin) the
-changed world has over the baseline on the same random numbers; NPV is that less the
-variant's discounted cost; ROI is NPV over cost; payback is the first period in which the
-cumulative net benefit turns positive.
+changed world has over the baseline on the same random numbers (the revenue side); the cost
+avoided is the serving, recovery and replacement costs of failures (`costs:`) it spares (the
+cost side); NPV is both less the variant's discounted cost (negative where it saves); ROI is
+NPV over cost; payback is the first period in which the cumulative net benefit turns positive.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 #: The figures, in the order tables show them.
-FIGURES = ("loss_avoided", "cost", "npv", "roi", "payback_periods")
+FIGURES = ("loss_avoided", "cost_avoided", "cost", "npv", "roi", "payback_periods")
+#: The cost lines of a poor experience, as `cxsim.engine.recursion.COST_LINES` names them.
+FAILURE_COSTS = ("serving_cost", "recovery_cost", "replacement_cost")
 
 
 class World(Protocol):
@@ -37,6 +40,7 @@ class BusinessCase:
     npv: FloatArray
     roi: FloatArray
     payback_periods: FloatArray | None
+    cost_avoided: FloatArray | None = None  # None: read as zeros
 
     @property
     def p_pays(self) -> float:
@@ -46,6 +50,8 @@ class BusinessCase:
     def figure(self, name: str) -> FloatArray:
         """One figure by name (`npv`, `loss_avoided`, `cost`, `roi`, `payback_periods`)."""
         value = getattr(self, name) if name in FIGURES else None
+        if name == "cost_avoided" and value is None:
+            value = np.zeros_like(self.npv)
         if value is None:
             raise KeyError(f"no business-case figure {name!r}")
         return np.asarray(value, dtype=float)
@@ -59,7 +65,8 @@ def business_case(base: World, world: World, *, payback: bool = True) -> Busines
     """
     avoided = np.asarray(world.totals["revenue"] - base.totals["revenue"], dtype=float)
     cost = np.asarray(world.totals["cost"], dtype=float)
-    npv = avoided - cost
+    spared = failure_costs(base.totals) - failure_costs(world.totals)
+    npv = avoided + spared - cost
     with np.errstate(divide="ignore", invalid="ignore"):
         roi = np.where(cost > 0, npv / cost, np.nan)
     periods = None
@@ -67,8 +74,17 @@ def business_case(base: World, world: World, *, payback: bool = True) -> Busines
         benefit_t = world.periods["revenue"] - base.periods["revenue"]
         # What lies beyond the horizon (lifetime valuation) counts in the last period.
         benefit_t[:, -1] += avoided - benefit_t.sum(axis=1)
+        if "failure_cost" in base.periods and "failure_cost" in world.periods:
+            benefit_t = benefit_t + base.periods["failure_cost"] - world.periods["failure_cost"]
         periods = payback_periods(benefit_t, world.periods["cost"])
-    return BusinessCase(avoided, cost, npv, roi, periods)
+    return BusinessCase(avoided, cost, npv, roi, periods, spared)
+
+
+def failure_costs(totals: Mapping[str, FloatArray]) -> FloatArray:
+    """Per-run serving, recovery and replacement costs of failures (zeros without `costs:`)."""
+    present = [np.asarray(totals[k], dtype=float) for k in FAILURE_COSTS if k in totals]
+    ref = np.asarray(totals["revenue"], dtype=float)
+    return np.sum(present, axis=0) if present else np.zeros_like(ref)
 
 
 def payback_periods(benefit: FloatArray, cost: FloatArray) -> FloatArray:

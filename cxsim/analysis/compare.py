@@ -76,6 +76,8 @@ class Outcome:
     p_pays: float
     #: Control-variate estimates of figures (`compare(control_variate=True)`), by figure.
     controlled: dict[str, Estimate] = field(default_factory=dict)
+    #: The cost side: serving, recovery and replacement costs of failures spared (per run).
+    cost_avoided: FloatArray = field(default_factory=lambda: np.zeros(1))
 
     def stats(self, metric: str) -> dict[str, float | None]:
         """Mean and P5 / P50 / P95 (payback: `None` where it never pays back)."""
@@ -204,6 +206,7 @@ class Comparison(Result):
                 f"{rank}. {o.name}",
                 f"   loss avoided {money(avoided['mean'])} (P5 {money(avoided['p5'])}, "
                 f"P95 {money(avoided['p95'])})",
+                *_cost_side(o, money),
                 f"   cost {money(cost['mean'])};  NPV {money(npv['mean'])} "
                 f"(P5 {money(npv['p5'])}, P95 {money(npv['p95'])})",
                 f"   ROI (median) {roi:.0%};  payback (median) {pb};  P(pays) {o.p_pays:.0%}"
@@ -220,6 +223,17 @@ class Comparison(Result):
         return charts.intervention_npv(self, ax=ax)
 
 
+def _cost_side(o: Outcome, money: Callable[[float | None], str]) -> list[str]:
+    """The cost-side line of an outcome's text, when the scenario states costs of failures."""
+    spared = o.stats("cost_avoided")
+    if not np.any(o.cost_avoided):
+        return []
+    return [
+        f"   cost side: failure costs avoided {money(spared['mean'])} "
+        f"(P5 {money(spared['p5'])}, P95 {money(spared['p95'])})"
+    ]
+
+
 def _outcome(name: str, description: str, base: Results, world: Results) -> Outcome:
     case = business_case(base, world)
     assert case.payback_periods is not None
@@ -233,6 +247,7 @@ def _outcome(name: str, description: str, base: Results, world: Results) -> Outc
         roi=case.roi,
         payback_periods=case.payback_periods,
         p_pays=case.p_pays,
+        cost_avoided=case.figure("cost_avoided"),
     )
 
 

@@ -336,4 +336,7 @@ def combine(blocks: Sequence[BlockResult]) -> BlockResult:
         attribution=np.concatenate([b.attribution for b in blocks]),
         totals={k: np.concatenate([b.totals[k] for b in blocks]) for k in blocks[0].totals},
         periods={k: np.concatenate([b.periods[k] for b in blocks]) for k in blocks[0].periods},
+        costs=None
+        if any(b.costs is None for b in blocks)
+        else np.concatenate([b.costs for b in blocks]),  # type: ignore[misc]
     )

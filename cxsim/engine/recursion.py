@@ -10,7 +10,8 @@ class (one for constant churn, the quadrature classes of `cxsim.model.churn` for
    resets it, a mollified one leaves it, silence or dissatisfaction adds an unresolved failure);
 3. revenue of the customers who stayed;
 4. acquisition: would-be buyers from the funnel, less sales lost at pre-purchase touchpoints,
-   less prospects deterred by word of mouth, plus referrals; they join the segment's classes.
+   less prospects deterred by word of mouth, plus referrals (netted once, whatever the order of
+   the touchpoints); they pay for the period they buy in and join the segment's classes.
 
 The same recursion runs with every draw replaced by its expectation (`MeanSampler`): that is the
 expected-value model, the Monte Carlo engine's check. Each failure-caused defection is valued at
@@ -50,6 +51,7 @@ PERIOD_OUTPUTS = (
     "lost_acquisitions",  # lost sales + deterred - referred
     "revenue",
     "loss",  # value of the period's loss events
+    "failure_cost",  # serving, recovery and replacement costs failures caused
     "nps",
     "response_hours",
 )
@@ -131,6 +133,10 @@ SLOT_FADE, SLOT_START = 1_000_000, 1_000_001
 MAX_CUSTOMERS = 1e17
 MAX_POISSON = 9e18  # numpy's Poisson refuses larger means
 
+#: The cost lines of a poor experience, in the order of `BlockResult.costs`'s line axis.
+COST_LINES = ("serving_cost", "recovery_cost", "replacement_cost")
+SERVING, RECOVERY, REPLACEMENT = range(3)
+
 #: A hook for the support model: complaints per run in a period -> (split (R, 3), response hours).
 ResolutionHook = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
 
@@ -142,6 +148,8 @@ class BlockResult:
     attribution: FloatArray  # (R, T, 6 pathways, S) loss value
     totals: dict[str, FloatArray]
     periods: dict[str, FloatArray] = field(default_factory=dict)
+    #: (R, 3 cost lines, T, 6 pathways, S) discounted costs failures caused (`COST_LINES`).
+    costs: FloatArray | None = None
 
 
 def _geometric(x: FloatArray, n: FloatArray | int) -> FloatArray:
@@ -173,9 +181,13 @@ def stay_value(p: Params, t: int) -> FloatArray:
 
 
 def new_value(p: Params, t: int) -> FloatArray:
-    """(R, S) value of a customer who would join at the end of period t (before class is known)."""
-    per_group = (1.0 - p.churn) * stay_value(p, t + 1) * p.class_weight
-    return per_group @ p.segment_matrix()
+    """(R, S) value of a customer who would buy in period t (before class is known).
+
+    A buyer pays for the period they buy in (a first purchase, a first month) and joins the
+    customers at its end: the value of one who has survived period t's churn, so a buyer lost
+    or deterred in a one-period case is worth that period's value.
+    """
+    return (stay_value(p, t) * p.class_weight) @ p.segment_matrix()
 
 
 def expected_complaints(p: Params) -> FloatArray:
@@ -208,10 +220,13 @@ def _customers(
     split: FloatArray,
     v_stay: FloatArray | None = None,
     attribution: FloatArray | None = None,
+    costs: FloatArray | None = None,
+    discount: float = 1.0,
 ) -> _Step:
     """Baseline churn, then each post-purchase touchpoint's loss tree, on (R, G, K) counts.
 
-    Defections are valued at `v_stay` into `attribution` when both are given.
+    Defections are valued at `v_stay` into `attribution` when both are given; the costs the
+    failures cause (contacts, recovery, replacement), discounted by `discount`, go to `costs`.
     """
     runs, n_tp, n_seg = p.runs, p.tp_prob.shape[1], p.segments
     seg_of, to_seg = p.group_segment, p.segment_matrix()
@@ -256,6 +271,8 @@ def _customers(
             value = np.einsum("rgk,rg,gs->rsk", by_group, v_stay, to_seg)
             attribution[:, j, :4, :] += value.transpose(0, 2, 1)
         people = _over_states(groups)  # (R, G, 4)
+        if costs is not None:
+            _book_costs(pt, costs[:, :, j], people, by_group, to_seg, discount)
         told_bad = (
             people[..., SILENT] * pt.told[:, None, SILENT]
             + people[..., MOLLIFIED] * pt.told[:, None, MOLLIFIED]
@@ -273,6 +290,29 @@ def _customers(
     return out
 
 
+def _book_costs(
+    pt: Params,
+    costs: FloatArray,
+    people: NDArray,
+    defected: NDArray,
+    to_seg: FloatArray,
+    discount: float,
+) -> None:
+    """One touchpoint's cost lines into `costs` (R, 3 lines, 6 pathways, S), discounted.
+
+    Serving: each complaint and its repeats at the cost of a contact; recovery: per complaint
+    by outcome; replacement: each defection the business replaces, at the acquisition cost.
+    """
+    complainers = people[..., SATISFIED:]  # (R, G, 3) satisfied, mollified, dissatisfied
+    per_complaint = pt.contacts * pt.contact_cost[:, None]  # (R, 3)
+    serving = np.einsum("rgo,ro,gs->ros", complainers, per_complaint, to_seg)
+    recovery = np.einsum("rgo,ro,gs->ros", complainers, pt.recovery, to_seg)
+    costs[:, SERVING, SATISFIED : DISSATISFIED + 1, :] += serving * discount
+    costs[:, RECOVERY, SATISFIED : DISSATISFIED + 1, :] += recovery * discount
+    replaced = np.einsum("rgk,gs->rks", defected, to_seg) * pt.replacement[:, None, None]
+    costs[:, REPLACEMENT, :4, :] += replaced * discount
+
+
 def _acquire(
     pt: Params,
     p: Params,
@@ -287,26 +327,56 @@ def _acquire(
     at pre-purchase touchpoints (R,). Lost and won buyers are valued at `v_new` into
     `attribution` when both are given.
     """
-    buyers = sampler.binomial(SLOT_ACQUIRE, _counts(sampler, pt.prospects), pt.conversion)
+    buyers = sampler.binomial(SLOT_ACQUIRE, _whole(sampler, pt.prospects), pt.conversion)
+    expected_buyers = pt.prospects * pt.conversion  # (R, S), less the sales lost below
     lost_net = np.zeros(buyers.shape)
     failures = np.zeros(p.runs)
     for j in np.flatnonzero(~p.tp_customers):
         slot = FIRST_TOUCHPOINT_SLOT + int(j)
         lost = sampler.binomial(slot, buyers, pt.tp_prob[:, j, :])
         buyers = buyers - lost
+        expected_buyers = expected_buyers * (1.0 - pt.tp_prob[:, j, :])
         lost_net += lost
         failures += lost.sum(axis=1)
         if attribution is not None and v_new is not None:
             attribution[:, j, LOST_SALES, :] += lost * v_new
-    for j in np.flatnonzero(p.tp_customers):
-        put_off = np.minimum(step.wom_lost[:, j, :], MAX_POISSON)  # above: deters every buyer
-        deterred = np.minimum(sampler.poisson(SLOT_WOM, put_off), buyers)
-        won = sampler.poisson(SLOT_WOM, step.wom_won[:, j, :])
-        buyers = buyers - deterred + won
-        lost_net += deterred - won
-        if attribution is not None and v_new is not None:
-            attribution[:, j, WORD_OF_MOUTH, :] += (deterred - won) * v_new
+    deterred, won = _word_of_mouth(sampler, buyers, expected_buyers, step)
+    buyers = buyers - deterred + won
+    lost_net += deterred - won
+    if attribution is not None and v_new is not None:
+        # Each touchpoint's share of the deterred and of the won: the netting is done once,
+        # so the order of the touchpoints does not change it.
+        lost_share, won_share = _shares(step.wom_lost), _shares(step.wom_won)
+        net = lost_share * deterred[:, None, :] - won_share * won[:, None, :]
+        attribution[:, :, WORD_OF_MOUTH, :] += net * v_new[:, None, :]
     return buyers, lost_net, failures
+
+
+def _word_of_mouth(
+    sampler: Sampler, buyers: NDArray, expected_buyers: FloatArray, step: _Step
+) -> tuple[NDArray, NDArray]:
+    """(R, S) prospects deterred and referrals won in a period, each drawn once per segment.
+
+    Netted once: referrals join the would-be buyers, and word of mouth deters each of them
+    with the chance (put off) / (expected would-be buyers and referrals), at most 1, whatever
+    the touchpoints' order. The chance uses the expected buyers, not the drawn ones, so the
+    Monte Carlo's mean is the expected-value model's min(put off, buyers + referrals) even
+    at small counts (a min of two draws is biased low).
+    """
+    won = sampler.poisson(SLOT_WOM, step.wom_won.sum(axis=1))
+    put_off = step.wom_lost.sum(axis=1)
+    reachable = expected_buyers + step.wom_won.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chance = np.where(reachable > 0, np.minimum(put_off / reachable, 1.0), 0.0)
+    deterred = sampler.binomial(SLOT_WOM, buyers + won, chance)
+    return deterred, won
+
+
+def _shares(x: FloatArray) -> FloatArray:
+    """(R, T, S) each touchpoint's share of the total over touchpoints (0 where it is 0)."""
+    total = x.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, x / total, 0.0)
 
 
 def _fade(sampler: Sampler, counts: NDArray, fade: float) -> NDArray:
@@ -454,6 +524,7 @@ def run_block(
     counts = _initial_counts(p if timeline is None else timeline[0], sampler, split0)
 
     attribution = np.zeros((runs, p.tp_prob.shape[1], 6, n_seg))
+    costs = np.zeros((runs, len(COST_LINES), p.tp_prob.shape[1], 6, n_seg))
     names = ("customers_lost", "lost_acquisitions", "churned", "active", "revenue", "end")
     totals = {k: np.zeros(runs) for k in names}
     totals["lost_revenue_horizon"] = np.zeros(runs)
@@ -471,7 +542,10 @@ def run_block(
             split = pt.split
         active = counts.sum(axis=(1, 2))
         _check_growth(active, t)
-        step = _customers(pt, p, counts, sampler, split, stay_value(pt, t), attribution)
+        booked = costs.sum(axis=(1, 2, 3, 4)) if keep_periods else 0.0
+        step = _customers(
+            pt, p, counts, sampler, split, stay_value(pt, t), attribution, costs, p.discount[t]
+        )
         counts = step.counts
         stayed = counts.sum(axis=2)  # (R, G)
         revenue_t = (stayed * pt.value[:, seg_of]).sum(axis=1) * p.discount[t]
@@ -482,6 +556,9 @@ def run_block(
         buyers, lost_net, lost_failures = _acquire(
             pt, p, sampler, step, new_value(pt, t), attribution
         )
+        # Buyers pay for the period they buy in; the buyers lost book it as a loss.
+        revenue_t = revenue_t + (buyers * pt.value).sum(axis=1) * p.discount[t]
+        loss_t = loss_t + (lost_net * pt.value).sum(axis=1) * p.discount[t]
         ghosts = ghosts + lost_net[:, seg_of] * pt.class_weight
         joined = _split_into_classes(sampler, buyers, pt.class_weight, seg_of, n_grp)
         counts[:, :, 0] += joined
@@ -511,16 +588,15 @@ def run_block(
                 ("lost_acquisitions", lost_t),
                 ("revenue", revenue_t),
                 ("loss", loss_t),
+                ("failure_cost", costs.sum(axis=(1, 2, 3, 4)) - booked),
                 ("nps", nps),
                 ("response_hours", response),
             ):
                 keep[name][:, t] = series
 
-    return BlockResult(
-        attribution=attribution,
-        totals=_finish(p, timeline, totals, counts, ghosts, attribution),
-        periods=keep,
-    )
+    totals = _finish(p, timeline, totals, counts, ghosts, attribution)
+    _cost_totals(totals, costs)
+    return BlockResult(attribution=attribution, totals=totals, periods=keep, costs=costs)
 
 
 def _finish(
@@ -550,6 +626,19 @@ def _finish(
         )
     totals["lost_revenue"] = attribution.sum(axis=(1, 2, 3))
     return totals
+
+
+def _cost_totals(totals: dict[str, FloatArray], costs: FloatArray) -> None:
+    """The P&L's totals: each cost line, and the cost of poor experience (lost margin + costs).
+
+    `lost_margin` is the loss on the scenario's basis (`economics.value`: margin or revenue),
+    the same number as `lost_revenue`; the cost lines are booked in their periods, discounted.
+    """
+    by_line = costs.sum(axis=(2, 3, 4))  # (R, 3)
+    for i, name in enumerate(COST_LINES):
+        totals[name] = by_line[:, i].copy()
+    totals["lost_margin"] = totals["lost_revenue"].copy()
+    totals["cost_of_poor_experience"] = totals["lost_revenue"] + by_line.sum(axis=1)
 
 
 def _check_growth(people: NDArray, t: int) -> None:
@@ -583,6 +672,17 @@ def _counts(sampler: Sampler, x: FloatArray) -> NDArray:
     if isinstance(sampler, MeanSampler):
         return x
     return np.rint(x).astype(np.int64)
+
+
+def _whole(sampler: Sampler, x: FloatArray) -> NDArray:
+    """Expected counts as whole customers, rounded at random (up with the fraction's chance),
+    so the Monte Carlo's mean is the expected count: rounding to the nearest biased it (8,062.1
+    prospects a period became 8,062, a bias many standard errors wide over 36 periods)."""
+    if isinstance(sampler, MeanSampler):
+        return x
+    low = np.floor(x)
+    up = sampler.binomial(SLOT_ACQUIRE, np.ones(x.shape, dtype=np.int64), x - low)
+    return low.astype(np.int64) + up
 
 
 def _split_into_classes(

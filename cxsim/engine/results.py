@@ -16,7 +16,7 @@ import scipy
 from numpy.typing import NDArray
 
 from cxsim._version import __version__
-from cxsim.engine.recursion import BlockResult
+from cxsim.engine.recursion import COST_LINES, BlockResult
 from cxsim.engine.stats import PERCENTILES, describe
 from cxsim.engine.variance import Estimate, estimate
 from cxsim.formatting.money import format_count, format_money
@@ -32,6 +32,14 @@ if TYPE_CHECKING:
 FloatArray = NDArray[np.float64]
 #: The headline metrics, in the order reports show them.
 METRICS = ("lost_revenue", "customers_lost", "lost_acquisitions", "churn_rate", "revenue")
+#: The P&L of a poor experience: the headline, its revenue side and its cost lines.
+PNL_METRICS = (
+    "cost_of_poor_experience",
+    "lost_margin",
+    "serving_cost",
+    "recovery_cost",
+    "replacement_cost",
+)
 BREAKDOWNS = ("touchpoint", "stage", "segment", "pathway")
 METHODS = ("monte carlo", "expected")
 
@@ -67,6 +75,18 @@ class RunStatistics(Result):
     def per_period(self) -> dict[str, Any]:
         """The per-period block of the JSON document (key to columns), if any."""
         return {}
+
+    def pnl_metrics(self) -> tuple[str, ...]:
+        """The P&L metrics this result holds (all of `PNL_METRICS`, or none for old results)."""
+        try:
+            self.stats(PNL_METRICS[0])
+        except KeyError:
+            return ()
+        return PNL_METRICS
+
+    def has_costs(self) -> bool:
+        """Whether any cost line of the P&L is non-zero (the scenario states costs)."""
+        return any(self.stats(m)["mean"] != 0 for m in self.pnl_metrics()[2:])
 
     def variance_record(self) -> dict[str, Any]:
         """How the inputs were sampled and whether a control variate was used (JSON)."""
@@ -180,7 +200,7 @@ class RunStatistics(Result):
             "currency": self.currency,
             "horizon": self.scenario.economics.horizon,
             "period": self.scenario.economics.period,
-            "metrics": {m: self.stats(m) for m in METRICS},
+            "metrics": {m: self.stats(m) for m in METRICS + self.pnl_metrics()},
             "attribution": {
                 f"by_{by}": dict(zip(self.labels(by), self.attribution_means(by), strict=True))
                 for by in BREAKDOWNS
@@ -225,6 +245,9 @@ class Results(RunStatistics):
     #: What `simulate` / `expected` say about the support operation (`coupling.notes`): overloaded
     #: channels and how each point of the response curve was computed; None without support.
     support_notes: dict[str, Any] | None = None
+    #: (runs, cost lines, touchpoints, pathways, segments) discounted costs failures caused, in
+    #: the order of `cxsim.engine.recursion.COST_LINES`; None for results made without them.
+    costs: FloatArray | None = None
 
     @classmethod
     def from_block(
@@ -253,11 +276,26 @@ class Results(RunStatistics):
             source,
             sampling,
             dict(controlled or {}),
+            costs=block.costs,
         )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document, with the `support` block when the scenario has a support section."""
         doc = super().to_dict()
+        if self.costs is not None and self.has_costs():
+            doc["cost_attribution"] = {
+                line: {
+                    f"by_{by}": dict(
+                        zip(
+                            self.labels(by),
+                            map(float, self.cost_by(line, by).mean(axis=0)),
+                            strict=True,
+                        )
+                    )
+                    for by in BREAKDOWNS
+                }
+                for line in ("cost_of_poor_experience", *COST_LINES)
+            }
         if self.support_notes is not None:
             doc["support"] = self.support_notes
         return doc
@@ -297,21 +335,18 @@ class Results(RunStatistics):
 
     def loss_by(self, by: str = "touchpoint") -> FloatArray:
         """(runs, categories) loss by touchpoint, stage, segment or pathway."""
-        a = self.attribution
-        if by == "touchpoint":
-            return a.sum(axis=(2, 3))
-        if by == "pathway":
-            return a.sum(axis=(1, 3))
-        if by == "segment":
-            return a.sum(axis=(1, 2))
-        if by == "stage":
-            per_tp = a.sum(axis=(2, 3))
-            names = self.stage_names()
-            out = np.zeros((a.shape[0], len(names)))
-            for j, stage in enumerate(self.stages):
-                out[:, names.index(stage)] += per_tp[:, j]
-            return out
-        raise ValueError(f"by must be one of {BREAKDOWNS}, got {by!r}")
+        return _breakdown(self.attribution, by, self.stages, self.stage_names())
+
+    def cost_by(self, line: str, by: str = "touchpoint") -> FloatArray:
+        """(runs, categories) one cost line (`serving_cost`, ...) or `cost_of_poor_experience`
+        (lost margin and every cost line) by touchpoint, stage, segment or pathway."""
+        if self.costs is None:
+            raise ValueError("this result holds no cost attribution")
+        if line == "cost_of_poor_experience":
+            a = self.attribution + self.costs.sum(axis=1)
+        else:
+            a = self.costs[:, COST_LINES.index(line)]
+        return _breakdown(a, by, self.stages, self.stage_names())
 
     def described(self, by: str) -> list[dict[str, float]]:
         x = self.loss_by(by)
@@ -372,6 +407,23 @@ class Results(RunStatistics):
         )
 
 
+def _breakdown(a: FloatArray, by: str, stages: list[str], names: list[str]) -> FloatArray:
+    """(runs, categories) of a (runs, touchpoints, pathways, segments) attribution array."""
+    if by == "touchpoint":
+        return a.sum(axis=(2, 3))
+    if by == "pathway":
+        return a.sum(axis=(1, 3))
+    if by == "segment":
+        return a.sum(axis=(1, 2))
+    if by == "stage":
+        per_tp = a.sum(axis=(2, 3))
+        out = np.zeros((a.shape[0], len(names)))
+        for j, stage in enumerate(stages):
+            out[:, names.index(stage)] += per_tp[:, j]
+        return out
+    raise ValueError(f"by must be one of {BREAKDOWNS}, got {by!r}")
+
+
 def json_columns(frame: pd.DataFrame) -> dict[str, list[float | None]]:
     """A table's columns as JSON lists; values that are not finite become null."""
     return {
@@ -411,6 +463,21 @@ def provenance(source: Source | None) -> dict[str, Any]:
         "scipy_version": scipy.__version__,  # its quantile functions turn draws into inputs
         "python_version": platform.python_version(),
     }
+
+
+def _pnl_lines(r: RunStatistics, money: Any, words: str) -> list[str]:
+    """The P&L block of the summary: the headline, its revenue side and its cost side."""
+    mean = {m: r.stats(m)["mean"] for m in PNL_METRICS}
+    cost_side = mean["serving_cost"] + mean["recovery_cost"] + mean["replacement_cost"]
+    rows = [
+        ("Cost of poor experience", mean["cost_of_poor_experience"]),
+        (f"  revenue side: {words}", mean["lost_margin"]),
+        ("  cost side", cost_side),
+        ("    contacts failures create", mean["serving_cost"]),
+        ("    recovery (refunds, credits)", mean["recovery_cost"]),
+        ("    replacing lost customers", mean["replacement_cost"]),
+    ]
+    return [f"{label + ':':<34} {money(value):>12}" for label, value in rows] + [""]
 
 
 def render_summary(r: RunStatistics) -> str:
@@ -453,6 +520,8 @@ def render_summary(r: RunStatistics) -> str:
     ]
     lines += [f"  {label + ':':<32} {value}" for label, value in facts]
     lines.append("")
+    if r.has_costs():
+        lines += _pnl_lines(r, money, words)
     for by, title in (
         ("pathway", "By pathway"),
         ("stage", "By stage"),

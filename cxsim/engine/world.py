@@ -78,7 +78,8 @@ def run_world(
         block.periods["cost"] = cost
         block.totals["cost"] = cost.sum(axis=1)
         if not keep_periods:
-            block.periods = {k: block.periods[k] for k in ("revenue", "cost")}
+            kept = ("revenue", "cost", "failure_cost")
+            block.periods = {k: block.periods[k] for k in kept if k in block.periods}
     return block
 
 

@@ -393,6 +393,8 @@ Count = _dist_type(0.0, 1e15)
 Positive = _dist_type(1e-6, 1e6)
 # Money per customer or per period, and people told: bounded so sums stay finite and exact.
 Money = _dist_type(0.0, 1e12)
+#: Money that may be negative: an intervention's cost, where a negative amount is a saving.
+SignedMoney = _dist_type(-1e12, 1e12)
 People = _dist_type(0.0, 1e4)
 Real = _dist_type(-math.inf, math.inf)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,8 +112,12 @@ def draw_values(
         raise ValueError(f'"sampling" must be one of {SAMPLINGS}, got {sampling!r}')
     inputs = list(iter_inputs(scenario))
     values: Values = {}
-    for own, generator in ((True, rng), (False, intervention_rng or rng)):
-        part = [(p, d) for p, d in inputs if p.startswith("interventions.") != own]
+    # The cost side (`costs.`) is drawn after the rest from the same generator, so giving a
+    # scenario costs leaves its other draws as they were.
+    parts = (("own", rng), ("costs", rng), ("interventions", intervention_rng or rng))
+    for kind, generator in parts:
+        own = kind == "own"
+        part = [(p, d) for p, d in inputs if _input_kind(p) == kind]
         uncertain = [path for path, dist in part if not dist.is_fixed]
         laid = _uniforms(generator, runs, len(uncertain), sampling)
         if laid is None:
@@ -135,6 +139,12 @@ def draw_values(
             else:
                 values[path] = np.full(runs, dist.mean())
     return values
+
+
+def _input_kind(path: str) -> str:
+    """Which part of the draws an input belongs to: "interventions", "costs" or "own"."""
+    head = path.split(".", 1)[0]
+    return head if head in ("interventions", "costs") else "own"
 
 
 def mean_values(scenario: Scenario) -> Values:
@@ -173,6 +183,11 @@ class Params:
     referred: FloatArray  # (R,)
     promoters: FloatArray  # (3,)
     detractors: FloatArray  # (3,)
+    # The cost side (`costs:`), per event, undiscounted; zeros when the scenario gives none.
+    contact_cost: FloatArray  # (R,) one contact, after deflection to a bot
+    contacts: FloatArray  # (R, 3) contacts per complaint: satisfied, mollified, dissatisfied
+    recovery: FloatArray  # (R, 3) refunds, credits, goodwill per complaint, by outcome
+    replacement: FloatArray  # (R,) acquisition cost x share replaced, per lost customer
 
     @property
     def lifetime(self) -> bool:
@@ -272,6 +287,7 @@ def build(scenario: Scenario, values: Mapping[str, FloatArray]) -> Params:
         axis=1,
     )
     wom = "loss_tree.word_of_mouth"
+    outcomes = GROUPS[1:]  # satisfied, mollified, dissatisfied
     return Params(
         runs=runs,
         horizon=horizon,
@@ -300,7 +316,22 @@ def build(scenario: Scenario, values: Mapping[str, FloatArray]) -> Params:
         referred=v(f"{wom}.referred"),
         promoters=np.asarray(scenario.nps.promoters, dtype=float),
         detractors=np.asarray(scenario.nps.detractors, dtype=float),
+        contact_cost=_contact_cost(v),
+        contacts=1.0 + np.stack([v(f"costs.repeat_contacts.{o}") for o in outcomes], axis=1),
+        recovery=np.stack([v(f"costs.recovery.{o}") for o in outcomes], axis=1),
+        replacement=v("costs.acquisition") * v("costs.replaced"),
     )
+
+
+def _contact_cost(v: Callable[[str], FloatArray]) -> FloatArray:
+    """(R,) cost of one contact: agents', less what a bot contains at its own cost.
+
+    A share `deflection.share` of contacts meets the bot first (at `deflection.cost`); the share
+    it does not contain goes on to an agent (at `per_contact`).
+    """
+    share, contained = v("costs.deflection.share"), v("costs.deflection.containment")
+    agent = v("costs.per_contact")
+    return share * (v("costs.deflection.cost") + (1.0 - contained) * agent) + (1.0 - share) * agent
 
 
 def _per_segment(

@@ -18,7 +18,16 @@ from pydantic import Discriminator, Field, Tag, model_validator
 
 from cxsim.model.actuals import Actuals, check_actuals
 from cxsim.model.base import Model, Name, Text, plain_text
-from cxsim.model.distributions import Count, Money, People, Positive, Probability, Real
+from cxsim.model.costs_section import ExperienceCosts
+from cxsim.model.distributions import (
+    Count,
+    Money,
+    People,
+    Positive,
+    Probability,
+    Real,
+    SignedMoney,
+)
 from cxsim.model.paths import resolve, uncertain_paths
 from cxsim.model.support_section import Support
 
@@ -427,13 +436,21 @@ class Effect(Model):
 
 
 class Costs(Model):
-    """What the intervention costs, in the scenario's currency (undiscounted amounts)."""
+    """What the intervention costs, in the scenario's currency (undiscounted amounts).
 
-    one_off: Money = Field(
-        default=0.0, description="Paid once, in the first period of the intervention."
+    A negative amount is a saving (agents retired, a licence dropped): it lowers the cost.
+    """
+
+    one_off: SignedMoney = Field(
+        default=0.0,
+        description="Paid once, in the first period of the intervention (negative: a saving).",
     )
-    per_period: Money = Field(default=0.0, description="Paid every period from the start.")
-    per_customer: Money = Field(default=0.0, description="Per active customer reached, per period.")
+    per_period: SignedMoney = Field(
+        default=0.0, description="Paid every period from the start (negative: a saving)."
+    )
+    per_customer: SignedMoney = Field(
+        default=0.0, description="Per active customer reached, per period (negative: a saving)."
+    )
 
 
 class Intervention(Model):
@@ -484,6 +501,12 @@ class Scenario(Model):
     )
     interventions: list[Intervention] = Field(
         default=[], description="Fixes to compare: their effects and costs."
+    )
+    costs: ExperienceCosts = Field(
+        default=ExperienceCosts(),
+        description=(
+            "The cost side of poor experience: contacts, recovery and replacing lost customers."
+        ),
     )
     support: Support | None = Field(
         default=None,
@@ -589,6 +612,13 @@ def check_references(scenario: Scenario) -> list[tuple[tuple[str | int, ...], st
             if path not in known:
                 problems.append(
                     (("correlations", i, "between", j), _unknown(path, sorted(known), "input"))
+                )
+            elif path.startswith("costs."):
+                problems.append(
+                    (
+                        ("correlations", i, "between", j),
+                        "the cost side (costs.*) is drawn apart and cannot be correlated",
+                    )
                 )
     if scenario.actuals:
         problems += check_actuals(scenario.actuals, segment_names, scenario.economics.horizon)
