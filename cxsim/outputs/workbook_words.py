@@ -70,6 +70,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "base_loss_disc": ("{what} (discounted)", "{what}（割引後）"),
     "iv_value": ("{name}: {basis}", "{name}：{basis}"),
     "iv_benefit": ("{name}: benefit", "{name}：効果"),
+    "iv_spared": ("{name}: failure costs avoided", "{name}：回避した失敗コスト"),
     "iv_cost": ("{name}: cost", "{name}：費用"),
     "iv_net": ("{name}: net", "{name}：純額"),
     "iv_disc": ("{name}: net (discounted)", "{name}：純額（割引後）"),
@@ -113,7 +114,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "base_lost": ("Baseline: {what}", "現状：{what}"),
     "iv_roi": ("{name}: ROI", "{name}：ROI"),
     "iv_npv": ("{name}: NPV", "{name}：正味現在価値"),
-    "iv_avoided": ("{name}: loss avoided", "{name}：回避できる損失"),
+    "iv_avoided": ("{name}: loss and failure costs avoided", "{name}：回避できる損失と失敗コスト"),
     "iv_payback": ("{name}: payback (periods)", "{name}：回収期間（期）"),
     # attribution
     "by_pathway": ("Pathway", "経路"),
