@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+import cxsim
+from cxsim.formatting.money import format_money
+from cxsim.outputs.labels import money_formatter
 from tests.conftest import TINY, cxsim_in_process
 
 # No complaints at all, so CSAT (satisfied complainers / complainers) has no value: NaN.
@@ -39,3 +44,35 @@ def test_run_json_reconciliation_is_strict_json_with_null_for_no_value(tmp_path:
 
 def _refuse(constant: str) -> None:
     raise AssertionError(f"non-JSON constant {constant} in the output")
+
+
+LIFETIME = TINY.replace("value: revenue}", "value: revenue, lifetime: {years: 2}}").replace(
+    "discount_rate: 0.0", "discount_rate: 0.08"
+)
+
+
+def test_the_horizon_figure_stands_beside_the_lifetime_one() -> None:
+    """With `lifetime: {years: 2}` the CLI summary and the report's headline give the cap and
+    what of the lifetime loss falls within the horizon and after it; without, neither does."""
+    from cxsim.outputs.words import headline
+
+    r = cxsim.expected(cxsim.loads(LIFETIME))
+    money = money_formatter(r, "en")
+    within = r.stats("lost_revenue_horizon")["mean"]
+    after = r.stats("lost_revenue_beyond")["mean"]
+    assert within > 0 and after > 0
+    assert within + after == pytest.approx(r.stats("lost_revenue")["mean"], rel=1e-9)
+    summary = r.text()
+    assert "(lifetime value capped at 2 years, discounted at 8% a year):" in summary
+    said = format_money(within, r.currency), format_money(after, r.currency)
+    assert f"  of which {said[0]} within the 6 months of the horizon, {said[1]} after" in summary
+    first = headline(r, None, "en")[0]
+    assert "over customer lifetimes capped at 2 years (expected-value model" in first
+    assert (
+        f"Of this, {money(within)} falls within the 6-month horizon and {money(after)} after"
+        in (first)
+    )
+    assert "期間内" in headline(r, None, "ja")[0]
+
+    plain = cxsim.expected(cxsim.loads(TINY))
+    assert "of which" not in plain.text() and "Of this" not in headline(plain, None, "en")[0]
