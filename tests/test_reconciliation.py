@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 import cxsim
+from cxsim.analysis.valuation import business_case_note
 from cxsim.formatting.money import format_money
 from cxsim.outputs.labels import money_formatter
-from tests.conftest import TINY, cxsim_in_process
+from tests.conftest import ROOT, TINY, cxsim_in_process
 
 # No complaints at all, so CSAT (satisfied complainers / complainers) has no value: NaN.
 NO_COMPLAINTS = TINY.replace("complaint_rate: 0.7", "complaint_rate: 0.0").replace(
@@ -76,3 +77,23 @@ def test_the_horizon_figure_stands_beside_the_lifetime_one() -> None:
 
     plain = cxsim.expected(cxsim.loads(TINY))
     assert "of which" not in plain.text() and "Of this" not in headline(plain, None, "en")[0]
+
+
+def test_a_comparison_says_when_a_revenue_scenario_was_valued_on_margin() -> None:
+    """contact_centre counts lost revenue; its business case is on margin, and says so."""
+    c = cxsim.compare(
+        ROOT / "scenarios" / "contact_centre.yaml",
+        runs=4,
+        seed=1,
+        interventions="Live chat",
+        combined=False,
+    )
+    note = business_case_note(cxsim.load(ROOT / "scenarios" / "contact_centre.yaml"))
+    assert note and c.note == note
+    assert c.text().splitlines()[1] == f"Note: {note}."
+    assert json.loads(c.to_json())["note"] == note
+    shop = cxsim.load(ROOT / "scenarios" / "subscription.yaml")
+    first = shop.interventions[0].name
+    margin = cxsim.compare(shop, runs=4, seed=1, interventions=first, combined=False)
+    assert margin.note is None and "Note:" not in margin.text()
+    assert margin.to_dict()["note"] is None
