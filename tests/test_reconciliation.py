@@ -97,3 +97,23 @@ def test_a_comparison_says_when_a_revenue_scenario_was_valued_on_margin() -> Non
     margin = cxsim.compare(shop, runs=4, seed=1, interventions=first, combined=False)
     assert margin.note is None and "Note:" not in margin.text()
     assert margin.to_dict()["note"] is None
+
+
+def test_the_report_holds_the_reconciliation_in_json_and_workbook(tmp_path: Path) -> None:
+    """results.json carries the reconciliation block (strict JSON) and the workbook a
+    Reconciliation sheet, one row per observed figure."""
+    from openpyxl import load_workbook
+
+    from cxsim.analysis.calibration import reconcile
+    from cxsim.outputs import report
+
+    scenario, source = cxsim.load_with_source(ROOT / "scenarios" / "ecommerce.yaml")
+    results = cxsim.simulate(scenario, runs=16, seed=2, source=source)
+    report.write_report(results, None, tmp_path / "out")
+    doc = json.loads((tmp_path / "out" / "results.json").read_text(), parse_constant=_refuse)
+    want = json.loads(reconcile(scenario, results).to_json())
+    assert doc["reconciliation"] == want and want["reconciliation"]
+    book = load_workbook(tmp_path / "out" / "workbook.xlsx")
+    assert "Reconciliation" in book.sheetnames
+    cells = [str(c.value) for row in book["Reconciliation"].iter_rows() for c in row if c.value]
+    assert all(r["metric"] in cells for r in want["reconciliation"])
