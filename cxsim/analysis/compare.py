@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from cxsim.analysis.business_case import FIGURES, business_case
 from cxsim.analysis.portfolio import recommended_set
-from cxsim.analysis.valuation import for_business_case
+from cxsim.analysis.valuation import business_case_note, for_business_case
 from cxsim.engine.execution import (
     Scheduler,
     combine,
@@ -109,6 +109,8 @@ class Comparison(Result):
     outcomes: list[Outcome]
     #: The choices of `compare` that decide the numbers (recorded so `cxsim rerun` can repeat it).
     options: dict[str, Any] = field(default_factory=dict)
+    #: `business_case_note`: said when a scenario valued on revenue was valued on margin.
+    note: str | None = None
 
     kind: ClassVar[str] = "comparison"
 
@@ -172,6 +174,7 @@ class Comparison(Result):
                 for o in self.outcomes
             ],
             "provenance": {**base["provenance"], "compare": self.options},
+            "note": self.note,
         }
 
     def __repr__(self) -> str:
@@ -191,6 +194,7 @@ class Comparison(Result):
         lines = [
             f"{self.baseline.scenario.name}: interventions on {self.baseline.runs:,} runs "
             f"(seed {self.baseline.seed}), common random numbers",
+            *([f"Note: {self.note}."] if self.note else []),
             "",
         ]
         for rank, o in enumerate(self.outcomes, 1):
@@ -330,7 +334,7 @@ def compare(
     `interventions` one name or a list of names.
     """
     scenario, source = scenario_and_source(scenario, source)
-    scenario = for_business_case(scenario)
+    note, scenario = business_case_note(scenario), for_business_case(scenario)
     interventions = chosen_names(interventions)
     check_sampling(sampling)
     if not scenario.interventions:
@@ -396,7 +400,7 @@ def compare(
         "sampling": sampling,
         "control_variate": control_variate,
     }
-    return Comparison(base, outcomes, options)
+    return Comparison(base, outcomes, options, note)
 
 
 def _controlled_case(outcome: Outcome, terms: ControlTerms, v: int) -> dict[str, Estimate]:

@@ -210,20 +210,28 @@ def _with_reconciliation(
     scenario: api.Scenario, results: api.Results | Summary, as_json: bool, text: str
 ) -> str:
     """The run's output with how its status quo compares with the scenario's actuals."""
+    import math
+
     from cxsim.analysis.calibration import reconcile
 
     table = reconcile(scenario, results if isinstance(results, api.Results) else None)
     for row in table.outside:
+        what = " ".join(str(x) for x in (row["metric"], row["segment"], row["period"]) if x)
+        modelled = row["modelled"]
+        said = (
+            f"{modelled:.6g}"
+            if math.isfinite(modelled)
+            else f"n/a ({row.get('reason') or 'no value'})"
+        )
         click.echo(
-            f"warning: status quo outside the actuals: {row['metric']} "
-            f"{row['segment'] or ''} {row['period']}: observed {row['observed']:.6g}, "
-            f"modelled {row['modelled']:.6g}",
+            f"warning: status quo outside the actuals: {what}: observed {row['observed']:.6g}, "
+            f"modelled {said}",
             err=True,
         )
     if as_json:
         doc = json.loads(text)
-        doc["reconciliation"] = table.to_dict()
-        return json.dumps(doc, indent=2, ensure_ascii=False)
+        doc["reconciliation"] = json.loads(table.to_json())  # the protocol's JSON: NaN is null
+        return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
     return text.rstrip("\n") + "\n\n" + table.text()
 
 

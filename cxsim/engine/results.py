@@ -490,7 +490,8 @@ def render_summary(r: RunStatistics) -> str:
     basis = "margin" if e.value == "margin" else "revenue"
     words = loss_words(e)
     periods = f"{e.horizon} {e.period}" + ("" if e.horizon == 1 else "s")
-    view = "lifetime value" if e.lifetime else periods
+    cap = "" if isinstance(e.lifetime, bool) else f" capped at {e.lifetime.years:g} years"
+    view = f"lifetime value{cap}" if e.lifetime else periods
     runs = f"{r.runs:,} run" + ("" if r.runs == 1 else "s")
     how = f"{r.method}, {runs}, seed {r.seed}" if r.seed is not None else r.method
     lines = [
@@ -507,6 +508,11 @@ def render_summary(r: RunStatistics) -> str:
         )
     else:
         lines.append(f"  {money(lost['mean'])}")
+    if e.lifetime:  # the horizon figure always beside the lifetime one
+        lines.append(
+            f"  of which {money(r.stats('lost_revenue_horizon')['mean'])} within the "
+            f"{periods} of the horizon, {money(r.stats('lost_revenue_beyond')['mean'])} after"
+        )
     rev = r.stats("revenue")["mean"]
     if rev + lost["mean"] > 0:  # no revenue at all (every price 0): no share to give
         lines.append(

@@ -18,7 +18,7 @@ from cxsim._version import __version__
 from cxsim.engine.results import Results
 from cxsim.formatting.money import format_count
 from cxsim.model.scenario import GROUPS, PATHWAYS
-from cxsim.outputs.i18n import text
+from cxsim.outputs.i18n import language_of, text
 from cxsim.outputs.labels import money_formatter, percent_words, view_words, what_is_lost
 
 if TYPE_CHECKING:
@@ -56,15 +56,17 @@ def headline(
             amount=money(s["mean"]),
             basis=basis,
             what=what_is_lost(results, lang),
-            view=view_words(results, lang),
+            view=view_words(results, lang) + _cap_words(results, lang),
             p5=money(s["p5"]),
             p95=money(s["p95"]),
         )
     ]
+    space = "" if lang == "ja" else " "
+    if results.scenario.economics.lifetime:
+        lines[0] += space + _within_horizon(results, lang, money)
     revenue = results.stats("revenue")["mean"]
     if revenue + s["mean"] > 0:
         share = percent_words(s["mean"] / (revenue + s["mean"]))
-        space = "" if lang == "ja" else " "
         lines[0] += space + text("headline_share", lang, share=share, basis=basis)
     total = s["mean"]
     if total > 0:
@@ -109,6 +111,30 @@ def headline(
         else:
             lines.append(text("headline_none", lang, n=len(comparison.outcomes)))
     return lines
+
+
+def _cap_words(results: Results, lang: str) -> str:
+    """' capped at 5 years' after the lifetime view when `lifetime: {years: N}`; else ''."""
+    cap = results.scenario.economics.lifetime
+    if isinstance(cap, bool):
+        return ""
+    if language_of(lang) == "ja":
+        return f"（期間後{cap.years:g}年まで）"
+    return f" capped at {cap.years:g} year{'' if cap.years == 1 else 's'}"
+
+
+def _within_horizon(results: Results, lang: str, money: Callable[[float], str]) -> str:
+    """The horizon figure beside the lifetime one (DESIGN.md, "The P&L"): of the lifetime loss,
+    what falls within the horizon, and what after it."""
+    e = results.scenario.economics
+    within = money(results.stats("lost_revenue_horizon")["mean"])
+    after = money(results.stats("lost_revenue_beyond")["mean"])
+    if language_of(lang) == "ja":
+        unit = text(f"{e.period}s", lang)
+        return f"うち{e.horizon}{unit}の期間内は{within}、期間後は{after}。"
+    return (
+        f"Of this, {within} falls within the {e.horizon}-{e.period} horizon and {after} after it."
+    )
 
 
 def provenance_line(results: Results, lang: str) -> str:
