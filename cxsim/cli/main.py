@@ -48,7 +48,7 @@ LAZY: dict[str, tuple[str, str]] = {
         "cxsim.cli.sensitivity:sensitivity",
         "Which inputs matter most (tornado, Sobol).",
     ),
-    "pilot": ("cxsim.cli.compare:pilot", "Size an A/B pilot of an intervention."),
+    "pilot": ("cxsim.cli.pilot:pilot", "Size an A/B pilot of an intervention."),
     "breakeven": (
         "cxsim.cli.breakeven:breakeven",
         "What must be true for an intervention to pay.",
