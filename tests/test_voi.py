@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -77,3 +79,14 @@ def test_value_of_information_of_a_comparison(tiny_text):
     assert voi.to_dict()["best"] == voi.best and "EVPI" in voi.text()
     only = value_of_information(comparison, ["interventions[Fix delivery].costs"])
     assert list(only.to_frame().index) == ["interventions.0.costs.one_off"]
+
+
+def test_voi_cli():
+    from tests.conftest import ROOT, cxsim_in_process
+
+    path = str(ROOT / "scenarios" / "subscription.yaml")
+    out = cxsim_in_process("voi", path, "--runs", "256", "--seed", "3", "--json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["kind"] == "value_of_information" and doc["evpi"] >= 0
+    assert "Examples:" in cxsim_in_process("voi", "--help").stdout

@@ -53,6 +53,7 @@ LAZY: dict[str, tuple[str, str]] = {
         "cxsim.cli.breakeven:breakeven",
         "What must be true for an intervention to pay.",
     ),
+    "voi": ("cxsim.cli.voi:voi", "What resolving each uncertainty first is worth (EVPI)."),
     "calibrate": ("cxsim.cli.calibrate:calibrate", "Scenario inputs from observed data."),
     "queue": ("cxsim.cli.queue:queue", "Staff a contact-centre queue (SimPy and Erlang)."),
     "rerun": ("cxsim.cli.rerun:rerun", "Repeat a recorded result and check every number."),
