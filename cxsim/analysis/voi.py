@@ -166,7 +166,7 @@ class ValueOfInformation(Result):
             f"  perfect information on every input is worth at most {money(self.evpi)} (EVPI)",
             "  worth resolving first (partial EVPI, largest first):",
         ]
-        shown = self.inputs[self.inputs["evppi"] > 0].head(10)
+        shown = self.inputs[self.inputs["share"] >= 0.005].head(10)  # under 0.5%: noise
         for _, row in shown.iterrows():
             lines.append(f"    {row['label']}: {money(row['evppi'])} ({row['share']:.0%})")
         if shown.empty:
