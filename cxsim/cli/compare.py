@@ -1,16 +1,14 @@
-"""`cxsim compare` and `cxsim pilot`: the business case for interventions."""
+"""`cxsim compare`: the business case for interventions (`cxsim pilot` is in `cxsim.cli.pilot`)."""
 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import click
 
 import cxsim
 from cxsim.analysis.compare import compare as run_compare
-from cxsim.analysis.pilot import plan_pilot
 from cxsim.cli.options import (
     finite,
     force_option,
@@ -84,61 +82,3 @@ def compare(
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
         click.echo(result.text(), nl=False)
-
-
-@click.command(
-    epilog="Examples:\n\n\b\n  cxsim pilot scenarios/subscription.yaml --intervention 'Live chat'\n"
-    "  cxsim pilot scenarios/subscription.yaml --intervention 'Live chat' --power 0.9 --json"
-)
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--intervention", required=True, help="The intervention to pilot.")
-@click.option(
-    "--power",
-    default=0.8,
-    show_default=True,
-    type=finite(0.5, 0.999),
-    help="Chance of detecting the effect if it is real.",
-)
-@click.option(
-    "--alpha",
-    default=0.05,
-    show_default=True,
-    type=finite(0.001, 0.2),
-    help="Significance level: chance of a false alarm when there is no effect.",
-)
-@set_option
-@json_option
-def pilot(
-    file: str,
-    intervention: str,
-    power: float,
-    alpha: float,
-    overrides: tuple[str, ...],
-    as_json: bool,
-) -> None:
-    """How many customers and periods an A/B pilot needs to see the effect on churn."""
-    scenario = cxsim.load(file, overrides)
-    plan = plan_pilot(scenario, intervention, power=power, alpha=alpha)
-    if as_json:
-        rows = [row for _, row in plan.table.iterrows()]
-        doc = {
-            "intervention": plan.intervention,
-            "churn_control": plan.churn_control,
-            "churn_treated": plan.churn_treated,
-            "alpha": plan.alpha,
-            "power": plan.power,
-            "plan": [
-                {
-                    "periods": int(k),
-                    "churned_control": float(row["churned_control"]),
-                    "churned_treated": float(row["churned_treated"]),
-                    "customers_per_arm": None
-                    if math.isnan(row["customers_per_arm"])
-                    else int(row["customers_per_arm"]),
-                }
-                for k, row in zip(plan.table.index, rows, strict=True)
-            ],
-        }
-        click.echo(json.dumps(doc, indent=2))
-    else:
-        click.echo(plan.text(), nl=False)

@@ -48,11 +48,12 @@ LAZY: dict[str, tuple[str, str]] = {
         "cxsim.cli.sensitivity:sensitivity",
         "Which inputs matter most (tornado, Sobol).",
     ),
-    "pilot": ("cxsim.cli.compare:pilot", "Size an A/B pilot of an intervention."),
+    "pilot": ("cxsim.cli.pilot:pilot", "Size an A/B pilot of an intervention."),
     "breakeven": (
         "cxsim.cli.breakeven:breakeven",
         "What must be true for an intervention to pay.",
     ),
+    "voi": ("cxsim.cli.voi:voi", "What resolving each uncertainty first is worth (EVPI)."),
     "calibrate": ("cxsim.cli.calibrate:calibrate", "Scenario inputs from observed data."),
     "queue": ("cxsim.cli.queue:queue", "Staff a contact-centre queue (SimPy and Erlang)."),
     "rerun": ("cxsim.cli.rerun:rerun", "Repeat a recorded result and check every number."),
