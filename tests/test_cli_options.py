@@ -235,3 +235,18 @@ def test_calibrate_out_checks_extension_and_folder(tmp_path: Path) -> None:
     assert f"warning: {wrong}: the name says a JSON file, but a YAML file is written" in (
         done.stderr
     )
+
+
+def test_staffing_reports_progress_once_per_level() -> None:
+    """`progress=` is called with 1 per staffing level, as many as `staffings_to_try` says."""
+    from cxsim.analysis.staffing import staffing, staffings_to_try
+
+    done: list[int] = []
+    args = (100.0, 180.0, 4)
+    kwargs = {"target": 0.8}
+    levels = staffings_to_try(*args, **kwargs)
+    result = staffing(
+        *args, **kwargs, replications=2, hours=1, warmup_hours=0, progress=done.append
+    )
+    assert done == [1] * len(levels)
+    assert [level["agents"] for level in result.to_dict()["levels"]] == list(levels)
