@@ -250,3 +250,20 @@ def test_staffing_reports_progress_once_per_level() -> None:
     )
     assert done == [1] * len(levels)
     assert [level["agents"] for level in result.to_dict()["levels"]] == list(levels)
+
+
+def test_title_is_bold_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`echo_text` bolds the first line where colour is wanted, and never with NO_COLOR."""
+    from cxsim.cli import progress
+
+    @click.command()
+    def show() -> None:
+        progress.echo_text("Title\nbody\n", nl=False)
+
+    monkeypatch.setattr(progress, "wants_colour", lambda: True)
+    assert CliRunner().invoke(show, color=True).output == "\x1b[1mTitle\x1b[0m\nbody\n"
+    monkeypatch.setattr(progress, "wants_colour", lambda: False)
+    assert CliRunner().invoke(show, color=True).output == "Title\nbody\n"
+    monkeypatch.undo()
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not progress.wants_colour()

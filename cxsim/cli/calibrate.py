@@ -24,6 +24,7 @@ from cxsim.analysis.complaints import (
 )
 from cxsim.analysis.retention import SbgFit, fit_sbg, read_retention_csv, sbg_yaml
 from cxsim.cli.options import count, file_target, json_option, probability, seed_option
+from cxsim.cli.progress import echo_text
 from cxsim.errors import UserError
 from cxsim.model.actuals import RetentionActual
 from cxsim.outputs.files import write_text
@@ -351,8 +352,11 @@ def scenario_command(file: str, output: str | None, force: bool, as_json: bool) 
     cal = calibrate_scenario(scenario)
     if target is not None:
         write_text(target, write_solved(source.text, cal.solved))
-    text = cal.to_json() if as_json else cal.text()
-    click.echo(text, nl=not text.endswith("\n"))
+    if as_json:
+        text = cal.to_json()
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        echo_text(cal.text())
 
 
 @calibrate.command(
@@ -450,5 +454,8 @@ def records_command(
         text = write_scenario(source.text, scenario, cal)
         api.loads(text, source=output)  # what is written must load
         write_text(target, text)
-    out = cal.to_json() if as_json else cal.text()
-    click.echo(out, nl=not out.endswith("\n"))
+    if as_json:
+        out = cal.to_json()
+        click.echo(out, nl=not out.endswith("\n"))
+    else:
+        echo_text(cal.text())

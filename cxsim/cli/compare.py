@@ -21,7 +21,7 @@ from cxsim.cli.options import (
     set_option,
     workers_option,
 )
-from cxsim.cli.progress import progress
+from cxsim.cli.progress import echo_text, progress
 from cxsim.outputs.files import write_atomic
 
 
@@ -82,7 +82,7 @@ def compare(
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
-        click.echo(result.text(), nl=False)
+        echo_text(result.text(), nl=False)
 
 
 @click.command(

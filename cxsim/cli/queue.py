@@ -13,7 +13,7 @@ import click
 
 from cxsim.analysis.staffing import staffing, staffings_to_try
 from cxsim.cli.options import count, finite, json_option, seed_option
-from cxsim.cli.progress import progress
+from cxsim.cli.progress import echo_text, progress
 
 #: Contacts simulated (all levels and replications) from which a run takes about two seconds.
 PROGRESS_FROM_CONTACTS = 200_000
@@ -180,4 +180,4 @@ def queue(
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
         return
-    click.echo(result.text(), nl=False)
+    echo_text(result.text(), nl=False)

@@ -29,7 +29,7 @@ from cxsim.cli.options import (
     set_option,
     workers_option,
 )
-from cxsim.cli.progress import Progress, progress, warn
+from cxsim.cli.progress import Progress, echo_text, progress, warn
 from cxsim.errors import UserError
 
 if TYPE_CHECKING:
@@ -275,4 +275,4 @@ def sensitivity(
         for problem in result.warnings:
             warn(problem.replace("max_runs", "--max-runs"))
     else:
-        click.echo(result.text(), nl=False)
+        echo_text(result.text(), nl=False)
