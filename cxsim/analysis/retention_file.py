@@ -164,21 +164,7 @@ def read_retention_csv(path: str | Path) -> tuple[list[int], list[int], list[str
     if not rows:
         raise UserError(f"{source}: empty: need a header line 'period,alive' and data rows")
     header_line, header_text = rows[0]
-    header = [h.strip().lower() for h in next(csv.reader([header_text]))]
-    for name in header:
-        if name not in _RETENTION_COLUMNS:
-            raise UserError(
-                f"{source}:{header_line}: unknown column {name!r}; the columns are period, "
-                "alive and (for several cohorts) cohort"
-            )
-    if len(set(header)) != len(header):
-        raise UserError(f"{source}:{header_line}: a column name appears twice: {header_text}")
-    for name in ("period", "alive"):
-        if name not in header:
-            raise UserError(
-                f"{source}:{header_line}: no {name!r} column; the header must name period, "
-                f"alive and optionally cohort, got {header_text.strip()!r}"
-            )
+    header = _header(source, header_line, header_text)
     col = {name: header.index(name) for name in header}
     periods: list[int] = []
     alive: list[int] = []
@@ -191,17 +177,7 @@ def read_retention_csv(path: str | Path) -> tuple[list[int], list[int], list[str
                 f"{source}:{number}: {len(cells)} values, but the header has {len(header)} "
                 f"columns ({', '.join(header)})"
             )
-        values = {}
-        for name in ("period", "alive"):
-            raw = cells[col[name]]
-            try:
-                value = float(raw)
-            except ValueError:
-                raise UserError(f"{source}:{number}: {name} is {raw!r}, not a number") from None
-            if not math.isfinite(value) or value != round(value):
-                what = "a whole number" if math.isfinite(value) else "a finite number"
-                raise UserError(f"{source}:{number}: {name} must be {what}, got {raw!r}")
-            values[name] = int(value)
+        values = {name: _whole(source, number, name, cells[col[name]]) for name in NUMBERS}
         if values["alive"] < 0:
             raise UserError(f"{source}:{number}: alive must be >= 0, got {values['alive']}")
         if values["period"] < 0:
@@ -222,3 +198,38 @@ def read_retention_csv(path: str | Path) -> tuple[list[int], list[int], list[str
     cohort = cohorts if "cohort" in col else None
     _check_retention(periods, alive, cohort, where=where)
     return periods, alive, cohort
+
+
+NUMBERS = ("period", "alive")
+
+
+def _header(source: str, line: int, text: str) -> list[str]:
+    """The column names, lower case: known ones, each once, period and alive among them."""
+    header = [h.strip().lower() for h in next(csv.reader([text]))]
+    for name in header:
+        if name not in _RETENTION_COLUMNS:
+            raise UserError(
+                f"{source}:{line}: unknown column {name!r}; the columns are period, "
+                "alive and (for several cohorts) cohort"
+            )
+    if len(set(header)) != len(header):
+        raise UserError(f"{source}:{line}: a column name appears twice: {text}")
+    for name in NUMBERS:
+        if name not in header:
+            raise UserError(
+                f"{source}:{line}: no {name!r} column; the header must name period, "
+                f"alive and optionally cohort, got {text.strip()!r}"
+            )
+    return header
+
+
+def _whole(source: str, line: int, name: str, raw: str) -> int:
+    """A cell that must hold a whole number (any sign: the ranges are checked by the caller)."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UserError(f"{source}:{line}: {name} is {raw!r}, not a number") from None
+    if not math.isfinite(value) or value != round(value):
+        what = "a whole number" if math.isfinite(value) else "a finite number"
+        raise UserError(f"{source}:{line}: {name} must be {what}, got {raw!r}")
+    return int(value)
