@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 
 from cxsim.cli.main import cli
 
-from .conftest import ROOT
+from .conftest import ROOT, cxsim_in_process
 
 SUBSCRIPTION = ROOT / "scenarios" / "subscription.yaml"
 
@@ -173,3 +174,96 @@ def test_lazy_api_keeps_every_public_name() -> None:
         assert getattr(cxsim, name) is not None
     with pytest.raises(AttributeError):
         _ = cxsim.no_such_name  # type: ignore[attr-defined]
+
+
+def scale_30(tmp_path: Path) -> Path:
+    """The example scenario with 'scale: 30' where someone meant 30% less."""
+    text = (ROOT / "scenarios" / "subscription.yaml").read_text(encoding="utf-8")
+    assert 'failure_rate", scale: 0.6}' in text
+    path = tmp_path / "scale30.yaml"
+    path.write_text(text.replace('failure_rate", scale: 0.6}', 'failure_rate", scale: 30}'))
+    return path
+
+
+@pytest.mark.filterwarnings("default::cxsim.errors.ScenarioWarning")  # as outside pytest
+def test_scenario_warning_is_one_clean_line_once(tmp_path: Path) -> None:
+    """A ScenarioWarning prints as one 'warning:' line, without Python's source line, once,
+    though compare checks the scenario again after changing it."""
+    path = scale_30(tmp_path)
+    done = cxsim_in_process("compare", str(path), "--runs", "10", "--seed", "1", "--json")
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"warning: {path}: intervention 'Live chat'")
+    assert "scale: 0.7" in lines[0]
+    assert "warnings.warn" not in done.stderr and "ScenarioWarning" not in done.stderr
+
+
+def test_xlsx_with_another_extension_warns(tmp_path: Path) -> None:
+    """`--xlsx book.csv` still writes the workbook, with a warning naming the usual extension."""
+    book = tmp_path / "book.csv"
+    done = cxsim_in_process(
+        "compare", str(SUBSCRIPTION), "--runs", "10", "--seed", "1", "--xlsx", str(book), "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"warning: {book}: the name says a CSV file" in done.stderr
+    assert "*.xlsx" in done.stderr
+    assert book.is_file()
+
+
+def test_xlsx_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
+    """No folders are created outside the target: a missing parent folder is an error."""
+    book = tmp_path / "new" / "deeper" / "book.xlsx"
+    done = cxsim_in_process(
+        "compare", str(SUBSCRIPTION), "--runs", "10", "--seed", "1", "--xlsx", str(book)
+    )
+    assert done.returncode == 2
+    assert "does not exist; create it first" in done.stderr
+    assert not (tmp_path / "new").exists()
+
+
+def test_calibrate_out_checks_extension_and_folder(tmp_path: Path) -> None:
+    """`calibrate scenario -o` is a YAML file target: warned on another extension, refused in a
+    missing folder before any work."""
+    missing = cxsim_in_process(
+        "calibrate", "scenario", str(SUBSCRIPTION), "-o", str(tmp_path / "no" / "x.yaml")
+    )
+    assert missing.returncode == 2
+    assert "does not exist" in missing.stderr
+    wrong = tmp_path / "calibrated.json"
+    done = cxsim_in_process("calibrate", "scenario", str(SUBSCRIPTION), "-o", str(wrong))
+    assert f"warning: {wrong}: the name says a JSON file, but a YAML file is written" in (
+        done.stderr
+    )
+
+
+def test_staffing_reports_progress_once_per_level() -> None:
+    """`progress=` is called with 1 per staffing level, as many as `staffings_to_try` says."""
+    from cxsim.analysis.staffing import staffing, staffings_to_try
+
+    done: list[int] = []
+    args = (100.0, 180.0, 4)
+    kwargs = {"target": 0.8}
+    levels = staffings_to_try(*args, **kwargs)
+    result = staffing(
+        *args, **kwargs, replications=2, hours=1, warmup_hours=0, progress=done.append
+    )
+    assert done == [1] * len(levels)
+    assert [level["agents"] for level in result.to_dict()["levels"]] == list(levels)
+
+
+def test_title_is_bold_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`echo_text` bolds the first line where colour is wanted, and never with NO_COLOR."""
+    from cxsim.cli import progress
+
+    @click.command()
+    def show() -> None:
+        progress.echo_text("Title\nbody\n", nl=False)
+
+    monkeypatch.setattr(progress, "wants_colour", lambda: True)
+    assert CliRunner().invoke(show, color=True).output == "\x1b[1mTitle\x1b[0m\nbody\n"
+    monkeypatch.setattr(progress, "wants_colour", lambda: False)
+    assert CliRunner().invoke(show, color=True).output == "Title\nbody\n"
+    monkeypatch.undo()
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not progress.wants_colour()

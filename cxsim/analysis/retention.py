@@ -9,12 +9,9 @@ Fader & Hardie, "How to Project Customer Retention", J. Interactive Marketing 21
 
 from __future__ import annotations
 
-import csv
-import itertools
 import math
-from collections.abc import Callable, Hashable, Iterable, Sequence, Sized
+from collections.abc import Hashable, Iterable, Sequence, Sized
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +19,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
+from cxsim.analysis.retention_file import _check_retention, _Cohort, _no_file, read_retention_csv
 from cxsim.errors import UserError
 from cxsim.formatting.money import significant as _fmt
 from cxsim.model.churn import sbg_derl, sbg_survival
@@ -171,12 +169,6 @@ class SbgFit:
             f"<SbgFit: alpha {self.alpha:.3f}, beta {self.beta:.3f}, loglik {self.loglik:.2f}, "
             f"{self.n_customers} customers{cohorts}>"
         )
-
-
-@dataclass(frozen=True)
-class _Cohort:
-    label: Hashable
-    alive: FloatArray  # customers alive at periods 0, 1, ..., T
 
 
 def sbg_loglik(alpha: float, beta: float, alive: ArrayLike) -> float:
@@ -381,182 +373,6 @@ def simulate_sbg_cohort(
     lifetime = rng.geometric(np.clip(theta, 1e-300, 1.0))
     t = np.arange(periods + 1)
     return np.asarray((lifetime[None, :] > t[:, None]).sum(axis=1), dtype=float)
-
-
-# --- retention data: checks and the CSV reader -------------------------------------------------
-
-Where = Callable[[int | None], str]
-
-
-def _no_file(row: int | None) -> str:
-    return "" if row is None else f"row {row + 1}: "
-
-
-def _check_retention(
-    periods: ArrayLike,
-    alive: ArrayLike,
-    cohort: Sequence[Hashable] | None,
-    where: Where,
-) -> list[_Cohort]:
-    """Split rows into cohorts and check them; `where(row)` says where a row came from."""
-    try:
-        p = np.asarray(periods, dtype=float).ravel()
-        n = np.asarray(alive, dtype=float).ravel()
-    except (TypeError, ValueError) as exc:
-        raise UserError(f"{where(None)}periods and alive must be numbers ({exc})") from None
-    labels: list[Hashable] = [None] * len(p) if cohort is None else list(cohort)
-    if not (len(p) == len(n) == len(labels)):
-        raise UserError(
-            f"{where(None)}periods, alive and cohort have different lengths "
-            f"({len(p)}, {len(n)}, {len(labels)})"
-        )
-    if len(p) == 0:
-        raise UserError(f"{where(None)}no data: need customers alive at periods 0, 1, 2, ...")
-    for i in range(len(p)):
-        if not math.isfinite(p[i]) or p[i] < 0 or p[i] != round(p[i]):
-            raise UserError(f"{where(i)}period must be a whole number 0, 1, 2, ..., got {p[i]:g}")
-        if not math.isfinite(n[i]) or n[i] < 0:
-            raise UserError(f"{where(i)}alive must be a count of customers >= 0, got {n[i]:g}")
-        if n[i] != round(n[i]):
-            raise UserError(
-                f"{where(i)}alive must be a whole number of customers, got {n[i]:g}; if you have "
-                "shares, multiply them by the cohort's size (the standard errors depend on it)"
-            )
-    groups: dict[Hashable, list[int]] = {}
-    for i, label in enumerate(labels):
-        groups.setdefault(label, []).append(i)
-    cohorts = []
-    for label, rows in groups.items():
-        name = "" if label is None else f"cohort {label}: "
-        rows = sorted(rows, key=lambda i: p[i])
-        for prev, row in itertools.pairwise(rows):
-            if p[row] == p[prev]:
-                raise UserError(f"{where(row)}{name}period {p[row]:g} appears twice")
-        if p[rows[0]] != 0:
-            raise UserError(
-                f"{where(rows[0])}{name}no period 0: each cohort starts with its customers at "
-                f"period 0, but its first period is {p[rows[0]]:g}"
-            )
-        for prev, row in itertools.pairwise(rows):
-            if p[row] != p[prev] + 1:
-                raise UserError(
-                    f"{where(row)}{name}periods must run 0, 1, 2, ... without gaps, "
-                    f"but {p[prev]:g} is followed by {p[row]:g}"
-                )
-            if n[row] > n[prev]:
-                raise UserError(
-                    f"{where(row)}{name}alive rises from {n[prev]:g} at period {p[prev]:g} "
-                    f"to {n[row]:g} at period {p[row]:g}; a cohort can only shrink (were new "
-                    "customers counted in? give each start period its own cohort)"
-                )
-        if n[rows[0]] == 0:
-            raise UserError(f"{where(rows[0])}{name}no customers at period 0")
-        cohorts.append(_Cohort(label=label, alive=n[rows]))
-    if all(len(c.alive) > 1 and c.alive[1] == 0 for c in cohorts):
-        raise UserError(
-            f"{where(None)}every customer left at period 1: there is no retention curve to fit"
-        )
-    longest = max(len(c.alive) for c in cohorts)
-    if longest == 1:
-        raise UserError(
-            f"{where(None)}a single point (period 0) per cohort: a retention curve needs "
-            "customers alive at periods 0, 1 and 2 at least"
-        )
-    if longest == 2:
-        raise UserError(
-            f"{where(None)}only periods 0 and 1: one retention rate cannot tell alpha from "
-            "beta; some cohort must be observed to period 2 at least"
-        )
-    if all(c.alive[-1] == c.alive[0] for c in cohorts):
-        raise UserError(
-            f"{where(None)}no customer was lost in any cohort: sBG needs some churn to fit "
-            "(its alpha would be 0)"
-        )
-    return cohorts
-
-
-_RETENTION_COLUMNS = ("period", "alive", "cohort")
-
-
-def read_retention_csv(path: str | Path) -> tuple[list[int], list[int], list[str] | None]:
-    """Read `period,alive[,cohort]` rows; lines starting with '#' and blank lines are skipped.
-
-    Returns (periods, alive, cohort), cohort None without a cohort column, checked as `fit_sbg`
-    checks them, so every problem is reported with the file's name and line.
-    """
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise UserError(f"{source}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{source}: not a UTF-8 text file") from None
-    rows = [
-        (number, line)
-        for number, line in enumerate(text.splitlines(), start=1)
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-    if not rows:
-        raise UserError(f"{source}: empty: need a header line 'period,alive' and data rows")
-    header_line, header_text = rows[0]
-    header = [h.strip().lower() for h in next(csv.reader([header_text]))]
-    for name in header:
-        if name not in _RETENTION_COLUMNS:
-            raise UserError(
-                f"{source}:{header_line}: unknown column {name!r}; the columns are period, "
-                "alive and (for several cohorts) cohort"
-            )
-    if len(set(header)) != len(header):
-        raise UserError(f"{source}:{header_line}: a column name appears twice: {header_text}")
-    for name in ("period", "alive"):
-        if name not in header:
-            raise UserError(
-                f"{source}:{header_line}: no {name!r} column; the header must name period, "
-                f"alive and optionally cohort, got {header_text.strip()!r}"
-            )
-    col = {name: header.index(name) for name in header}
-    periods: list[int] = []
-    alive: list[int] = []
-    cohorts: list[str] = []
-    line_of: list[int] = []
-    for number, line in rows[1:]:
-        cells = [c.strip() for c in next(csv.reader([line]))]
-        if len(cells) != len(header):
-            raise UserError(
-                f"{source}:{number}: {len(cells)} values, but the header has {len(header)} "
-                f"columns ({', '.join(header)})"
-            )
-        values = {}
-        for name in ("period", "alive"):
-            raw = cells[col[name]]
-            try:
-                value = float(raw)
-            except ValueError:
-                raise UserError(f"{source}:{number}: {name} is {raw!r}, not a number") from None
-            if not math.isfinite(value) or value != round(value):
-                what = "a whole number" if math.isfinite(value) else "a finite number"
-                raise UserError(f"{source}:{number}: {name} must be {what}, got {raw!r}")
-            values[name] = int(value)
-        if values["alive"] < 0:
-            raise UserError(f"{source}:{number}: alive must be >= 0, got {values['alive']}")
-        if values["period"] < 0:
-            raise UserError(f"{source}:{number}: period must be >= 0, got {values['period']}")
-        periods.append(values["period"])
-        alive.append(values["alive"])
-        if "cohort" in col:
-            if not cells[col["cohort"]]:
-                raise UserError(f"{source}:{number}: empty cohort")
-            cohorts.append(cells[col["cohort"]])
-        line_of.append(number)
-    if not periods:
-        raise UserError(f"{source}: no data rows after the header")
-
-    def where(row: int | None) -> str:
-        return f"{source}: " if row is None else f"{source}:{line_of[row]}: "
-
-    cohort = cohorts if "cohort" in col else None
-    _check_retention(periods, alive, cohort, where=where)
-    return periods, alive, cohort
 
 
 def sbg_yaml(

@@ -11,6 +11,7 @@ simulated service level meets the target and whose occupancy is at most the ceil
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -228,13 +229,99 @@ def staffing(
     handle: Literal["exponential", "lognormal"] = "exponential",
     handle_cv: float = 1.0,
     seed: int = 2026,
+    progress: Callable[[int], None] | None = None,
 ) -> Staffing:
     """Simulate every staffing from `agents` to `agents_max` beside Erlang C (or A).
 
     Without `agents_max`: just `agents`, or with a target up to three above the analytic answer.
     `target` is a service level (share answered within `sl_seconds`), `max_occupancy` a
     ceiling on the agents' occupancy; the chosen staffing is the smallest that meets both.
+    `progress`, if given, is called with 1 after each staffing level (`staffings_to_try` says
+    how many there are).
     """
+    best, tried = _staffings_to_try(
+        agents,
+        agents_max,
+        arrivals_per_hour,
+        aht_seconds,
+        patience_seconds,
+        sl_seconds,
+        target,
+        max_occupancy,
+    )
+    levels = []
+    for n in tried:
+        channel = Channel(
+            "queue",
+            n,
+            aht_seconds,
+            handle=handle,
+            handle_cv=handle_cv,
+            patience_seconds=patience_seconds,
+        )
+        sim = replicate(
+            channel,
+            replications,
+            rng=np.random.default_rng(seed),  # the same stream at every level
+            sl_seconds=sl_seconds,
+            arrivals_per_hour=arrivals_per_hour,
+            hours=hours,
+            warmup_hours=warmup_hours,
+        )
+        ana = analytic(n, arrivals_per_hour, aht_seconds, patience_seconds, sl_seconds)
+        levels.append(_level(n, sim, ana))
+        if progress is not None:
+            progress(1)
+    inputs = {
+        "arrivals_per_hour": arrivals_per_hour,
+        "aht_seconds": aht_seconds,
+        "offered_load_erlangs": arrivals_per_hour / 3600.0 * aht_seconds,
+        "patience_seconds": patience_seconds,
+        "sl_seconds": sl_seconds,
+        "replications": replications,
+        "hours": hours,
+        "warmup_hours": warmup_hours,
+        "handle": handle,
+        "seed": seed,
+    }
+    return Staffing(inputs, levels, target, max_occupancy, best)
+
+
+def staffings_to_try(
+    arrivals_per_hour: float,
+    aht_seconds: float,
+    agents: int = 1,
+    agents_max: int | None = None,
+    *,
+    target: float | None = None,
+    max_occupancy: float | None = None,
+    patience_seconds: float | None = None,
+    sl_seconds: float = 20.0,
+) -> range:
+    """The staffing levels `staffing` simulates with these arguments (for a progress bar)."""
+    return _staffings_to_try(
+        agents,
+        agents_max,
+        arrivals_per_hour,
+        aht_seconds,
+        patience_seconds,
+        sl_seconds,
+        target,
+        max_occupancy,
+    )[1]
+
+
+def _staffings_to_try(
+    agents: int,
+    agents_max: int | None,
+    arrivals_per_hour: float,
+    aht_seconds: float,
+    patience_seconds: float | None,
+    sl_seconds: float,
+    target: float | None,
+    max_occupancy: float | None,
+) -> tuple[int | None, range]:
+    """The analytic answer (None without a target or ceiling) and the staffings to simulate."""
     _check(agents, agents_max, target, max_occupancy)
     searching = target is not None or max_occupancy is not None
     best = (
@@ -256,40 +343,7 @@ def staffing(
         raise ValueError(
             f"at most {MAX_LEVELS} staffing levels at a time, got {agents_max - agents + 1}."
         )
-    levels = []
-    for n in range(agents, agents_max + 1):
-        channel = Channel(
-            "queue",
-            n,
-            aht_seconds,
-            handle=handle,
-            handle_cv=handle_cv,
-            patience_seconds=patience_seconds,
-        )
-        sim = replicate(
-            channel,
-            replications,
-            rng=np.random.default_rng(seed),  # the same stream at every level
-            sl_seconds=sl_seconds,
-            arrivals_per_hour=arrivals_per_hour,
-            hours=hours,
-            warmup_hours=warmup_hours,
-        )
-        ana = analytic(n, arrivals_per_hour, aht_seconds, patience_seconds, sl_seconds)
-        levels.append(_level(n, sim, ana))
-    inputs = {
-        "arrivals_per_hour": arrivals_per_hour,
-        "aht_seconds": aht_seconds,
-        "offered_load_erlangs": arrivals_per_hour / 3600.0 * aht_seconds,
-        "patience_seconds": patience_seconds,
-        "sl_seconds": sl_seconds,
-        "replications": replications,
-        "hours": hours,
-        "warmup_hours": warmup_hours,
-        "handle": handle,
-        "seed": seed,
-    }
-    return Staffing(inputs, levels, target, max_occupancy, best)
+    return best, range(agents, agents_max + 1)
 
 
 def _check(

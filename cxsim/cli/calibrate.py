@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 from typing import Any
 
 import click
@@ -24,10 +23,11 @@ from cxsim.analysis.complaints import (
     read_complaints_yaml,
 )
 from cxsim.analysis.retention import SbgFit, fit_sbg, read_retention_csv, sbg_yaml
-from cxsim.cli.options import count, json_option, probability, seed_option
+from cxsim.cli.options import count, file_target, json_option, probability, seed_option
+from cxsim.cli.progress import echo_text
 from cxsim.errors import UserError
 from cxsim.model.actuals import RetentionActual
-from cxsim.outputs.files import check_free, write_text
+from cxsim.outputs.files import write_text
 
 
 @click.group(
@@ -348,13 +348,15 @@ def scenario_command(file: str, output: str | None, force: bool, as_json: bool) 
     reconciliation: each actual, observed against modelled, within tolerance or not.
     """
     scenario, source = api.load_with_source(file)
-    if output:
-        check_free([Path(output)], force)
+    target = file_target(output, "yaml", force, "-o") if output else None
     cal = calibrate_scenario(scenario)
-    if output:
-        write_text(Path(output), write_solved(source.text, cal.solved))
-    text = cal.to_json() if as_json else cal.text()
-    click.echo(text, nl=not text.endswith("\n"))
+    if target is not None:
+        write_text(target, write_solved(source.text, cal.solved))
+    if as_json:
+        text = cal.to_json()
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        echo_text(cal.text())
 
 
 @calibrate.command(
@@ -442,16 +444,18 @@ def records_command(
 
     if output and not scenario_file:
         raise UserError("-o/--output needs --scenario: the estimates are written into it")
-    if output:
-        check_free([Path(output)], force)
+    target = file_target(output, "yaml", force, "-o") if output else None
     records = read_records(
         customers_file, contacts_file, read_mapping(list(maps), mapping), as_of=as_of
     )
     scenario, source = api.load_with_source(scenario_file) if scenario_file else (None, None)
     cal = calibrate_records(records, scenario, window_days=window_days)
-    if output and scenario is not None and source is not None:
+    if target is not None and scenario is not None and source is not None:
         text = write_scenario(source.text, scenario, cal)
         api.loads(text, source=output)  # what is written must load
-        write_text(Path(output), text)
-    out = cal.to_json() if as_json else cal.text()
-    click.echo(out, nl=not out.endswith("\n"))
+        write_text(target, text)
+    if as_json:
+        out = cal.to_json()
+        click.echo(out, nl=not out.endswith("\n"))
+    else:
+        echo_text(cal.text())

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
 import cxsim
 from cxsim.analysis.compare import compare as run_compare
 from cxsim.cli.options import (
+    file_target,
     finite,
     force_option,
     json_option,
@@ -19,8 +19,8 @@ from cxsim.cli.options import (
     set_option,
     workers_option,
 )
-from cxsim.cli.progress import progress
-from cxsim.outputs.files import check_free, write_atomic
+from cxsim.cli.progress import echo_text, progress
+from cxsim.outputs.files import write_atomic
 
 
 @click.command(
@@ -58,8 +58,7 @@ def compare(
 ) -> None:
     """Compare interventions: loss avoided, cost, NPV, ROI, payback, P(pays)."""
     scenario, source = cxsim.load_with_source(file, overrides)
-    if xlsx:
-        check_free([Path(xlsx)], force)
+    workbook = file_target(xlsx, "xlsx", force, "--xlsx") if xlsx else None
     with progress(runs, "comparing", enabled=not as_json) as update:
         result = run_compare(
             scenario,
@@ -72,13 +71,13 @@ def compare(
             scheduler=scheduler,
             progress=update,
         )
-    if xlsx:
+    if workbook is not None:
         from cxsim.outputs.workbook import write_workbook
 
         write_atomic(
-            Path(xlsx), lambda tmp: write_workbook(tmp, result.baseline, result), replace=force
+            workbook, lambda tmp: write_workbook(tmp, result.baseline, result), replace=force
         )
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
-        click.echo(result.text(), nl=False)
+        echo_text(result.text(), nl=False)

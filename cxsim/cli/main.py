@@ -32,7 +32,7 @@ from cxsim.cli.options import (
     workers_option,
 )
 from cxsim.cli.progress import progress, warn
-from cxsim.errors import ScenarioError, UserError
+from cxsim.errors import ScenarioError, ScenarioWarning, UserError
 from cxsim.outputs import files as output
 from cxsim.outputs.files import check_free, write_text
 
@@ -62,16 +62,30 @@ LAZY: dict[str, tuple[str, str]] = {
 }
 
 
-def _one_line_warning(
-    message: Warning | str,
-    category: type[Warning],
-    filename: str,
-    lineno: int,
-    file: TextIO | None = None,
-    line: str | None = None,
-) -> None:
-    """Python warnings as one plain line on stderr, without the source line."""
-    warn(str(message))
+class _OneLineWarnings:
+    """Python warnings as one plain line on stderr, without the source line.
+
+    A scenario's warning is shown once per command, though the scenario may be checked again
+    after a change (`cxsim.modify` names it `<modify>`): its text after the source is the key.
+    """
+
+    def __init__(self) -> None:
+        self.shown: set[str] = set()
+
+    def __call__(
+        self,
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        text = str(message)
+        key = text.partition(": ")[2] if issubclass(category, ScenarioWarning) else text
+        if key not in self.shown:
+            self.shown.add(key)
+            warn(text)
 
 
 @click.group(
@@ -90,7 +104,7 @@ def cli(ctx: click.Context) -> None:
     Run `cxsim COMMAND --help` for a command's options and examples.
     """
     ctx.with_resource(warnings.catch_warnings())
-    warnings.showwarning = _one_line_warning
+    warnings.showwarning = _OneLineWarnings()
 
 
 KEEP_RUNS_UP_TO = 100_000  # beyond this, `run` keeps statistics, not every run

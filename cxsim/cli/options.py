@@ -9,10 +9,15 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from cxsim.cli.progress import warn
+from cxsim.errors import UserError
+from cxsim.outputs.files import check_free
+from cxsim.outputs.formats import check_extension
 from cxsim.outputs.i18n import LANGUAGES
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -161,3 +166,23 @@ def out_option(help: str, required: bool = False) -> Callable[[F], F]:
     return click.option(
         "-o", "--out", "out", required=required, type=click.Path(file_okay=False), help=help
     )
+
+
+def file_target(path: str, fmt: str, force: bool, option: str) -> Path:
+    """A file a command is about to write in format `fmt` (for example --xlsx, -o FILE.yaml).
+
+    Warns when the name's extension says another format; refuses a folder that does not exist
+    (rather than creating folders outside the target) and, unless `force`, an existing file.
+    """
+    target = Path(path)
+    problem = check_extension(target, fmt)
+    if problem:
+        warn(problem)
+    check_free([target], force)
+    folder = target.parent
+    if not folder.exists():
+        raise UserError(
+            f"{option} {path}: the folder {folder} does not exist; create it first, "
+            "or give a file in an existing folder"
+        )
+    return target

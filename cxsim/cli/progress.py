@@ -51,3 +51,13 @@ def warn(message: str) -> None:
     stream_is_tty = on_terminal() and not os.environ.get("NO_COLOR")
     head = click.style("warning:", fg="yellow", bold=True) if stream_is_tty else "warning:"
     click.echo(f"{head} {message}", err=True)
+
+
+def echo_text(text: str, nl: bool | None = None) -> None:
+    """A command's text output on stdout, its first line (the title) in bold on a terminal.
+
+    `nl`: end with a newline; by default only if the text does not end with one.
+    """
+    title, newline, rest = text.partition("\n")
+    end = not text.endswith("\n") if nl is None else nl
+    click.echo(style(title, bold=True) + newline + rest, nl=end)

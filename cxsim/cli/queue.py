@@ -11,8 +11,12 @@ import json
 
 import click
 
-from cxsim.analysis.staffing import staffing
+from cxsim.analysis.staffing import staffing, staffings_to_try
 from cxsim.cli.options import count, finite, json_option, seed_option
+from cxsim.cli.progress import echo_text, progress
+
+#: Contacts simulated (all levels and replications) from which a run takes about two seconds.
+PROGRESS_FROM_CONTACTS = 200_000
 
 
 @click.command(
@@ -139,7 +143,7 @@ def queue(
             f"must be >= --agents ({agents}), got {agents_max}.", param_hint="--agents-max"
         )
     try:
-        result = staffing(
+        levels = staffings_to_try(
             arrivals_per_hour,
             aht_seconds,
             agents,
@@ -148,16 +152,32 @@ def queue(
             max_occupancy=max_occupancy,
             patience_seconds=patience_seconds,
             sl_seconds=sl_seconds,
-            replications=replications,
-            hours=hours,
-            warmup_hours=warmup_hours,
-            handle=handle,  # type: ignore[arg-type]
-            handle_cv=handle_cv,
-            seed=seed,
         )
+        # A bar where the simulation takes seconds: many levels, long runs or many replications.
+        work = len(levels) * replications * (hours + warmup_hours) * arrivals_per_hour
+        with progress(
+            len(levels), "simulating", enabled=not as_json and work > PROGRESS_FROM_CONTACTS
+        ) as bar:
+            result = staffing(
+                arrivals_per_hour,
+                aht_seconds,
+                agents,
+                agents_max,
+                target=target,
+                max_occupancy=max_occupancy,
+                patience_seconds=patience_seconds,
+                sl_seconds=sl_seconds,
+                replications=replications,
+                hours=hours,
+                warmup_hours=warmup_hours,
+                handle=handle,  # type: ignore[arg-type]
+                handle_cv=handle_cv,
+                seed=seed,
+                progress=bar,
+            )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
         return
-    click.echo(result.text(), nl=False)
+    echo_text(result.text(), nl=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -29,8 +29,11 @@ from cxsim.cli.options import (
     set_option,
     workers_option,
 )
-from cxsim.cli.progress import progress, warn
+from cxsim.cli.progress import Progress, echo_text, progress, warn
 from cxsim.errors import UserError
+
+if TYPE_CHECKING:
+    from cxsim.model.scenario import Scenario
 
 METHODS = ("tornado", "sobol", "convergence")
 #: Options that only one method reads: using them with another is a mistake worth reporting.
@@ -59,6 +62,90 @@ def _parse_range(item: str) -> tuple[str, tuple[float, float]]:
             f"wants PATH=LOW,HIGH with finite numbers, got {item!r}", param_hint="--range"
         ) from None
     return path.strip(), (lo, hi)
+
+
+def _chosen_method(method: str | None, ranges: tuple[str, ...]) -> str:
+    """The method asked for, else the one implied by its own options (else the tornado);
+    options of another method are refused."""
+    ctx = click.get_current_context()
+    on_line = click.core.ParameterSource.COMMANDLINE
+    given: dict[str, Any] = {  # None: not given on the command line
+        opt: True if ctx.get_parameter_source(opt[2:].replace("-", "_")) is on_line else None
+        for opt in ONLY_FOR
+    }
+    given["--range"] = ranges or None
+    if method is None:  # implied by a method's own option, else the tornado
+        implied = {ONLY_FOR[opt] for opt, v in given.items() if v is not None}
+        if len(implied) > 1:
+            used = ", ".join(opt for opt, v in given.items() if v is not None)
+            raise UserError(f"{used} belong to different methods: choose one with --method")
+        method = implied.pop() if implied else "tornado"
+    wrong = [opt for opt, v in given.items() if v is not None and ONLY_FOR[opt] != method]
+    if wrong:
+        raise UserError(
+            ", ".join(f"{opt} applies to --method {ONLY_FOR[opt]}" for opt in wrong)
+            + f", not to {method}"
+        )
+    return method
+
+
+def _analyse(
+    method: str,
+    scenario: Scenario,
+    output: str | None,
+    *,
+    intervention: str | None,
+    low_q: float,
+    high_q: float,
+    ranges: dict[str, tuple[float, float]],
+    runs: int | None,
+    samples: int,
+    precision: float,
+    max_runs: int,
+    seed: int | None,
+    workers: int | None,
+    scheduler: str | None,
+    progress: Progress | None,
+) -> tuple[Any, Any]:
+    """Run one method of `cxsim.analysis.sensitivity`: its result and its JSON document."""
+    if method == "tornado":
+        result = sa.tornado(
+            scenario,
+            output,
+            intervention=intervention,
+            low_q=low_q,
+            high_q=high_q,
+            ranges=ranges,
+            runs=runs,
+            seed=seed,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+        )
+        return result, result.to_list()
+    if method == "sobol":
+        result = sa.sobol(
+            scenario,
+            output,
+            intervention=intervention,
+            n=samples,
+            seed=seed,
+            workers=workers,
+            scheduler=scheduler,
+        )
+    else:
+        result = sa.convergence(
+            scenario,
+            output,
+            intervention=intervention,
+            precision=precision,
+            seed=seed,
+            max_runs=max_runs,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+        )
+    return result, result.to_dict()
 
 
 @click.command(
@@ -158,75 +245,34 @@ def sensitivity(
     sobol        first-order and total Sobol indices with bootstrap intervals
     convergence  add runs until the 95% interval is within --precision of the mean
     """
-    ctx = click.get_current_context()
-    on_line = click.core.ParameterSource.COMMANDLINE
-    given: dict[str, Any] = {  # None: not given on the command line
-        opt: True if ctx.get_parameter_source(opt[2:].replace("-", "_")) is on_line else None
-        for opt in ONLY_FOR
-    }
-    given["--range"] = ranges or None
-    if method is None:  # implied by a method's own option, else the tornado
-        implied = {ONLY_FOR[opt] for opt, v in given.items() if v is not None}
-        if len(implied) > 1:
-            used = ", ".join(opt for opt, v in given.items() if v is not None)
-            raise UserError(f"{used} belong to different methods: choose one with --method")
-        method = implied.pop() if implied else "tornado"
-    wrong = [opt for opt, v in given.items() if v is not None and ONLY_FOR[opt] != method]
-    if wrong:
-        raise UserError(
-            ", ".join(f"{opt} applies to --method {ONLY_FOR[opt]}" for opt in wrong)
-            + f", not to {method}"
-        )
+    method = _chosen_method(method, ranges)
     if samples & (samples - 1):
         raise UserError(f"--samples must be a power of 2 (512, 1024, 2048, ...), got {samples}")
     scenario = cxsim.load(file, overrides)
-    result: Any
     total = {"tornado": runs or 0, "sobol": 0, "convergence": max_runs}[method]
     with warnings.catch_warnings(), progress(total, method, enabled=not as_json) as bar:
         # Printed below, in plain words, rather than as Python warnings.
         warnings.simplefilter("ignore", sa.SensitivityWarning)
-        if method == "tornado":
-            result = sa.tornado(
-                scenario,
-                output,
-                intervention=intervention,
-                low_q=low_q,
-                high_q=high_q,
-                ranges=dict(_parse_range(r) for r in ranges),
-                runs=runs,
-                seed=seed,
-                workers=workers,
-                scheduler=scheduler,
-                progress=bar,
-            )
-            doc: Any = result.to_list()
-        elif method == "sobol":
-            result = sa.sobol(
-                scenario,
-                output,
-                intervention=intervention,
-                n=samples,
-                seed=seed,
-                workers=workers,
-                scheduler=scheduler,
-            )
-            doc = result.to_dict()
-        else:
-            result = sa.convergence(
-                scenario,
-                output,
-                intervention=intervention,
-                precision=precision,
-                seed=seed,
-                max_runs=max_runs,
-                workers=workers,
-                scheduler=scheduler,
-                progress=bar,
-            )
-            doc = result.to_dict()
+        result, doc = _analyse(
+            method,
+            scenario,
+            output,
+            intervention=intervention,
+            low_q=low_q,
+            high_q=high_q,
+            ranges=dict(_parse_range(r) for r in ranges),
+            runs=runs,
+            samples=samples,
+            precision=precision,
+            max_runs=max_runs,
+            seed=seed,
+            workers=workers,
+            scheduler=scheduler,
+            progress=bar,
+        )
     if as_json:
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         for problem in result.warnings:
             warn(problem.replace("max_runs", "--max-runs"))
     else:
-        click.echo(result.text(), nl=False)
+        echo_text(result.text(), nl=False)

@@ -360,13 +360,38 @@ def simulate_channel(
     factors = channel.arrival_factors(weekly_profile(profile))
     t_start = float(start_hour)
     w0, w1 = t_start + warmup_hours, t_start + warmup_hours + hours
-    exact = None
+    arr, arrivals = _arrivals(
+        rng, factors, t_start, w0, w1, hours, arrivals_per_hour, volume, arrival_seconds
+    )
+    handle = _draw_handle(channel, rng, arr.size)
+    patience = _draw_patience(channel, rng, arr.size)
+    log, backlog = _run_desk(channel, t_start, w1, arrivals, handle, patience, trace)
+    measured = (arr >= w0) & (arr < w1) if arrival_seconds is None else np.ones(arr.size, bool)
+    return _measured_run(channel, hours, w0, log, backlog, arrivals, handle, measured)
+
+
+def _arrivals(
+    rng: np.random.Generator,
+    factors: FloatArray,
+    t_start: float,
+    w0: float,
+    w1: float,
+    hours: float,
+    arrivals_per_hour: float | None,
+    volume: int | None,
+    arrival_seconds: ArrayLike | None,
+) -> tuple[FloatArray, FloatArray]:
+    """Arrival times of the whole run (warm-up and window): in week hours, and in seconds.
+
+    Explicit `arrival_seconds` are kept exact (not converted to hours and back).
+    """
     if arrival_seconds is not None:
         exact = np.sort(np.asarray(arrival_seconds, dtype=float)) + t_start * SECONDS_PER_HOUR
         arr = exact / SECONDS_PER_HOUR
         if arr.size and arr[0] < t_start:
             raise ValueError('"arrival_seconds" must be >= 0.')
-    elif volume is not None:
+        return arr, exact
+    if volume is not None:
         if volume < 0 or int(volume) != volume:
             raise ValueError(f'"volume" must be a whole number >= 0, got {volume!r}.')
         warm = _arrival_hours(rng, factors, t_start, w0, rate=volume / hours)
@@ -376,11 +401,23 @@ def simulate_channel(
         if not (arrivals_per_hour >= 0 and math.isfinite(arrivals_per_hour)):
             raise ValueError(f'"arrivals_per_hour" must be >= 0, got {arrivals_per_hour!r}.')
         arr = _arrival_hours(rng, factors, t_start, w1, rate=arrivals_per_hour)
-    n = arr.size
-    handle = _draw_handle(channel, rng, n)
-    patience = _draw_patience(channel, rng, n)
-    arrivals = arr * SECONDS_PER_HOUR if exact is None else exact
+    return arr, arr * SECONDS_PER_HOUR
 
+
+def _run_desk(
+    channel: Channel,
+    t_start: float,
+    w1: float,
+    arrivals: FloatArray,
+    handle: FloatArray,
+    patience: FloatArray,
+    trace: bool,
+) -> tuple[_Log, int]:
+    """Run the SimPy model until every contact is answered or gone.
+
+    Returns the log and the backlog (contacts in the system) when the window ends at hour `w1`.
+    """
+    n = arrivals.size
     env = simpy.Environment(initial_time=t_start * SECONDS_PER_HOUR)
     h0 = math.floor(t_start) % HOURS_PER_WEEK
     desk = _Desk(env, int(channel.staff[h0]))
@@ -397,8 +434,20 @@ def simulate_channel(
 
         env.timeout(w1 * SECONDS_PER_HOUR - env.now).callbacks.append(_count)
         env.run(until=log.done)
+    return log, backlog[0]
 
-    measured = (arr >= w0) & (arr < w1) if arrival_seconds is None else np.ones(n, dtype=bool)
+
+def _measured_run(
+    channel: Channel,
+    hours: float,
+    w0: float,
+    log: _Log,
+    backlog: int,
+    arrivals: FloatArray,
+    handle: FloatArray,
+    measured: BoolArray,
+) -> ChannelRun:
+    """The `ChannelRun` of the contacts that arrived in the measured window."""
     outcome = np.asarray(log.outcome, dtype=np.int8)[measured]
     answer = np.asarray(log.answer)[measured]
     end = np.asarray(log.end)[measured]
@@ -415,6 +464,6 @@ def simulate_channel(
         abandoned=outcome == 2,
         closed_out=outcome == 3,
         queued=np.asarray(log.queued, dtype=bool)[measured],
-        backlog_end=int(backlog[0]),
+        backlog_end=int(backlog),
         trace=log.trace,
     )

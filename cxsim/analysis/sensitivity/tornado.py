@@ -191,17 +191,7 @@ def tornado(
         raise UserError(f"need 0 <= low_q < high_q <= 1, got {low_q:g} and {high_q:g}")
     chosen = chosen_intervention(scenario, intervention)
     output = checked_output(output, chosen)
-    scope = inputs_in_scope(scenario, chosen)
-    given = _resolve_ranges(scenario, ranges or {})
-    paths = [p for p, d in scope.items() if not d.is_fixed or p in given]
-    paths += [p for p in given if p not in scope and p not in paths]
-    if not paths:
-        raise UserError(
-            "nothing to swing: no input is uncertain (give it a distribution, or a range)"
-        )
-    dists = dict(iter_inputs(scenario))
-    lows = np.array([given[p][0] if p in given else dists[p].quantile(low_q) for p in paths])
-    highs = np.array([given[p][1] if p in given else dists[p].quantile(high_q) for p in paths])
+    paths, lows, highs = _inputs_to_swing(scenario, chosen, ranges or {}, low_q, high_q)
 
     sem: FloatArray | None = None
     if runs is None:
@@ -217,6 +207,53 @@ def tornado(
             scenario, paths, lows, highs, output, chosen, runs, seed, workers, scheduler, progress
         )
         method = "monte carlo"
+    return Tornado(
+        scenario=scenario,
+        output=output,
+        intervention=intervention,
+        base=float(base),
+        bars=_bars_by_swing(scenario, paths, lows, highs, at_low, at_high, sem),
+        method=method,
+        low_q=low_q,
+        high_q=high_q,
+        runs=runs,
+        seed=seed if runs is not None else None,
+    )
+
+
+def _inputs_to_swing(
+    scenario: Scenario,
+    chosen: InterventionSet | None,
+    ranges: Mapping[str, tuple[float, float]],
+    low_q: float,
+    high_q: float,
+) -> tuple[list[str], FloatArray, FloatArray]:
+    """The paths to swing (uncertain inputs in scope, and any given a range), with each one's
+    low and high value: its given range, else its `low_q` and `high_q` quantiles."""
+    scope = inputs_in_scope(scenario, chosen)
+    given = _resolve_ranges(scenario, ranges)
+    paths = [p for p, d in scope.items() if not d.is_fixed or p in given]
+    paths += [p for p in given if p not in scope and p not in paths]
+    if not paths:
+        raise UserError(
+            "nothing to swing: no input is uncertain (give it a distribution, or a range)"
+        )
+    dists = dict(iter_inputs(scenario))
+    lows = np.array([given[p][0] if p in given else dists[p].quantile(low_q) for p in paths])
+    highs = np.array([given[p][1] if p in given else dists[p].quantile(high_q) for p in paths])
+    return paths, lows, highs
+
+
+def _bars_by_swing(
+    scenario: Scenario,
+    paths: list[str],
+    lows: FloatArray,
+    highs: FloatArray,
+    at_low: FloatArray,
+    at_high: FloatArray,
+    sem: FloatArray | None,
+) -> pd.DataFrame:
+    """One row per input, labelled for people, largest swing first (ties keep input order)."""
     bars = pd.DataFrame(
         {
             "path": paths,
@@ -230,19 +267,7 @@ def tornado(
     )
     if sem is not None:
         bars["swing_sem"] = sem
-    bars = bars.sort_values("swing", ascending=False, kind="stable")
-    return Tornado(
-        scenario=scenario,
-        output=output,
-        intervention=intervention,
-        base=float(base),
-        bars=bars,
-        method=method,
-        low_q=low_q,
-        high_q=high_q,
-        runs=runs,
-        seed=seed if runs is not None else None,
-    )
+    return bars.sort_values("swing", ascending=False, kind="stable")
 
 
 def _tornado_expected(
