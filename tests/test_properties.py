@@ -668,7 +668,7 @@ def test_ctrl_c_while_writing_leaves_no_partial_file_and_says_what_was_written(
     code = main(monkeypatch, "run", str(scenario), "--expected", "--out", str(tmp_path / "out"))
     _, err = capsys.readouterr()
     assert code == 130
-    assert os.listdir(tmp_path / "out") == ["results.json"]
+    assert sorted(os.listdir(tmp_path / "out")) == [".cxsim-manifest.json", "results.json"]
     json.loads((tmp_path / "out" / "results.json").read_text())
     results = tmp_path / "out" / "results.json"
     assert err.strip() == f"cxsim: interrupted; wrote {results}; nothing else was written."

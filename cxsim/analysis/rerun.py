@@ -28,6 +28,7 @@ import scipy
 
 from cxsim._version import __version__
 from cxsim.analysis.compare import COMBINATION_LABELS, Comparison, compare
+from cxsim.analysis.portfolio import SET_LABELS
 from cxsim.engine.simulation import expected, simulate, summarise
 from cxsim.errors import ScenarioError, UserError
 from cxsim.model.loader import Source, loads
@@ -326,6 +327,7 @@ def _chosen(doc: Mapping[str, Any]) -> list[str] | None:
     """The interventions a comparison was asked for, from its outcomes (older documents)."""
     names = [str(o.get("name")) for o in doc.get("interventions", [])]
     prefixes = tuple(p for labels in COMBINATION_LABELS.values() for p in labels.values())
+    prefixes += tuple(label.split("{")[0] for label in SET_LABELS.values())  # recommended sets
     together_prefixes = tuple(labels["together"] for labels in COMBINATION_LABELS.values())
     for n in names:
         for prefix in together_prefixes:
