@@ -29,12 +29,13 @@ from matplotlib.lines import Line2D
 from cxsim._version import __version__
 from cxsim.analysis.calibration import Reconciliation, reconcile
 from cxsim.engine.results import Results
-from cxsim.engine.stats import INPUT_RANGE
+from cxsim.engine.stats import INPUT_RANGE, exceedance
 from cxsim.formatting.money import format_count
 from cxsim.model.distributions import Dist
 from cxsim.model.scenario import PATHWAYS, ConstantChurn
-from cxsim.outputs import charts
+from cxsim.outputs import charts, pages
 from cxsim.outputs import files as output_files
+from cxsim.outputs.charts.frame import PercentTicks, money_axis
 from cxsim.outputs.files import staged_folder
 from cxsim.outputs.i18n import language_of, text
 from cxsim.outputs.labels import (
@@ -103,13 +104,17 @@ def _build(
         for fmt in CHART_FORMATS:
             charts.save(fig, tmp / CHARTS_DIR / f"{name}.{fmt}")
     table = reconcile(results.scenario, results) if results.scenario.actuals else None
-    pages = [
+    page_list = [
         summary_page(results, comparison, language=lang),
         assumptions_page(results, language=lang),
+        pages.method_page(results, language=lang),
         *([reconciliation_page(table, "Status quo against actuals")] if table else []),
         *figs.values(),
+        pages.sources_page(results, language=lang),
+        pages.glossary_page(results, language=lang),
+        pages.limitations_page(results, language=lang),
     ]
-    _write_pdf(tmp / "report.pdf", pages, results, lang)
+    _write_pdf(tmp / "report.pdf", page_list, results, lang)
     _write_workbook(tmp / "workbook.xlsx", results, comparison, table)
     doc = results.to_dict()
     if table is not None:
@@ -175,35 +180,8 @@ def _finite(x: Any) -> Any:
 # --- the pages ------------------------------------------------------------------------------
 
 
-def _paragraph(
-    fig: Figure,
-    y_in: float,
-    body: str,
-    size: float,
-    width: int,
-    bullet: bool = False,
-    **kw: Any,
-) -> float:
-    """Write text wrapped at `width` characters or the page's edge, from `y_in` inches below the
-    top (a bullet hangs to the left of its lines); return where the next paragraph goes."""
-    width_in, height = fig.get_figwidth(), fig.get_figheight()
-    x = 0.12 / width_in
-    if bullet:
-        bullet_y = 1 - (y_in + 0.2 * size / 72) / height  # level with the line's x-height
-        fig.text(x, bullet_y, "•", va="top", ha="left", fontsize=size, **kw)
-        x += 0.22 / width_in
-    # DejaVu Sans averages about 0.56 em a character; a Japanese one is 1 em and counts 2.
-    fits = int((width_in * (1 - x) - 0.15) * 72 / (0.56 * size))
-    wrapped = wrap_label(body, min(width, fits), lines=12)
-    n = wrapped.count("\n") + 1
-    fig.text(
-        x, 1 - y_in / height, wrapped, va="top", ha="left", fontsize=size, linespacing=1.35, **kw
-    )
-    return y_in + n * size * 1.35 / 72 + 0.12
-
-
-def _page() -> Figure:
-    return Figure(figsize=PAGE)
+_paragraph = pages.paragraph
+_page = pages.blank_page
 
 
 @charts.styled
@@ -219,13 +197,14 @@ def summary_page(
     y = _paragraph(fig, y, title, 16, 70, fontweight=title_weight(lang), color=charts.INK)
     if results.scenario.description.strip():
         y = _paragraph(
-            fig, y - 0.04, results.scenario.description.strip(), 9.5, 150, color=charts.MUTED
+            fig, y - 0.04, results.scenario.description.strip(), 9.5, 84, color=charts.MUTED
         )
     y += 0.1
     sentences = headline(results, comparison, lang)
-    y = _paragraph(fig, y, sentences[0], 12.5, 100, color=charts.INK)
+    # the words keep to the left; the exceedance curve stands to their right
+    y = _paragraph(fig, y, sentences[0], 12.5, 64, color=charts.INK)
     for line in sentences[1:]:
-        y = _paragraph(fig, y, line, 10.5, 118, bullet=True, color=charts.INK)
+        y = _paragraph(fig, y, line, 10.5, 74, bullet=True, color=charts.INK)
 
     # the figures, as tiles along the bottom
     s = results.stats("lost_revenue")
@@ -233,7 +212,8 @@ def summary_page(
         (
             text("kpi_loss", lang, what=what_is_lost(results, lang)),
             money(s["mean"]),
-            f"{text('kpi_interval', lang)} {money(s['p5'])}–{money(s['p95'])}"
+            f"{text('kpi_interval', lang)} {money(s['p5'])}–{money(s['p95'])}\n"
+            + _standard_error(s, money, lang)
             if results.runs > 1
             else text("expected", lang),
         ),
@@ -277,6 +257,8 @@ def summary_page(
             fontweight=title_weight(lang),
         )
         fig.text(x, top - 0.82 / height, sub, va="top", fontsize=8.5, color=charts.MUTED)
+    if results.runs > 1:
+        _exceedance_panel(fig, results, lang)
     fig.text(
         0.012,
         0.1 / height,
@@ -286,6 +268,31 @@ def summary_page(
         va="bottom",
     )
     return fig
+
+
+def _standard_error(s: dict, money: Callable[[float], str], lang: str) -> str:
+    """The mean's standard error over the runs, in words."""
+    se = s.get("sem")
+    if se is None or not math.isfinite(se):
+        return ""
+    return f"標準誤差 ±{money(se)}" if lang == "ja" else f"standard error ±{money(se)}"
+
+
+def _exceedance_panel(fig: Figure, results: Results, lang: str) -> None:
+    """A small exceedance curve, P(loss > x), to the right of the findings."""
+    x, p = exceedance(results.metric("lost_revenue"))
+    height = fig.get_figheight()
+    bottom, top = 1 - 3.35 / height, 1 - 1.0 / height
+    ax = fig.add_axes((0.70, bottom, 0.27, top - bottom))
+    ax.plot(x, p * 100, color=charts.DARK, lw=1.6, drawstyle="steps-post")
+    ax.set_ylim(0, 100)
+    ax.grid(axis="y")
+    money_axis(ax.xaxis, results, lang)
+    ax.yaxis.set_major_formatter(PercentTicks())
+    ax.tick_params(labelsize=7.5)
+    what = what_is_lost(results, lang)
+    label = f"{what}がこの額を超える確率" if lang == "ja" else f"Chance the {what.lower()} exceeds"
+    ax.set_title(label, fontsize=9, color=charts.INK, pad=6, loc="left")
 
 
 def _dist(d: Dist, fmt: Callable[[float], str]) -> str:
