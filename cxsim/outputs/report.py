@@ -6,7 +6,8 @@ a folder that is not empty unless `force`; with `force` it replaces only the fil
 there (listed in its manifest, `cxsim.outputs.files`) and refuses to touch anything else.
 
     out/
-      report.pdf        summary page, main assumptions, then one chart per page
+      report.pdf        summary page, main assumptions, one chart per page, then method,
+                        sources, glossary and limitations
       summary.md        the headline figures in a few lines
       results.json      every figure (Results.to_dict, plus the comparison under "comparison")
       workbook.xlsx     the finance workbook (cxsim.outputs.workbook)
@@ -107,9 +108,9 @@ def _build(
     page_list = [
         summary_page(results, comparison, language=lang),
         assumptions_page(results, language=lang),
-        pages.method_page(results, language=lang),
         *([reconciliation_page(table, RECONCILIATION_TITLE[lang])] if table else []),
         *figs.values(),
+        pages.method_page(results, language=lang),
         pages.sources_page(results, language=lang),
         pages.glossary_page(results, language=lang),
         pages.limitations_page(results, language=lang),
