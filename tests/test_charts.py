@@ -232,14 +232,29 @@ def test_money_and_count_labels() -> None:
     assert format_ticks([0, 5e6, 1e7, 1.5e7], "EUR") == ["€0", "€5M", "€10M", "€15M"]
     assert format_ticks([0, 2.5e6, 5e6], "USD") == ["$0", "$2.5M", "$5.0M"]
     assert format_ticks([-1e6, 0, 1e6], "USD") == ["\u2212$1M", "$0", "$1M"]
-    assert format_ticks([0, 5e7, 1e8, 1.5e8], "JPY", "ja") == ["¥0", "¥5,000万", "¥1億", "¥1.5億"]
+    # one unit per axis, from its largest value, in Japanese too
+    assert format_ticks([0, 5e7, 1e8, 1.5e8], "JPY", "ja") == ["¥0", "¥0.5億", "¥1.0億", "¥1.5億"]
     assert format_ticks([0, 200, 400], "JPY") == ["¥0", "¥200", "¥400"]
-    assert format_ticks([0, 2000, 10000, 12000], None, "ja") == ["0", "2,000", "1万", "1.2万"]
+    assert format_ticks([0, 2000, 10000, 12000], None, "ja") == ["0", "0.2万", "1.0万", "1.2万"]
+    # English reports of yen scenarios in English units
+    assert format_ticks([0, 5e7, 1e8], "JPY") == ["¥0", "¥50M", "¥100M"]
     assert format_ticks([1e5, 2.5e5], None) == ["100k", "250k"]
     assert format_money_label(985_700, "EUR") == "€986k"
     assert format_money_label(6.13e6, "USD") == "$6.1M"
     assert format_money_label(12_000, "USD") == "$12k"
     assert format_money_label(3.456e7, "JPY", "ja") == "¥3,456万"
-    assert format_money_label(1234.5, "JPY") == "¥1,234"
+    assert format_money_label(1234.5, "JPY") == "¥1.2k"  # English units for yen
     assert format_count_compact(340_000) == "340k"
     assert format_count_compact(340_000, "ja") == "34万"
+
+
+def test_one_unit_per_table_and_english_units_for_yen() -> None:
+    from cxsim.formatting.money import format_money, shared_unit
+
+    fmt = shared_unit([7.969e7, 1.2e8], "JPY", "ja")
+    assert [fmt(7.969e7), fmt(1.2e8)] == ["¥0.8億", "¥1.2億"]
+    assert shared_unit([4e5, 1.5e7], "USD")(4e5) == "$0.4M"
+    assert format_money_label(1.2e8, "JPY") == "¥120M"
+    assert format_money_label(1.2e8, "JPY", language="ja") == "¥1.2億"
+    assert format_money(7.969e7, "JPY") == "¥79.7M"
+    assert "万" not in format_money_label(79_690_000, "JPY", language="en")

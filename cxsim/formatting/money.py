@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹", "KRW": "₩"}
 NO_DECIMALS = {"JPY", "KRW"}
@@ -22,14 +23,9 @@ def format_money(
     v = abs(value)
     sym = symbol(currency)
     if compact:
-        if language == "ja" or currency == "JPY":
-            for unit, size in (("兆", 1e12), ("億", 1e8), ("万", 1e4)):
-                if v >= size:
-                    return f"{sign}{sym}{v / size:,.1f}{unit}"
-        else:
-            for unit, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
-                if v >= size:
-                    return f"{sign}{sym}{v / size:,.1f}{unit}"
+        for unit, size in _units(currency, language):
+            if v >= size:
+                return f"{sign}{sym}{v / size:,.1f}{unit}"
     decimals = 0 if currency in NO_DECIMALS or v >= 1000 else 2
     return f"{sign}{sym}{v:,.{decimals}f}"
 
@@ -39,8 +35,9 @@ def format_count(value: float) -> str:
 
 
 def _units(currency: str | None, language: str) -> tuple[tuple[str, float], ...]:
-    """Compact units, largest first: 兆 / 億 / 万 for Japanese (or yen), else T / B / M / k."""
-    if language == "ja" or currency == "JPY":
+    """Compact units, largest first: 兆 / 億 / 万 in Japanese, else T / B / M / k (an English
+    report of a yen scenario writes ¥120M, never ¥1.2億)."""
+    if language == "ja":
         return (("兆", 1e12), ("億", 1e8), ("万", 1e4))
     return (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3))
 
@@ -63,12 +60,11 @@ def format_ticks(
 ) -> list[str]:
     """Axis tick labels with the fewest decimals that keep them exact.
 
-    Money when `currency` is given, otherwise counts. In English one shared unit (€0, €5M,
-    €10M; 250k); in Japanese (or yen) each tick takes its own unit, as Japanese writes
-    amounts (¥5,000万, ¥1億, ¥1.5億; 2,000, 1万).
+    Money when `currency` is given, otherwise counts. One unit for the whole axis, chosen
+    from its largest value, in any language (€0, €5M, €10M; ¥0.5億, ¥1億, ¥1.5億; 250k), so
+    no axis shows ¥7,969万 beside ¥1.2億.
     """
     units = _units(currency, language)
-    per_tick = units[-1][0] == "万"
     finite = [abs(v) for v in values if math.isfinite(v)]
     sym = symbol(currency) if currency else ""
 
@@ -81,8 +77,8 @@ def format_ticks(
         if not math.isfinite(v):
             out.append("")
             continue
-        unit, size = unit_for(abs(v)) if per_tick else shared
-        group = [v] if per_tick else [x for x in values if math.isfinite(x)]
+        unit, size = shared
+        group = [x for x in values if math.isfinite(x)]
         most = 0 if size == 1.0 and currency in NO_DECIMALS else 3
         decimals = _fewest_decimals([x / size for x in group], most)
         x = v / size
@@ -100,6 +96,29 @@ def _fewest_decimals(scaled: list[float], most: int) -> int:
         if all(abs(round(x, d) - x) <= 1e-9 * max(1.0, abs(x)) for x in scaled):
             return d
     return most
+
+
+def shared_unit(
+    values: list[float], currency: str | None = None, language: str = "en"
+) -> Callable[[float], str]:
+    """A formatter for a table's column or a chart's labels: one unit for all `values`, chosen
+    from the largest (¥0.8億 beside ¥1.2億, never ¥7,969万 beside ¥1.2億), about three figures."""
+    finite = [abs(v) for v in values if math.isfinite(v)]
+    top = max(finite, default=0.0)
+    unit, size = next(((u, s) for u, s in _units(currency, language) if top >= s), ("", 1.0))
+    sym = symbol(currency) if currency else ""
+    decimals = 0 if size == 1.0 or top / size >= 100 else 1
+
+    def fmt(v: float) -> str:
+        if not math.isfinite(v):
+            return "n/a"
+        x = v / size
+        if round(x, decimals) == 0:
+            return f"{sym}0"
+        sign = "-" if x < 0 else ""
+        return f"{sign}{sym}{abs(x):,.{decimals}f}{unit}"
+
+    return fmt
 
 
 def format_money_label(value: float, currency: str = "USD", language: str = "en") -> str:

@@ -6,7 +6,8 @@ a folder that is not empty unless `force`; with `force` it replaces only the fil
 there (listed in its manifest, `cxsim.outputs.files`) and refuses to touch anything else.
 
     out/
-      report.pdf        summary page, main assumptions, then one chart per page
+      report.pdf        summary page, main assumptions, one chart per page, then method,
+                        sources, glossary and limitations
       summary.md        the headline figures in a few lines
       results.json      every figure (Results.to_dict, plus the comparison under "comparison")
       workbook.xlsx     the finance workbook (cxsim.outputs.workbook)
@@ -29,12 +30,13 @@ from matplotlib.lines import Line2D
 from cxsim._version import __version__
 from cxsim.analysis.calibration import Reconciliation, reconcile
 from cxsim.engine.results import Results
-from cxsim.engine.stats import INPUT_RANGE
-from cxsim.formatting.money import format_count
+from cxsim.engine.stats import INPUT_RANGE, exceedance
+from cxsim.formatting.money import format_count, shared_unit
 from cxsim.model.distributions import Dist
 from cxsim.model.scenario import PATHWAYS, ConstantChurn
-from cxsim.outputs import charts
+from cxsim.outputs import charts, pages
 from cxsim.outputs import files as output_files
+from cxsim.outputs.charts.frame import PercentTicks, money_axis
 from cxsim.outputs.files import staged_folder
 from cxsim.outputs.i18n import language_of, text
 from cxsim.outputs.labels import (
@@ -103,13 +105,17 @@ def _build(
         for fmt in CHART_FORMATS:
             charts.save(fig, tmp / CHARTS_DIR / f"{name}.{fmt}")
     table = reconcile(results.scenario, results) if results.scenario.actuals else None
-    pages = [
+    page_list = [
         summary_page(results, comparison, language=lang),
         assumptions_page(results, language=lang),
-        *([reconciliation_page(table, "Status quo against actuals")] if table else []),
+        *([reconciliation_page(table, RECONCILIATION_TITLE[lang])] if table else []),
         *figs.values(),
+        pages.method_page(results, language=lang),
+        pages.sources_page(results, language=lang),
+        pages.glossary_page(results, language=lang),
+        pages.limitations_page(results, language=lang),
     ]
-    _write_pdf(tmp / "report.pdf", pages, results, lang)
+    _write_pdf(tmp / "report.pdf", page_list, results, lang)
     _write_workbook(tmp / "workbook.xlsx", results, comparison, table)
     doc = results.to_dict()
     if table is not None:
@@ -124,6 +130,9 @@ def _build(
     )
     (tmp / "summary.md").write_text(summary_markdown(results, comparison, lang), encoding="utf-8")
     return list(figs)
+
+
+RECONCILIATION_TITLE = {"en": "Status quo against actuals", "ja": "現状のモデルと実績の比較"}
 
 
 def _write_pdf(path: Path, pages: list[Figure], results: Results, lang: str) -> None:
@@ -175,35 +184,8 @@ def _finite(x: Any) -> Any:
 # --- the pages ------------------------------------------------------------------------------
 
 
-def _paragraph(
-    fig: Figure,
-    y_in: float,
-    body: str,
-    size: float,
-    width: int,
-    bullet: bool = False,
-    **kw: Any,
-) -> float:
-    """Write text wrapped at `width` characters or the page's edge, from `y_in` inches below the
-    top (a bullet hangs to the left of its lines); return where the next paragraph goes."""
-    width_in, height = fig.get_figwidth(), fig.get_figheight()
-    x = 0.12 / width_in
-    if bullet:
-        bullet_y = 1 - (y_in + 0.2 * size / 72) / height  # level with the line's x-height
-        fig.text(x, bullet_y, "•", va="top", ha="left", fontsize=size, **kw)
-        x += 0.22 / width_in
-    # DejaVu Sans averages about 0.56 em a character; a Japanese one is 1 em and counts 2.
-    fits = int((width_in * (1 - x) - 0.15) * 72 / (0.56 * size))
-    wrapped = wrap_label(body, min(width, fits), lines=12)
-    n = wrapped.count("\n") + 1
-    fig.text(
-        x, 1 - y_in / height, wrapped, va="top", ha="left", fontsize=size, linespacing=1.35, **kw
-    )
-    return y_in + n * size * 1.35 / 72 + 0.12
-
-
-def _page() -> Figure:
-    return Figure(figsize=PAGE)
+_paragraph = pages.paragraph
+_page = pages.blank_page
 
 
 @charts.styled
@@ -219,13 +201,14 @@ def summary_page(
     y = _paragraph(fig, y, title, 16, 70, fontweight=title_weight(lang), color=charts.INK)
     if results.scenario.description.strip():
         y = _paragraph(
-            fig, y - 0.04, results.scenario.description.strip(), 9.5, 150, color=charts.MUTED
+            fig, y - 0.04, results.scenario.description.strip(), 9.5, 84, color=charts.MUTED
         )
     y += 0.1
     sentences = headline(results, comparison, lang)
-    y = _paragraph(fig, y, sentences[0], 12.5, 100, color=charts.INK)
+    # the words keep to the left; the exceedance curve stands to their right
+    y = _paragraph(fig, y, sentences[0], 12.5, 64, color=charts.INK)
     for line in sentences[1:]:
-        y = _paragraph(fig, y, line, 10.5, 118, bullet=True, color=charts.INK)
+        y = _paragraph(fig, y, line, 10.5, 74, bullet=True, color=charts.INK)
 
     # the figures, as tiles along the bottom
     s = results.stats("lost_revenue")
@@ -233,7 +216,8 @@ def summary_page(
         (
             text("kpi_loss", lang, what=what_is_lost(results, lang)),
             money(s["mean"]),
-            f"{text('kpi_interval', lang)} {money(s['p5'])}–{money(s['p95'])}"
+            f"{text('kpi_interval', lang)} {money(s['p5'])}–{money(s['p95'])}\n"
+            + _standard_error(s, money, lang)
             if results.runs > 1
             else text("expected", lang),
         ),
@@ -277,6 +261,8 @@ def summary_page(
             fontweight=title_weight(lang),
         )
         fig.text(x, top - 0.82 / height, sub, va="top", fontsize=8.5, color=charts.MUTED)
+    if results.runs > 1:
+        _exceedance_panel(fig, results, lang)
     fig.text(
         0.012,
         0.1 / height,
@@ -286,6 +272,31 @@ def summary_page(
         va="bottom",
     )
     return fig
+
+
+def _standard_error(s: dict, money: Callable[[float], str], lang: str) -> str:
+    """The mean's standard error over the runs, in words."""
+    se = s.get("sem")
+    if se is None or not math.isfinite(se):
+        return ""
+    return f"標準誤差 ±{money(se)}" if lang == "ja" else f"standard error ±{money(se)}"
+
+
+def _exceedance_panel(fig: Figure, results: Results, lang: str) -> None:
+    """A small exceedance curve, P(loss > x), to the right of the findings."""
+    x, p = exceedance(results.metric("lost_revenue"))
+    height = fig.get_figheight()
+    bottom, top = 1 - 3.35 / height, 1 - 1.0 / height
+    ax = fig.add_axes((0.70, bottom, 0.27, top - bottom))
+    ax.plot(x, p * 100, color=charts.DARK, lw=1.6, drawstyle="steps-post")
+    ax.set_ylim(0, 100)
+    ax.grid(axis="y")
+    money_axis(ax.xaxis, results, lang)
+    ax.yaxis.set_major_formatter(PercentTicks())
+    ax.tick_params(labelsize=7.5)
+    what = what_is_lost(results, lang)
+    label = f"{what}がこの額を超える確率" if lang == "ja" else f"Chance the {what.lower()} exceeds"
+    ax.set_title(label, fontsize=9, color=charts.INK, pad=6, loc="left")
 
 
 def _dist(d: Dist, fmt: Callable[[float], str]) -> str:
@@ -356,11 +367,7 @@ def _costs(costs: Any, money: Callable[[float], str], period: str, lang: str) ->
 def assumptions_page(results: Results, *, language: str | None = None) -> Figure:
     """The report's second page: the main assumptions behind the figures."""
     lang = language_of(language, default=results.scenario.language)
-    sc = results.scenario
-    e = sc.economics
     fig = _page()
-    money = money_formatter(results, lang)
-    width_in, height = fig.get_figwidth(), fig.get_figheight()
     y = _paragraph(
         fig,
         0.22,
@@ -370,102 +377,118 @@ def assumptions_page(results: Results, *, language: str | None = None) -> Figure
         fontweight=title_weight(lang),
         color=charts.INK,
     )
-    unit = text(f"{e.period}s", lang)
-    period = text(e.period, lang).lower() if lang == "en" else text(e.period, lang)
-    economics = text(
-        "a_economics",
-        lang,
-        currency=e.currency,
-        horizon=e.horizon,
-        unit=unit,
-        basis=text(e.value, lang),
-        rate=percent_words(e.discount_rate),
-        lifetime=text("a_lifetime", lang) if e.lifetime else "",
-    )
-    y = _paragraph(fig, y, economics, 10, 130, color=charts.INK)
-
-    # segments as a small table
-    margin_note = text("a_margin_note", lang) if e.value == "margin" else ""
-    columns = [
-        (text("a_segment", lang), 0.012, "left"),
-        (text("a_customers", lang), 0.34, "right"),
-        (text("a_new", lang, period=period), 0.48, "right"),
-        (text("a_revenue", lang, period=period) + margin_note, 0.72, "right"),
-        (text("a_churn", lang, period=period), 0.95, "right"),
-    ]
-    row_in = 0.24
-    y += 0.05
-    for label, x, ha in columns:
-        fig.text(x, 1 - y / height, label, ha=ha, va="top", fontsize=9, color=charts.MUTED)
-    y += row_in
-    shown = sc.segments[:6]
-    for seg in shown:
-        churn = seg.churn
-        if isinstance(churn, ConstantChurn):
-            churn_text = _dist(churn.rate, percent_words)
-        else:
-            rate = churn.alpha.mean() / (churn.alpha.mean() + churn.beta.mean())
-            churn_text = text("a_sbg", lang, period=period, rate=percent_words(rate))
-        new = seg.prospects.mean() * seg.conversion.mean()
-        cells = [
-            wrap_label(seg.name, 48, 1),
-            _dist(seg.customers, lambda v: format_count(v)),
-            format_count(new),
-            _dist(seg.revenue, money)
-            + (f" ({percent_words(seg.margin.mean())})" if margin_note else ""),
-            churn_text,
-        ]
-        for (_, x, ha), cell in zip(columns, cells, strict=True):
-            fig.text(x, 1 - y / height, cell, ha=ha, va="top", fontsize=9.5, color=charts.INK)
-        y += row_in
-    if len(sc.segments) > len(shown):
-        fig.text(
-            0.012,
-            1 - y / height,
-            f"+ {len(sc.segments) - len(shown)}",
-            va="top",
-            fontsize=9,
-            color=charts.MUTED,
-        )
-        y += row_in
-    y += 0.1
+    y = _paragraph(fig, y, _economics_words(results, lang), 10, 130, color=charts.INK)
+    y = _segments_table(fig, y + 0.05, results, lang)
     for line in _assumption_lines(results, lang):
         y = _paragraph(fig, y, line, 9.5, 140, bullet=True, color=charts.INK) - 0.04
-
-    interventions = list(getattr(sc, "interventions", []) or [])
-    if interventions:
-        y = (
-            _paragraph(
-                fig,
-                y + 0.06,
-                text("a_interventions", lang),
-                10.5,
-                100,
-                fontweight=title_weight(lang),
-                color=charts.INK,
-            )
-            - 0.04
-        )
-        colon = "：" if lang == "ja" else ": "
-        for iv in interventions[:7]:
-            y = (
-                _paragraph(
-                    fig,
-                    y,
-                    iv.name + colon + _costs(iv.costs, money, period, lang),
-                    9,
-                    150,
-                    bullet=True,
-                    color=charts.INK,
-                )
-                - 0.05
-            )
+    _interventions_list(fig, y, results, lang)
     fig.text(
-        0.12 / width_in,
-        0.1 / height,
-        text("assumptions_note", lang),
+        0.12 / fig.get_figwidth(),
+        0.1 / fig.get_figheight(),
+        RANGE_NOTE[lang],
         fontsize=7.5,
         color=charts.MUTED,
         va="bottom",
     )
     return fig
+
+
+#: What the brackets mean: inputs show P10–P90 (`INPUT_RANGE`), outputs P5–P95.
+RANGE_NOTE = {
+    "en": "Uncertain inputs are shown as their mean with the P10–P90 range in brackets; "
+    "the sources page lists the scenario file's source for each figure.",
+    "ja": "不確実な入力は平均とP10〜P90の範囲（括弧内）で示します。"
+    "各数値の出典は出典のページにあります。",
+}
+
+
+def _period_words(results: Results, lang: str) -> str:
+    period = results.scenario.economics.period
+    return text(period, lang).lower() if lang == "en" else text(period, lang)
+
+
+def _economics_words(results: Results, lang: str) -> str:
+    e = results.scenario.economics
+    return text(
+        "a_economics",
+        lang,
+        currency=e.currency,
+        horizon=e.horizon,
+        unit=text(f"{e.period}s", lang),
+        basis=text(e.value, lang),
+        rate=percent_words(e.discount_rate),
+        lifetime=text("a_lifetime", lang) if e.lifetime else "",
+    )
+
+
+def _churn_words(seg: Any, period: str, lang: str) -> str:
+    churn = seg.churn
+    if isinstance(churn, ConstantChurn):
+        return _dist(churn.rate, percent_words)
+    rate = churn.alpha.mean() / (churn.alpha.mean() + churn.beta.mean())
+    return text("a_sbg", lang, period=period, rate=percent_words(rate))
+
+
+def _segments_table(fig: Figure, y: float, results: Results, lang: str, most: int = 6) -> float:
+    """The segments as a small table, revenue in one unit for the column; return y below."""
+    sc = results.scenario
+    height = fig.get_figheight()
+    period = _period_words(results, lang)
+    margin = sc.economics.value == "margin"
+    columns = [
+        (text("a_segment", lang), 0.012, "left"),
+        (text("a_customers", lang), 0.34, "right"),
+        (text("a_new", lang, period=period), 0.48, "right"),
+        (
+            text("a_revenue", lang, period=period)
+            + (text("a_margin_note", lang) if margin else ""),
+            0.72,
+            "right",
+        ),
+        (text("a_churn", lang, period=period), 0.95, "right"),
+    ]
+    for label, x, ha in columns:
+        fig.text(x, 1 - y / height, label, ha=ha, va="top", fontsize=9, color=charts.MUTED)
+    y += ROW_IN
+    shown = sc.segments[:most]
+    revenues = [v for seg in shown for v in (seg.revenue.mean(), *_range(seg.revenue))]
+    money = shared_unit(revenues, results.currency, lang)
+    for seg in shown:
+        cells = [
+            wrap_label(seg.name, 48, 1),
+            _dist(seg.customers, format_count),
+            format_count(seg.prospects.mean() * seg.conversion.mean()),
+            _dist(seg.revenue, money)
+            + (f" ({percent_words(seg.margin.mean())})" if margin else ""),
+            _churn_words(seg, period, lang),
+        ]
+        for (_, x, ha), cell in zip(columns, cells, strict=True):
+            fig.text(x, 1 - y / height, cell, ha=ha, va="top", fontsize=9.5, color=charts.INK)
+        y += ROW_IN
+    if len(sc.segments) > len(shown):
+        extra = f"+ {len(sc.segments) - len(shown)}"
+        fig.text(0.012, 1 - y / height, extra, va="top", fontsize=9, color=charts.MUTED)
+        y += ROW_IN
+    return y + 0.1
+
+
+ROW_IN = 0.24
+
+
+def _range(d: Dist) -> tuple[float, ...]:
+    return () if d.is_fixed else tuple(d.quantile(q) for q in INPUT_RANGE)
+
+
+def _interventions_list(fig: Figure, y: float, results: Results, lang: str, most: int = 7) -> None:
+    """Each intervention with its costs, in words."""
+    interventions = list(getattr(results.scenario, "interventions", []) or [])
+    if not interventions:
+        return
+    title = text("a_interventions", lang)
+    y = _paragraph(fig, y + 0.06, title, 10.5, 100, fontweight=title_weight(lang), color=charts.INK)
+    money = money_formatter(results, lang)
+    period = _period_words(results, lang)
+    colon = "：" if lang == "ja" else ": "
+    for iv in interventions[:most]:
+        line = iv.name + colon + _costs(iv.costs, money, period, lang)
+        y = _paragraph(fig, y - 0.04, line, 9, 150, bullet=True, color=charts.INK) - 0.01

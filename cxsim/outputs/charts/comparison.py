@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from cxsim.engine.stats import describe_with_never
+from cxsim.formatting.money import shared_unit
 from cxsim.outputs import findings
 from cxsim.outputs.charts.frame import (
     ComparisonLike,
@@ -54,34 +55,69 @@ def _median_payback(x: FloatArray) -> float:
     return float("inf") if p50 is None else p50
 
 
+#: Costs below this share of the benefits get a panel of their own, on their own scale.
+SEPARATE_COSTS = 0.1
+
+_LOOKS: dict[str, dict[str, Any]] = {
+    "avoided": {"color": MID, "edgecolor": MID},
+    "cost": {"color": PALE, "edgecolor": MID, "hatch": "///"},
+}
+
+
 @styled
 def intervention_value(
     comparison: ComparisonLike, *, language: str | None = None, ax: Axes | None = None
 ) -> Figure:
-    """Each intervention's loss avoided against its cost: means with P5–P95 whiskers."""
+    """Each intervention's loss avoided against its cost: means with P5–P95 whiskers. Costs
+    under a tenth of the benefits get a panel of their own beside them, so they stay readable."""
     base = comparison.baseline
     lang = language_for(base, language)
-    money = money_formatter(base, lang)
     rows = _outcome_table(comparison)
-    fig, ax, own = new_figure(ax, (FIGSIZE[0], max(FIGSIZE[1], 0.45 * len(rows) + 2.0)))
-    h = 0.36
+    size = (FIGSIZE[0], max(FIGSIZE[1], 0.45 * len(rows) + 2.0))
+    top_cost = max((r["cost"][2] for r in rows), default=0.0)
+    top_avoided = max((r["avoided"][2] for r in rows), default=0.0)
+    apart = ax is None and 0 < top_cost < SEPARATE_COSTS * top_avoided
+    if apart:
+        fig = Figure(figsize=size, layout="constrained")
+        left, right = fig.subplots(1, 2, sharey=True, width_ratios=(3, 2))
+        _value_bars(left, rows, base, lang, [("avoided", 0.0, 0.6)])
+        _value_bars(right, rows, base, lang, [("cost", 0.0, 0.6)])
+        right.tick_params(axis="y", labelleft=False)
+        right.set_xlabel(text("cost", lang) + (" （別目盛）" if lang == "ja" else " (own scale)"))
+        axes, own = left, True
+    else:
+        fig, axes, own = new_figure(ax, size)
+        _value_bars(axes, rows, base, lang, [("avoided", -0.18, 0.36), ("cost", 0.18, 0.36)])
+        axes.legend(loc="lower right")
+    frame_figure(
+        fig,
+        None if own else axes,
+        findings.intervention_value(rows, base, lang),
+        text("sub_intervals", lang, runs=f"{base.runs:,}"),
+        base,
+        lang,
+    )
+    return fig
+
+
+def _value_bars(
+    ax: Axes,
+    rows: list[dict[str, Any]],
+    base: Any,
+    lang: str,
+    series: list[tuple[str, float, float]],
+) -> None:
+    """Bars with P5–P95 whiskers for each (key, offset, height) of `series`, on one axes."""
+    # one unit for every label of the chart: ¥0.7億 beside ¥2億, not ¥7,156万
+    money = shared_unit([r[k][0] for r in rows for k, _, _ in series], base.currency, lang)
     ys = np.arange(len(rows), dtype=float)
     ends: list[float] = []
-    for key, offset, look in (
-        ("avoided", -h / 2, cast(dict[str, Any], {"color": MID, "edgecolor": MID})),
-        ("cost", h / 2, cast(dict[str, Any], {"color": PALE, "edgecolor": MID, "hatch": "///"})),
-    ):
+    for key, offset, h in series:
         means = np.array([r[key][0] for r in rows])
         lo = np.array([r[key][1] for r in rows])
         hi = np.array([r[key][2] for r in rows])
-        ax.barh(
-            ys + offset,
-            means,
-            height=h,
-            linewidth=0.7,
-            label=text("loss_avoided" if key == "avoided" else "cost", lang),
-            **look,
-        )
+        label = text("loss_avoided" if key == "avoided" else "cost", lang)
+        ax.barh(ys + offset, means, height=h, linewidth=0.7, label=label, **_LOOKS[key])
         ax.errorbar(
             means,
             ys + offset,
@@ -97,22 +133,15 @@ def intervention_value(
     ax.set_yticks(ys, [wrap_label(r["name"]) for r in rows])
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(len(rows) - 0.4, -0.6)
-    lo_all = min(0.0, *(min(r["avoided"][1], r["cost"][1]) for r in rows))
+    lo_all = min(0.0, *(min(r[key][1] for key, _, _ in series) for r in rows))
     room_right(ax, max(ends, default=1.0), lo_all)
     money_axis(ax.xaxis, base, lang)
     ax.grid(axis="x")
     ax.spines["left"].set_visible(False)
-    ax.legend(loc="lower right")
-    ax.set_xlabel(value_basis(base, lang))
-    frame_figure(
-        fig,
-        None if own else ax,
-        findings.intervention_value(rows, base, lang),
-        text("sub_intervals", lang, runs=f"{base.runs:,}"),
-        base,
-        lang,
-    )
-    return fig
+    if len(series) == 1 and series[0][0] == "avoided":
+        ax.set_xlabel(text("loss_avoided", lang))
+    elif len(series) > 1:
+        ax.set_xlabel(value_basis(base, lang))
 
 
 @styled
