@@ -17,9 +17,15 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/cxsim run scenarios/subscription.yaml --runs 1000 --seed 2026
 
+# The suite on every core (pytest-xdist); tests marked xdist_group("exclusive") (the Dask
+# cluster, memory and timing measurements, concurrent writers, signals) run on one worker in turn.
+# WORKERS=0 runs it in this process alone.
+WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
+
 test: $(STAMP) system
 	$(BIN)/ruff check cxsim tests benchmarks
-	$(BIN)/python -m pytest
+	$(PYTEST) --durations=15
 
 # Debian packages the tests and reports use, installed with apt-get only as root where missing
 # (else left alone, and the tests that need them say they are skipped): LibreOffice Calc
@@ -41,7 +47,7 @@ system:
 # A quick check (under a minute): the tests not marked slow, stopping at the first failure.
 test-fast: $(STAMP)
 	$(BIN)/ruff check cxsim tests benchmarks
-	$(BIN)/python -m pytest -m "not slow" -x -q
+	$(PYTEST) -m "not slow" -x -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check cxsim tests benchmarks

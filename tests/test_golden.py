@@ -40,7 +40,17 @@ def test_differences_sees_a_changed_number() -> None:
     assert differences({"a": 1}, {}) == [".a: missing"]
 
 
-@pytest.mark.parametrize(("name", "args"), CASES, ids=[name for name, _ in CASES])
+#: The contact centre's cases simulate its phone line (SimPy): tens of seconds each, so `slow`.
+SLOW = ("contact_centre.",)
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        pytest.param(name, args, id=name, marks=[pytest.mark.slow] * name.startswith(SLOW))
+        for name, args in CASES
+    ],
+)
 def test_golden(name: str, args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     want = json.loads((HERE / f"{name}.json").read_text())

@@ -196,6 +196,7 @@ def report_cmd(scenario: Path, out: Path, *extra: str) -> list[str]:
     return [*CLI, "report", str(scenario), "-o", str(out), "--runs", "16", "--seed", "1", *extra]
 
 
+@pytest.mark.xdist_group("exclusive")
 def test_two_reports_into_one_folder_at_once(tmp_path: Path) -> None:
     """Two writers, one folder: one complete report, one clean failure (exit 2, a message)."""
     scenario = tmp_path / "s.yaml"
@@ -215,6 +216,7 @@ def test_two_reports_into_one_folder_at_once(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+@pytest.mark.xdist_group("exclusive")
 def test_two_runs_into_one_out_at_once(tmp_path: Path) -> None:
     scenario = tmp_path / "s.yaml"
     scenario.write_text(UNCERTAIN)
@@ -233,6 +235,7 @@ def test_two_runs_into_one_out_at_once(tmp_path: Path) -> None:
     assert str(seeds) in (out / "summary.txt").read_text()  # both files from one run
 
 
+@pytest.mark.xdist_group("exclusive")
 def test_sigterm_while_writing_cleans_up_like_ctrl_c(tmp_path: Path) -> None:
     scenario = tmp_path / "s.yaml"
     scenario.write_text(UNCERTAIN)
@@ -460,6 +463,7 @@ def test_nan_and_infinity_are_refused(value: str) -> None:
 # --- 5. bounds before work starts ---
 
 
+@pytest.mark.xdist_group("exclusive")
 def test_a_huge_flow_list_is_refused_fast_with_the_right_message(tmp_path: Path) -> None:
     path = tmp_path / "big.yaml"
     path.write_text("values: [" + ",".join(["100"] * 1_200_000) + "]\n")  # 4.8 MB
@@ -481,6 +485,7 @@ def test_too_many_touchpoints_are_refused_with_a_message() -> None:
         cxsim.validate(data)
 
 
+@pytest.mark.xdist_group("exclusive")
 def test_chunks_are_made_lazily() -> None:
     start = time.perf_counter()
     c = chunks(10**12)

@@ -548,6 +548,7 @@ def test_a_runaway_customer_base_is_refused_not_overflowed(nasty: dict[str, Any]
     assert "customers in period" in out.stderr and "grows without bound" in out.stderr
 
 
+@pytest.mark.xdist_group("exclusive")
 def test_the_alias_bomb_is_refused_fast_in_bounded_memory(tmp_path: Path) -> None:
     path = tmp_path / "bomb.yaml"
     path.write_text(bomb(12))  # 10**12 values if it were expanded
@@ -650,6 +651,7 @@ def test_an_internal_error_names_the_file_that_holds_its_traceback(
     assert "in broken" in text and text.rstrip().endswith("RuntimeError: the engine fell over")
 
 
+@pytest.mark.xdist_group("exclusive")
 def test_ctrl_c_while_writing_leaves_no_partial_file_and_says_what_was_written(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -674,6 +676,7 @@ def test_ctrl_c_while_writing_leaves_no_partial_file_and_says_what_was_written(
     assert err.strip() == f"cxsim: interrupted; wrote {results}; nothing else was written."
 
 
+@pytest.mark.xdist_group("exclusive")
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="needs POSIX process groups")
 def test_ctrl_c_during_a_long_run_leaves_nothing_and_says_so(tmp_path: Path) -> None:
     """Ctrl-C reaches the whole process group (cxsim and its workers), as from a terminal."""

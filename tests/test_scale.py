@@ -28,6 +28,10 @@ from .conftest import ROOT, TINY
 ECOMMERCE = ROOT / "scenarios" / "ecommerce.yaml"
 JAPAN = ROOT / "scenarios" / "japan_ec.yaml"
 
+#: One worker runs this module (under pytest-xdist): its LocalCluster and memory measurements
+#: must not share the machine with another of the suite's clusters or measurements.
+pytestmark = pytest.mark.xdist_group("exclusive")
+
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:

@@ -139,6 +139,7 @@ def reference(small: cxsim.Scenario) -> Estimate:
     return r.estimate("lost_revenue")
 
 
+@pytest.mark.slow  # many seeds of 3 chunks each: the power of the coverage check
 @pytest.mark.parametrize(
     ("sampling", "control"), [("sobol", False), ("lhs", False), ("random", True)]
 )

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import scipy
 from numpy.typing import NDArray
 
@@ -26,6 +25,7 @@ from cxsim.model.scenario import PATHWAYS, Scenario
 from cxsim.protocol import Result
 
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -132,6 +132,8 @@ class RunStatistics(Result):
         Raw numbers; `formatted=True` gives the table for people (labelled rows, money in the
         scenario's currency, counts with separators, rates as percents).
         """
+        import pandas as pd
+
         rows = {m: self.stats(m, percentiles) for m in METRICS}
         table = pd.DataFrame.from_dict(rows, orient="index")
         if formatted:
@@ -357,6 +359,8 @@ class Results(RunStatistics):
 
     def indicators(self) -> pd.DataFrame:
         """Per-period key indicators, averaged over runs."""
+        import pandas as pd
+
         if not self.periods:
             raise ValueError("per-period outputs were not kept (simulate with keep_periods=True)")
         p = {k: np.asarray(v, dtype=float) for k, v in self.periods.items()}
@@ -436,6 +440,8 @@ def attribution_frame(
     by: str, labels: list[str], described: list[dict[str, float]], total: float
 ) -> pd.DataFrame:
     """One row per category: its loss statistics and its share of the total."""
+    import pandas as pd
+
     rows = {
         label: {**d, "share": d["mean"] / total if total else float("nan")}
         for label, d in zip(labels, described, strict=True)
@@ -533,12 +539,37 @@ def render_summary(r: RunStatistics) -> str:
         ("stage", "By stage"),
         ("touchpoint", "By touchpoint"),
     ):
-        table = r.attribution_table(by)
-        table = table[table["mean"].abs() > 0] if by != "pathway" else table
+        rows = _attribution_rows(r, by)
+        if by != "pathway":
+            rows = [(label, mean, share) for label, mean, share in rows if abs(mean) > 0]
         lines.append(f"{title}:")
-        width = max(len(str(i)) for i in table.index) if len(table) else 10
-        for label, row in table.sort_values("mean", ascending=False).iterrows():
+        width = max(len(str(label)) for label, _, _ in rows) if rows else 10
+        for i in _descending([mean for _, mean, _ in rows]):
+            label, mean, share = rows[i]
             name = str(label).replace("_", " ") if by == "pathway" else str(label)
-            lines.append(f"  {name:<{width}}  {money(row['mean']):>10}  {row['share']:>6.1%}")
+            lines.append(f"  {name:<{width}}  {money(mean):>10}  {share:>6.1%}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _attribution_rows(r: RunStatistics, by: str) -> list[tuple[str, np.float64, np.float64]]:
+    """(label, mean loss, share of the total) of `r.attribution_table(by)`, without pandas (the
+    CLI's summary text is printed without importing it)."""
+    total = r.stats("lost_revenue")["mean"]
+    rows = {  # a dict, as `attribution_frame` builds it
+        label: d["mean"] for label, d in zip(r.labels(by), r.described(by), strict=True)
+    }
+    return [
+        (label, np.float64(mean), np.float64(mean / total if total else float("nan")))
+        for label, mean in rows.items()
+    ]
+
+
+def _descending(values: list[np.float64]) -> list[int]:
+    """The row order of pandas' `sort_values(ascending=False)` on `values` (its `nargsort`:
+    quicksort on the reversed values, reversed back; NaN last)."""
+    items = np.asarray(values, dtype=float)
+    nan = np.isnan(items)
+    idx = np.arange(len(items))[~nan][::-1]
+    order = idx[items[~nan][::-1].argsort(kind="quicksort")][::-1]
+    return [*order.tolist(), *np.flatnonzero(nan).tolist()]

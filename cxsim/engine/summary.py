@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from cxsim.engine.recursion import PERIOD_OUTPUTS, BlockResult
@@ -31,6 +30,7 @@ from cxsim.model.loader import Source
 from cxsim.model.scenario import Scenario
 
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -270,6 +270,8 @@ class Summary(RunStatistics):
 
     def period_means(self) -> pd.DataFrame:
         """Mean over runs of each per-period output (NaN where no run had a value)."""
+        import pandas as pd
+
         with np.errstate(divide="ignore", invalid="ignore"):
             frame = pd.DataFrame(
                 {

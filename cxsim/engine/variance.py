@@ -35,7 +35,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as sps
 
 from cxsim.engine.execution import CHUNK, chunks
 from cxsim.engine.recursion import MeanSampler
@@ -74,6 +73,8 @@ class Estimate:
 
     def half_width(self, level: float = 0.95) -> float:
         """Half the width of the two-sided `level` interval (Student's t with `df`)."""
+        from scipy import stats as sps
+
         q = (
             sps.norm.ppf(0.5 + level / 2)
             if math.isinf(self.df)

@@ -12,11 +12,11 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from cxsim.formatting.money import format_count, format_money
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from cxsim.model.scenario import Economics
 
 __all__ = [
@@ -62,6 +62,8 @@ def display_metrics(
     table: pd.DataFrame, economics: Economics, language: str = "en"
 ) -> pd.DataFrame:
     """The headline metrics table (`summary()`) with labelled rows and formatted cells."""
+    import pandas as pd
+
     rows = _metric_rows(economics)
     out = {}
     for metric, values in table.iterrows():
@@ -77,6 +79,8 @@ def display_attribution(
     table: pd.DataFrame, economics: Economics, language: str = "en"
 ) -> pd.DataFrame:
     """An attribution table (`attribution_table(by)`) sorted by loss, largest first, formatted."""
+    import pandas as pd
+
     money = _formatter("money", economics.currency, language)
     ordered = table.sort_values("mean", ascending=False, kind="stable")
     frame = pd.DataFrame(
@@ -98,6 +102,8 @@ def display_comparison(
 ) -> pd.DataFrame:
     """A comparison's table (`to_frame()`), best NPV first, formatted: money in the currency,
     ROI and P(pays) as percents, payback in periods ('never' where it does not pay back)."""
+    import pandas as pd
+
     money = _formatter("money", currency, language)
 
     def cell(col: str, v: object) -> str:

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special
 
 FloatArray = NDArray[np.float64]
 
 
 def sbg_survival(alpha: ArrayLike, beta: ArrayLike, t: ArrayLike) -> FloatArray:
     """S(t) = B(alpha, beta + t) / B(alpha, beta): share of a cohort alive after t opportunities."""
+    from scipy import special
+
     a, b, tt = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (alpha, beta, t)))
     return np.exp(special.betaln(a, b + tt) - special.betaln(a, b))
 
@@ -43,6 +44,8 @@ def sbg_derl(alpha: float, beta: float, discount: float, renewals: int) -> float
     rate. It is sum_{k>=0} S(n + 1 + k) / S(n) / (1 + d)^k: the renewals still to come, the
     next one undiscounted.
     """
+    from scipy import special
+
     n = float(renewals)
     z = 1.0 / (1.0 + discount)
     return float(

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from cxsim.model.churn import beta_quadrature, quadrature_nodes_for
 from cxsim.model.paths import input_label, iter_inputs, path_str, uncertain_paths
@@ -108,6 +107,8 @@ def draw_values(
     does). Correlations act on the normal scores of the points (Gaussian copula), so with them
     only the first input of each correlated pair keeps its strata exactly.
     """
+    from scipy import stats
+
     if sampling not in SAMPLINGS:
         raise ValueError(f'"sampling" must be one of {SAMPLINGS}, got {sampling!r}')
     inputs = list(iter_inputs(scenario))

@@ -27,9 +27,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse.linalg import expm_multiply
-from scipy.special import gammaln
 
 __all__ = ["ErlangA", "ErlangC", "erlang_a", "erlang_b", "erlang_c"]
 
@@ -140,6 +137,8 @@ def _stationary(n: int, lam: float, mu: float, theta: float) -> np.ndarray:
     Birth rate λ; death rate μ·min(k, N) + θ·max(k − N, 0). Worked in logs so that no A^N / N!
     overflows. With θ = 0 it is M/M/N (needs λ < Nμ): the tail is then geometric.
     """
+    from scipy.special import gammaln
+
     k = np.arange(n + 1, dtype=float)
     head = k * math.log(lam / mu) - gammaln(k + 1)
     if theta == 0.0 and lam >= n * mu:
@@ -189,6 +188,9 @@ def erlang_a(
 
     `patience_seconds = math.inf` gives M/M/N through the same chain (a check on Erlang C).
     """
+    from scipy import sparse
+    from scipy.sparse.linalg import expm_multiply
+
     _check(agents, arrivals_per_hour, aht_seconds, sl_seconds)
     if not patience_seconds > 0:
         raise ValueError(f'"patience_seconds" must be > 0, got {patience_seconds!r}.')

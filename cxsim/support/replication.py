@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from cxsim.support.channels import Channel, FloatArray
 from cxsim.support.desk import simulate_channel
@@ -57,6 +56,8 @@ class ReplicationStats:
 
     def half_width(self, metric: str, confidence: float = 0.95) -> float:
         """Half-width of the two-sided `confidence` interval for the mean of `metric`."""
+        from scipy import stats
+
         v = self.values[metric]
         v = v[np.isfinite(v)]
         if v.size < 2:

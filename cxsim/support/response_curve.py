@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from cxsim.support.channels import (
     HOURS_PER_WEEK,
@@ -438,6 +437,8 @@ def _analytic(
 
 
 def _hw(v: FloatArray, confidence: float = 0.95) -> float:
+    from scipy import stats
+
     v = v[np.isfinite(v)]
     if v.size < 2:
         return math.nan

@@ -8,10 +8,9 @@ Carlo run is also within when the difference is inside 3 standard errors of its 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import pandas as pd
 
 from cxsim.analysis.calibration.views import (
     cohort,
@@ -26,6 +25,9 @@ from cxsim.model.actuals import DEFAULT_TOLERANCE, PeriodActual, RetentionActual
 from cxsim.model.scenario import Scenario
 from cxsim.protocol import Result
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 COLUMNS = ("metric", "segment", "period", "observed", "modelled", "difference", "within")
 
 
@@ -38,6 +40,8 @@ class Reconciliation(Result):
     basis: str  # "expected" or "monte carlo"
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame(list(self.rows), columns=[*COLUMNS, "sem", "low", "high", "reason"])
 
     def to_dict(self) -> dict[str, Any]:

@@ -19,11 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import pandas as pd
-from scipy.optimize import brentq, least_squares
 
 from cxsim.analysis.calibration.reconcile import Reconciliation, reconcile
 from cxsim.analysis.calibration.views import (
@@ -39,6 +37,9 @@ from cxsim.model.actuals import PeriodActual, RetentionActual
 from cxsim.model.loader import modify
 from cxsim.model.scenario import Sbg, Scenario
 from cxsim.protocol import Result
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ROUNDS = 30
 TOL = 1e-9
@@ -144,6 +145,8 @@ def _pooled(a: PeriodActual) -> PeriodActual:
 
 
 def _churn_plan(s: int, actual: PeriodActual) -> Plan:
+    from scipy.optimize import brentq
+
     a = _pooled(actual)
     target = _target(a)
 
@@ -175,6 +178,8 @@ def _churn_plan(s: int, actual: PeriodActual) -> Plan:
 
 
 def _retention_plan(s: int, actual: RetentionActual) -> Plan:
+    from scipy.optimize import least_squares
+
     observed = np.asarray(actual.survival)
     steps = len(observed) * actual.step
 
@@ -215,6 +220,8 @@ def _retention_plan(s: int, actual: RetentionActual) -> Plan:
 
 
 def _acquisition_plan(s: int, actual: PeriodActual) -> Plan:
+    from scipy.optimize import brentq
+
     a = _pooled(actual)
     target = _target(a)
     path = f"segments.{s}.prospects"
