@@ -19,7 +19,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
-from cxsim.analysis.retention_file import _check_retention, _Cohort, _no_file, read_retention_csv
+from cxsim.analysis.retention_file import Cohort, check_retention, no_file, read_retention_csv
 from cxsim.errors import UserError
 from cxsim.formatting.money import significant as _fmt
 from cxsim.model.churn import sbg_derl, sbg_survival
@@ -252,11 +252,11 @@ def fit_sbg(
     that match the first two retention rates, r(1) = beta / (alpha + beta) and
     r(2) = (beta + 1) / (alpha + beta + 1).
     """
-    cohorts = _check_retention(periods, alive, cohort, where=_no_file)
+    cohorts = check_retention(periods, alive, cohort, where=no_file)
     return _fit_cohorts(cohorts)
 
 
-def _fit_cohorts(cohorts: list[_Cohort]) -> SbgFit:
+def _fit_cohorts(cohorts: list[Cohort]) -> SbgFit:
     da, db, w = _terms(c.alive for c in cohorts)
     n0 = float(sum(c.alive[0] for c in cohorts))
 
@@ -328,7 +328,7 @@ def _fit_cohorts(cohorts: list[_Cohort]) -> SbgFit:
     )
 
 
-def _start(cohorts: list[_Cohort]) -> FloatArray:
+def _start(cohorts: list[Cohort]) -> FloatArray:
     """Start: alpha, beta that match the pooled first two retention rates exactly.
 
     From r(t) = (beta + t - 1) / (alpha + beta + t - 1): alpha + beta = (1 - r2) / (r2 - r1)

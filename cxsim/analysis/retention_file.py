@@ -24,7 +24,7 @@ __all__ = ["read_retention_csv"]
 
 
 @dataclass(frozen=True)
-class _Cohort:
+class Cohort:
     label: Hashable
     alive: FloatArray  # customers alive at periods 0, 1, ..., T
 
@@ -32,16 +32,16 @@ class _Cohort:
 Where = Callable[[int | None], str]
 
 
-def _no_file(row: int | None) -> str:
+def no_file(row: int | None) -> str:
     return "" if row is None else f"row {row + 1}: "
 
 
-def _check_retention(
+def check_retention(
     periods: ArrayLike,
     alive: ArrayLike,
     cohort: Sequence[Hashable] | None,
     where: Where,
-) -> list[_Cohort]:
+) -> list[Cohort]:
     """Split rows into cohorts and check them; `where(row)` says where a row came from."""
     p, n, labels = _as_rows(periods, alive, cohort, where)
     for i in range(len(p)):
@@ -89,7 +89,7 @@ def _check_row(period: float, alive: float, at: str) -> None:
 
 def _checked_cohort(
     label: Hashable, rows: list[int], p: FloatArray, n: FloatArray, where: Where
-) -> _Cohort:
+) -> Cohort:
     """One cohort's rows in period order: 0, 1, 2, ... once each, never rising, not empty."""
     name = "" if label is None else f"cohort {label}: "
     rows = sorted(rows, key=lambda i: p[i])
@@ -115,10 +115,10 @@ def _checked_cohort(
             )
     if n[rows[0]] == 0:
         raise UserError(f"{where(rows[0])}{name}no customers at period 0")
-    return _Cohort(label=label, alive=n[rows])
+    return Cohort(label=label, alive=n[rows])
 
 
-def _check_fittable(cohorts: list[_Cohort], at: str) -> None:
+def _check_fittable(cohorts: list[Cohort], at: str) -> None:
     """Enough of a curve to tell alpha from beta: periods 0 to 2 at least, and some churn."""
     if all(len(c.alive) > 1 and c.alive[1] == 0 for c in cohorts):
         raise UserError(f"{at}every customer left at period 1: there is no retention curve to fit")
@@ -196,7 +196,7 @@ def read_retention_csv(path: str | Path) -> tuple[list[int], list[int], list[str
         return f"{source}: " if row is None else f"{source}:{line_of[row]}: "
 
     cohort = cohorts if "cohort" in col else None
-    _check_retention(periods, alive, cohort, where=where)
+    check_retention(periods, alive, cohort, where=where)
     return periods, alive, cohort
 
 
