@@ -65,7 +65,8 @@ class Reconciliation(Result):
     def text(self) -> str:
         if not self.rows:
             return "No actuals to reconcile.\n"
-        lines = [f"Status quo against actuals ({self.basis}):"]
+        how = {"monte_carlo": "Monte Carlo means", "expected": "expected-value model"}
+        lines = [f"Status quo against actuals ({how.get(self.basis, self.basis)}):"]
         for r in self.rows:
             seg = f" [{r['segment']}]" if r["segment"] else ""
             mark = "ok " if r["within"] else "OUT"
