@@ -89,6 +89,8 @@ BOLD_JAPANESE_FILES = ("BIZUDPGothic-Regular.ttf", "BIZUDPGothic-Bold.ttf")
 @functools.cache
 def japanese_family() -> tuple[str, bool]:
     """The family Japanese is set in, and whether it has a bold face."""
+    # IPAexGothic may still be reached as a fallback for a glyph: its missing bold is fine.
+    logging.getLogger("matplotlib.font_manager").addFilter(_NoBoldNotice("IPAexGothic"))
     if not any(_has_bold(f) for f in BOLD_JAPANESE):
         for path in font_manager.findSystemFonts():
             if Path(path).name in BOLD_JAPANESE_FILES:
