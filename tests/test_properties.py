@@ -36,9 +36,12 @@ from cxsim.outputs import files as output
 from .conftest import ROOT, TINY, cxsim_in_process
 
 CLI = [sys.executable, "-m", "cxsim"]
+# Derandomized: CI sees the same examples every run. A random search that finds a counterexample
+# is recorded as an explicit test below (see the known word-of-mouth anomaly).
 SETTINGS = settings(
     max_examples=40,
     deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -269,6 +272,69 @@ def test_expected_loss_does_not_fall_when_a_failure_rate_rises(
     base = cxsim.expected(scenario).metric("lost_revenue")[0]
     more = cxsim.expected(scenario, variant=rise).metric("lost_revenue")[0]
     assert more >= base - 1e-9 * abs(base) - 1e-9
+
+
+#: Found by the random search on a fresh clone (2026-12-02): raising a failure rate by 6% makes
+#: the expected revenue *rise* (259k to 559k) when word of mouth deters every would-be buyer
+#: (deterred 1.0, 20 told per silent failure) of a one-customer segment with sBG churn and an
+#: uncapped lifetime. Not understood yet; kept as a failing regression until the engine is fixed.
+WOM_SATURATION = {
+    "name": "Regulars",
+    "economics": {"period": "week", "horizon": 24, "discount_rate": 0.01, "lifetime": True},
+    "segments": [
+        {"name": "Regulars", "customers": 1, "revenue": 0.0, "churn": {"rate": 0.0}},
+        {
+            "name": "New",
+            "customers": 1,
+            "prospects": 1,
+            "conversion": 1.0,
+            "revenue": 10000.0,
+            "churn": {"model": "sbg", "alpha": 0.1, "beta": 0.1},
+        },
+    ],
+    "journey": {
+        "stages": [
+            {
+                "name": "Use",
+                "touchpoints": [
+                    {"name": "a", "exposure": 1.0, "failure_rate": 0.390625},
+                    {
+                        "name": "c",
+                        "exposure": {"Regulars": 0.0, "New": 1.0},
+                        "failure_rate": {"New": 1.0, "Regulars": 0.0},
+                        "complaint_rate": 0.5,
+                    },
+                ],
+            }
+        ]
+    },
+    "loss_tree": {
+        "complaint_rate": 0.0,
+        "resolution": {"satisfied": 1.0, "mollified": 0.0},
+        "defection": {
+            "silent": {"minor": 0.0, "major": 0.0},
+            "satisfied": {"minor": 1.0, "major": 0.0},
+            "mollified": {"minor": 0.0, "major": 0.0},
+            "dissatisfied": {"minor": 0.0, "major": 0.0},
+        },
+        "word_of_mouth": {
+            "told": {"silent": 20.0, "satisfied": 0.0, "mollified": 0.0, "dissatisfied": 0.0},
+            "deterred": 1.0,
+            "referred": 0.0,
+        },
+    },
+    "memory": {"odds_ratio": [1.0, 1.0, 1.0]},
+}
+
+
+@pytest.mark.xfail(strict=True, reason="known anomaly when word of mouth deters every buyer")
+def test_more_failures_never_bring_more_revenue_when_word_of_mouth_saturates() -> None:
+    scenario = cxsim.validate(WOM_SATURATION, "saturation.yaml")
+    rise = Changes((Change("journey.stages.0.touchpoints.0.failure_rate", "scale", 1.0625),))
+    base = cxsim.expected(scenario)
+    more = cxsim.expected(scenario, variant=rise)
+    assert more.metric("revenue")[0] <= base.metric("revenue")[0] * (1 + 1e-9)
+    assert more.metric("lost_revenue")[0] >= base.metric("lost_revenue")[0] * (1 - 1e-9)
 
 
 # --- broken scenarios are refused, every problem located ---------------------------------------
