@@ -31,7 +31,8 @@ from scipy import stats
 
 import cxsim
 from cxsim.engine.execution import CHUNK, dask_client, default_workers
-from cxsim.engine.recursion import FIRST_TOUCHPOINT_SLOT, RandomSampler, run_block
+from cxsim.engine.recursion import FIRST_TOUCHPOINT_SLOT, run_block
+from cxsim.engine.sampling import RandomSampler
 from cxsim.engine.simulation import simulate, summarise
 from cxsim.engine.variance import estimate
 from cxsim.model.parameters import build, draw_values, mean_values

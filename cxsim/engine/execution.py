@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 
 import numpy as np
 
-from cxsim.engine.recursion import FIRST_TOUCHPOINT_SLOT, BlockResult, RandomSampler
+from cxsim.engine.recursion import FIRST_TOUCHPOINT_SLOT, BlockResult
+from cxsim.engine.sampling import RandomSampler
 from cxsim.engine.world import run_world, support_peak
 from cxsim.model.parameters import draw_values
 from cxsim.model.scenario import Scenario

@@ -14,8 +14,8 @@ import os
 from collections.abc import Callable, Iterator
 
 from cxsim.engine.execution import Scheduler, combine, iter_chunks, new_seed, run_chunks
-from cxsim.engine.recursion import MeanSampler
 from cxsim.engine.results import Results
+from cxsim.engine.sampling import MeanSampler
 from cxsim.engine.summary import SKETCH_CAPACITY, ChunkSummary, Summary, summarise_chunk
 from cxsim.engine.variance import check_sampling, control_terms, controlled_estimates
 from cxsim.engine.world import run_world, support_notes

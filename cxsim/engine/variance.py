@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cxsim.engine.execution import CHUNK, chunks
-from cxsim.engine.recursion import MeanSampler
+from cxsim.engine.sampling import MeanSampler
 from cxsim.engine.world import run_world
 from cxsim.model.parameters import SAMPLINGS, draw_values
 from cxsim.model.scenario import Scenario

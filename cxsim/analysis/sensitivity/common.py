@@ -16,8 +16,9 @@ from cxsim.engine.execution import (
     default_workers,
     parallel_map,
 )
-from cxsim.engine.recursion import BlockResult, MeanSampler
+from cxsim.engine.recursion import BlockResult
 from cxsim.engine.results import METRICS
+from cxsim.engine.sampling import MeanSampler
 from cxsim.engine.world import run_world, support_peak
 from cxsim.errors import UserError
 from cxsim.formatting.money import format_money
