@@ -11,7 +11,8 @@ class (one for constant churn, the quadrature classes of `cxsim.model.churn` for
 3. revenue of the customers who stayed;
 4. acquisition: would-be buyers from the funnel, less sales lost at pre-purchase touchpoints,
    less prospects deterred by word of mouth, plus referrals (netted once, whatever the order of
-   the touchpoints); they pay for the period they buy in and join the segment's classes.
+   the touchpoints; tellings overlap, so the deterred saturate smoothly); they pay for the
+   period they buy in and join the segment's classes.
 
 The same recursion runs with every draw replaced by its expectation (`MeanSampler`): that is the
 expected-value model, the Monte Carlo engine's check. Each failure-caused defection is valued at
@@ -294,16 +295,25 @@ def _word_of_mouth(
     """(R, S) prospects deterred and referrals won in a period, each drawn once per segment.
 
     Netted once: referrals join the would-be buyers, and word of mouth deters each of them
-    with the chance (put off) / (expected would-be buyers and referrals), at most 1, whatever
-    the touchpoints' order. The chance uses the expected buyers, not the drawn ones, so the
-    Monte Carlo's mean is the expected-value model's min(put off, buyers + referrals) even
-    at small counts (a min of two draws is biased low).
+    with the chance 1 - exp(-x), x = (put off) / (expected would-be buyers and referrals),
+    whatever the touchpoints' order. The tellings land on the would-be buyers at random, and
+    one told twice is put off once (Poisson occupancy, as reach against frequency in media
+    planning); for few tellings the deterred are Goodman's count, told x deterred.
+
+    A hard cap, min(put off, buyers), made the last telling deter a buyer in full until every
+    buyer was gone, then nothing: fed back through the customers (fewer customers, fewer
+    tellers, more buyers next period) the kink drove a cycle of acquisition bursts, and the
+    horizon's phase of the cycle decided the revenue: raising a failure rate could raise it
+    (tests/test_properties.py, `WOM_SATURATION`). The occupancy curve has no kink, and each
+    further telling deters less the more buyers are already put off, which damps the cycle.
+    The chance uses the expected buyers, not the drawn ones, so the Monte Carlo's mean is the
+    expected-value model's even at small counts.
     """
     won = sampler.poisson(SLOT_WOM, step.wom_won.sum(axis=1))
     put_off = step.wom_lost.sum(axis=1)
     reachable = expected_buyers + step.wom_won.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        chance = np.where(reachable > 0, np.minimum(put_off / reachable, 1.0), 0.0)
+        chance = np.where(reachable > 0, -np.expm1(-put_off / reachable), 0.0)
     deterred = sampler.binomial(SLOT_WOM, buyers + won, chance)
     return deterred, won
 
