@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import yaml
 
 import cxsim
 from cxsim.engine.results import BREAKDOWNS, PNL_METRICS
@@ -52,8 +53,19 @@ def test_each_cost_line_matches_a_hand_calculation_in_one_period() -> None:
     assert r.periods["failure_cost"][0, 0] == pytest.approx(lines * d, rel=1e-12)
 
 
-def with_costs(name: str) -> cxsim.Scenario:
-    """An example with the test's cost section in place of its own."""
+#: Promoters' referrals and smaller wallets, for the identity with every pathway in use.
+OPT_IN = {
+    "promoters": {"recommend": 0.2, "told": 1},
+    "smaller_wallets": {
+        "share": {"silent": 0.3, "satisfied": 0.1, "mollified": 0.2, "dissatisfied": 0.5},
+        "spend": 0.6,
+        "periods": 3,
+    },
+}
+
+
+def with_costs(name: str, opt_in: bool = False) -> cxsim.Scenario:
+    """An example with the test's cost section in place of its own (and with `OPT_IN`)."""
     text = (ROOT / "scenarios" / name).read_text()
     if "\ncosts:" in text:
         start = text.index("\ncosts:")
@@ -61,14 +73,26 @@ def with_costs(name: str) -> cxsim.Scenario:
         while end != -1 and text[end + 1 : end + 2] in (" ", "#", ""):
             end = text.find("\n", end + 1)
         text = text[:start] + ("\n" if end == -1 else text[end:])
-    return cxsim.loads(text.rstrip("\n") + "\n" + COSTS, name)
+    text = text.rstrip("\n") + "\n" + COSTS
+    if not opt_in:
+        return cxsim.loads(text, name)
+    data = yaml.safe_load(text)
+    data["loss_tree"]["word_of_mouth"]["promoters"] = OPT_IN["promoters"]
+    data["loss_tree"]["smaller_wallets"] = OPT_IN["smaller_wallets"]
+    return cxsim.validate(data, name)
 
 
-@pytest.mark.parametrize("name", ["subscription.yaml", "contact_centre.yaml"])
-def test_cost_of_poor_experience_is_the_difference_from_the_failure_free_world(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "opt_in"),
+    [("subscription.yaml", False), ("contact_centre.yaml", False), ("subscription.yaml", True)],
+)
+def test_cost_of_poor_experience_is_the_difference_from_the_failure_free_world(
+    name: str, opt_in: bool
+) -> None:
     """Each line, attributed, adds up to its total, and each total to the difference between
-    the world with failures and the world without them (expected-value model)."""
-    scenario = with_costs(name)
+    the world with failures and the world without them (expected-value model); with promoters
+    and smaller wallets too, whose lines (referrals not made, spent less) are in the loss."""
+    scenario = with_costs(name, opt_in)
     world, ideal = cxsim.expected(scenario), cxsim.expected(scenario, variant=NO_FAILURES)
     lost = ideal.metric("revenue")[0] - world.metric("revenue")[0]
     assert world.metric("lost_margin")[0] == pytest.approx(lost, rel=1e-10)
@@ -85,6 +109,9 @@ def test_cost_of_poor_experience_is_the_difference_from_the_failure_free_world(n
     for by in BREAKDOWNS:
         split = world.cost_by("cost_of_poor_experience", by).sum()
         assert split == pytest.approx(headline, rel=1e-12)
+    by_pathway = dict(zip(world.labels("pathway"), world.loss_by("pathway")[0], strict=True))
+    for line in ("lost_referrals", "spent_less"):
+        assert (by_pathway[line] > 0) if opt_in else (by_pathway[line] == 0), line
     doc = world.to_dict()
     assert set(PNL_METRICS) <= set(doc["metrics"])
     assert "cost_attribution" in doc

@@ -38,7 +38,9 @@ from cxsim.model.scenario import Pathway
 
 FloatArray = NDArray[np.float64]
 STATES = 3  # memory: no unresolved failure, one, several
-SILENT, SATISFIED, MOLLIFIED, DISSATISFIED, WORD_OF_MOUTH, LOST_SALES = map(int, Pathway)
+SILENT, SATISFIED, MOLLIFIED, DISSATISFIED, WORD_OF_MOUTH, LOST_SALES = tuple(map(int, Pathway))[:6]
+LOST_REFERRALS, SPENT_LESS = int(Pathway.LOST_REFERRALS), int(Pathway.SPENT_LESS)
+N_PATHWAYS = len(Pathway)
 
 #: Per-period outputs, each (runs, periods). Counts are customers; money is discounted.
 PERIOD_OUTPUTS = (
@@ -64,6 +66,9 @@ FIRST_TOUCHPOINT_SLOT = 3
 #: Streams of their own for fading memory and the initial experience states, past any
 #: touchpoint's, so that adding them moved no other stream.
 SLOT_FADE, SLOT_START = 1_000_000, 1_000_001
+#: Promoters' referrals and smaller wallets: streams of their own, used only when a scenario
+#: gives them, so that scenarios without them draw as before.
+SLOT_PROMOTE, SLOT_WALLET = 1_000_002, 1_000_003
 
 #: More customers than this in one run is a runaway (referrals feeding on themselves), not a
 #: business; counts of customers (int64, up to 9.2e18) must stay well below it.
@@ -82,10 +87,10 @@ ResolutionHook = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray
 class BlockResult:
     """A block of runs: totals per run, attribution, and per-period outputs if kept."""
 
-    attribution: FloatArray  # (R, T, 6 pathways, S) loss value
+    attribution: FloatArray  # (R, T, pathways, S) loss value
     totals: dict[str, FloatArray]
     periods: dict[str, FloatArray] = field(default_factory=dict)
-    #: (R, 3 cost lines, T, 6 pathways, S) discounted costs failures caused (`COST_LINES`).
+    #: (R, 3 cost lines, T, pathways, S) discounted costs failures caused (`COST_LINES`).
     costs: FloatArray | None = None
 
 
@@ -101,8 +106,13 @@ def stay_value(p: Params, t: int) -> FloatArray:
 
     The valuation window is the horizon plus `p.beyond` periods (0, a cap, or infinity); every
     value of the engine (defections, new customers, the revenue tail) uses this one series, so
-    the per-event values add up to the revenue difference exactly.
+    the per-event values add up to the revenue difference exactly. With promoters, a customer
+    also refers new customers every period they meet no problem; the value counts those from
+    the next period on (and theirs, and so on), and the referrals of period t itself apart
+    (`referral_value`), as a customer who fails in period t makes none then.
     """
+    if np.any(p.promote > 0):
+        return _with_referrals(p, t)
     value = p.value[:, p.group_segment]
     d = p.period_discount
     q = d * (1.0 - p.churn)
@@ -115,6 +125,78 @@ def stay_value(p: Params, t: int) -> FloatArray:
         else:
             total = total + ahead * _geometric(q, p.beyond)
     return value * d ** (t + 1) * total
+
+
+def _window(p: Params, t: int) -> float:
+    """Periods from period t to the valuation window's end (infinite for an uncapped lifetime)."""
+    return math.inf if math.isinf(p.beyond) else max(p.horizon + p.beyond - t, 0)
+
+
+_REFERRAL_SERIES: dict[int, tuple[Params, list[FloatArray]]] = {}
+
+
+def _with_referrals(p: Params, t: int) -> FloatArray:
+    """`stay_value` with promoters' referrals: j(n) = v + q (j(n-1) + r nu(n-1)) per period.
+
+    j(n) (R, G) is the value, in money of the period it starts in, of a customer with n
+    periods of the window left: this period's spend, then, if they survive churn and
+    discounting (q = d (1 - churn)), the next period's value and their referrals then, r new
+    customers each worth nu = sum over the segment's classes of class weight x j. An uncapped
+    lifetime solves the fixed point, finite only while r sum(w q / (1 - q)) < 1: customers who
+    refer more than churn and discounting take away are worth no finite amount.
+    """
+    n = _window(p, t)
+    scale = p.period_discount ** (t + 1)
+    seg = p.group_segment
+    value, w, to_seg = p.value[:, seg], p.class_weight, p.segment_matrix()
+    q = p.period_discount * (1.0 - p.churn)
+    r = p.promote[:, None]
+    if math.isinf(n):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = (w * value / (1.0 - q)) @ to_seg  # (R, S)
+            b = (w * q / (1.0 - q)) @ to_seg
+            room = 1.0 - r * b
+            if not np.all(np.isfinite(a) & (room > 0)):
+                raise UserError(
+                    "loss_tree.word_of_mouth.promoters: customers refer more new customers "
+                    "than churn and discounting take away, so a customer's lifetime value is "
+                    "infinite; lower the referrals or give economics.lifetime a cap"
+                )
+            nu = a / room
+            return scale * (value + q * r * nu[:, seg]) / (1.0 - q)
+    key = id(p)
+    cached = _REFERRAL_SERIES.get(key)
+    if cached is None or cached[0] is not p:
+        series = [np.zeros_like(value)]
+        for _ in range(p.horizon + int(p.beyond)):
+            j = series[-1]
+            nu = (w * j) @ to_seg
+            series.append(value + q * (j + r * nu[:, seg]))
+        if len(_REFERRAL_SERIES) > 64:
+            _REFERRAL_SERIES.clear()
+        _REFERRAL_SERIES[key] = cached = (p, series)
+    return scale * cached[1][int(n)]
+
+
+def referral_value(p: Params, t: int) -> FloatArray:
+    """(R, S) value of the referrals one customer with no problem makes in period t."""
+    return p.promote[:, None] * new_value(p, t)
+
+
+def wallet_values(p: Params, t: int) -> FloatArray:
+    """(R, M + 1, G) spend a customer still to spend less for m periods forgoes, m = 0..M.
+
+    From period t on, in the world without failures: (1 - spend) of the period's value while
+    they would have stayed (churn and discounting), within the valuation window.
+    """
+    m_max = p.wallet_periods
+    value = p.value[:, p.group_segment] * (1.0 - p.wallet_spend)[:, None]
+    q = p.period_discount * (1.0 - p.churn)
+    n = _window(p, t)
+    out = np.zeros((p.runs, m_max + 1, p.groups))
+    for m in range(1, m_max + 1):
+        out[:, m] = value * p.period_discount ** (t + 1) * _geometric(q, min(m, n))
+    return out
 
 
 def new_value(p: Params, t: int) -> FloatArray:
@@ -139,7 +221,7 @@ def expected_complaints(p: Params) -> FloatArray:
 class _Step:
     """The customers' part of one period: churn, then the post-purchase touchpoints."""
 
-    counts: NDArray  # (R, G, K) after both
+    counts: NDArray  # (R, G, K) after both (G: groups x wallet phases, see `_phases`)
     churned: NDArray  # (R,)
     defected: NDArray  # (R, G) failure-caused defections
     wom_lost: FloatArray  # (R, T, S) prospects deterred (expected)
@@ -147,6 +229,22 @@ class _Step:
     failures: NDArray  # (R,)
     complaints: NDArray  # (R,)
     satisfied: NDArray  # (R,)
+    promoted: FloatArray | None = None  # (R, S) referrals by customers with no problem
+    referrals_lost: FloatArray | None = None  # (R, S) those customers with a problem forwent
+
+
+def _phases(p: Params, counts: NDArray) -> int:
+    """Wallet phases the counts carry: customers to spend less for 0..M more periods.
+
+    With smaller wallets the group axis holds (phase, group) pairs, phase-major: phase m's
+    block is groups m G .. (m + 1) G - 1, phase 0 spending as usual.
+    """
+    return counts.shape[1] // p.groups
+
+
+def _tile(x: NDArray, phases: int) -> NDArray:
+    """A per-group array (last axis G) repeated for every wallet phase."""
+    return x if phases == 1 else np.concatenate([x] * phases, axis=-1)
 
 
 def _customers(
@@ -159,30 +257,52 @@ def _customers(
     attribution: FloatArray | None = None,
     costs: FloatArray | None = None,
     discount: float = 1.0,
+    v_refer: FloatArray | None = None,
+    v_wallet: FloatArray | None = None,
 ) -> _Step:
     """Baseline churn, then each post-purchase touchpoint's loss tree, on (R, G, K) counts.
 
     Defections are valued at `v_stay` into `attribution` when both are given; the costs the
     failures cause (contacts, recovery, replacement), discounted by `discount`, go to `costs`.
+    With promoters, customers with no problem so far this period are followed (`clean`): one
+    who meets a failure forgoes the period's referrals, valued at `v_refer` (R, S). With
+    smaller wallets (counts carrying wallet phases), a share of each group's stayers moves to
+    the last phase, valued at `v_wallet` (R, phases x G): what they forgo spending, less what
+    their current phase already forgoes.
     """
     runs, n_tp, n_seg = p.runs, p.tp_prob.shape[1], p.segments
-    seg_of, to_seg = p.group_segment, p.segment_matrix()
-    churned = sampler.binomial(SLOT_CHURN, counts, pt.churn[:, :, None])
+    phases = _phases(p, counts)
+    seg_of = _tile(p.group_segment, phases)
+    to_seg = np.concatenate([p.segment_matrix()] * phases, axis=0)
+    churned = sampler.binomial(SLOT_CHURN, counts, _tile(pt.churn, phases)[:, :, None])
     counts = counts - churned
     out = _Step(
         counts=counts,
         churned=churned.sum(axis=(1, 2)),
-        defected=np.zeros((runs, p.groups)),
+        defected=np.zeros((runs, counts.shape[1])),
         wom_lost=np.zeros((runs, n_tp, n_seg)),
         wom_won=np.zeros((runs, n_tp, n_seg)),
         failures=np.zeros(runs),
         complaints=np.zeros(runs),
         satisfied=np.zeros(runs),
     )
+    promoting = bool(np.any(pt.promote > 0))
+    clean = counts.copy() if promoting else None
+    refs_lost = np.zeros((runs, n_seg))
+    wallets = phases > 1 and bool(np.any(pt.wallet_share > 0))
     for j in np.flatnonzero(p.tp_customers):
         slot = FIRST_TOUCHPOINT_SLOT + int(j)
         prob = pt.tp_prob[:, j, seg_of][:, :, None]  # (R, G, 1)
-        failed = sampler.binomial(slot, counts, prob)
+        if clean is None:
+            failed = sampler.binomial(slot, counts, prob)
+        else:  # those with no problem so far and the others, drawn apart
+            first = sampler.binomial(slot, clean, prob)
+            failed = first + sampler.binomial(slot, counts - clean, prob)
+            clean = clean - first
+            lost = _over_states(first) @ to_seg  # (R, S) customers' referrals forgone
+            refs_lost += lost
+            if attribution is not None and v_refer is not None:
+                attribution[:, j, LOST_REFERRALS, :] += lost * v_refer
         complained = sampler.binomial(slot, failed, pt.tp_complaint[:, j, None, None])
         sat = sampler.binomial(slot, complained, split[:, 0, None, None])
         rest = split[:, 1] / np.maximum(split[:, 1] + split[:, 2], 1e-300)
@@ -197,11 +317,14 @@ def _customers(
         stay = groups - defected
 
         counts = counts - failed
-        counts[:, :, 0] += _over_states(stay[..., SATISFIED])
-        counts += stay[..., MOLLIFIED]
-        worse = stay[..., SILENT] + stay[..., DISSATISFIED]
-        counts[:, :, 1:] += worse[:, :, :-1]
-        counts[:, :, -1] += worse[:, :, -1]
+        if wallets:
+            spell = sampler.binomial(SLOT_WALLET, stay, pt.wallet_share[:, None, None, :])
+            stay = stay - spell
+            counts = _into_last_phase(counts, _add_moved(np.zeros_like(counts), spell), p.groups)
+            if attribution is not None and v_wallet is not None:
+                value = np.einsum("rgk,rg,gs->rs", _over_states(spell), v_wallet, to_seg)
+                attribution[:, j, SPENT_LESS, :] += value
+        _add_moved(counts, stay)
 
         by_group = _over_states(defected)  # (R, G, 4)
         if attribution is not None and v_stay is not None:
@@ -224,7 +347,45 @@ def _customers(
         out.satisfied += sat.sum(axis=(1, 2))
         out.defected += by_group.sum(axis=2)
     out.counts = counts
+    if clean is not None:
+        out.promoted = (_over_states(clean) @ to_seg) * pt.promote[:, None]
+        out.referrals_lost = refs_lost * pt.promote[:, None]
     return out
+
+
+def _add_moved(counts: NDArray, stay: NDArray) -> NDArray:
+    """Add to (R, G, K) `counts`, in place, the customers who stayed after a failure (R, G, K, 4).
+
+    A satisfying answer resets the memory, a mollified one leaves it, silence or
+    dissatisfaction adds an unresolved failure.
+    """
+    counts[:, :, 0] += _over_states(stay[..., SATISFIED])
+    counts += stay[..., MOLLIFIED]
+    worse = stay[..., SILENT] + stay[..., DISSATISFIED]
+    counts[:, :, 1:] += worse[:, :, :-1]
+    counts[:, :, -1] += worse[:, :, -1]
+    return counts
+
+
+def _into_last_phase(counts: NDArray, moved: NDArray, n_grp: int) -> NDArray:
+    """Add (R, phases x G, K) customers to the last wallet phase, whatever phase they were in."""
+    phases = counts.shape[1] // n_grp
+    total = moved.reshape(moved.shape[0], phases, n_grp, -1).sum(axis=1)
+    counts = counts.copy()
+    counts[:, (phases - 1) * n_grp :, :] += total
+    return counts
+
+
+def _next_phase(counts: NDArray, n_grp: int) -> NDArray:
+    """One period on: wallet phase m moves to m - 1, phase 1 back to spending as usual."""
+    phases = counts.shape[1] // n_grp
+    if phases == 1:
+        return counts
+    by_phase = counts.reshape(counts.shape[0], phases, n_grp, -1)
+    out = np.zeros_like(by_phase)
+    out[:, 0] = by_phase[:, 0] + by_phase[:, 1]
+    out[:, 1:-1] = by_phase[:, 2:]
+    return out.reshape(counts.shape)
 
 
 def _book_costs(
@@ -260,6 +421,9 @@ def _acquire(
 ) -> tuple[NDArray, NDArray, NDArray]:
     """Would-be buyers, less sales lost before purchase and prospects deterred, plus referrals.
 
+    Promoters' referrals (customers with no problem) join the would-be buyers after the sales
+    lost before purchase and, like them, may be deterred by word of mouth.
+
     Returns the buyers (R, S), the acquisitions lost net of referrals (R, S), and the failures
     at pre-purchase touchpoints (R,). Lost and won buyers are valued at `v_new` into
     `attribution` when both are given.
@@ -277,6 +441,10 @@ def _acquire(
         failures += lost.sum(axis=1)
         if attribution is not None and v_new is not None:
             attribution[:, j, LOST_SALES, :] += lost * v_new
+    if step.promoted is not None:  # promoters' referrals join the would-be buyers
+        promoted = sampler.poisson(SLOT_PROMOTE, step.promoted)
+        buyers = buyers + promoted
+        expected_buyers = expected_buyers + step.promoted
     deterred, won = _word_of_mouth(sampler, buyers, expected_buyers, step)
     buyers = buyers - deterred + won
     lost_net += deterred - won
@@ -455,9 +623,15 @@ def run_block(
     `attribution` in its period; the per-period `loss` output is the cash-flow view: "ghost"
     customers, those lost and the buyers lost, decay with baseline churn alone and each period
     book what they would have earned then. Their sum is `lost_revenue_horizon`; what the ghosts
-    left at the horizon would still have earned makes up the rest of `lost_revenue`.
+    left at the horizon would still have earned makes up the rest of `lost_revenue`. Ghosts
+    refer as customers without problems would (promoters), and customers spending less book
+    what they do not spend.
+
+    With smaller wallets the counts carry wallet phases (`_phases`): customers who stayed
+    after a failure but spend less, for m more periods; each period moves them one phase on.
+    Customers start, and new ones join, spending as usual.
     """
-    # Long (about 100 lines, a third of them the docstring and the per-period outputs): the
+    # Long (about 120 lines, a third of them the docstring and the per-period outputs): the
     # period's order of events reads best in one place; the steps themselves are functions.
     runs, horizon, n_seg, n_grp = p.runs, p.horizon, p.segments, p.groups
     seg_of = p.group_segment
@@ -468,9 +642,14 @@ def run_block(
     if hook0 is not None:
         split0, response = hook0(complaints_prev, first.split)
     counts = _initial_counts(p if timeline is None else timeline[0], sampler, split0)
+    phases = p.wallet_periods + 1
+    if phases > 1:
+        counts = np.concatenate([counts, sampler.zeros((runs, n_grp * (phases - 1), STATES))], 1)
+    seg_x = _tile(seg_of, phases)
 
-    attribution = np.zeros((runs, p.tp_prob.shape[1], 6, n_seg))
-    costs = np.zeros((runs, len(COST_LINES), p.tp_prob.shape[1], 6, n_seg))
+    n_tp = p.tp_prob.shape[1]
+    attribution = np.zeros((runs, n_tp, N_PATHWAYS, n_seg))
+    costs = np.zeros((runs, len(COST_LINES), n_tp, N_PATHWAYS, n_seg))
     names = ("customers_lost", "lost_acquisitions", "churned", "active", "revenue", "end")
     totals = {k: np.zeros(runs) for k in names}
     totals["lost_revenue_horizon"] = np.zeros(runs)
@@ -489,26 +668,55 @@ def run_block(
         active = counts.sum(axis=(1, 2))
         _check_growth(active, t)
         booked = costs.sum(axis=(1, 2, 3, 4)) if keep_periods else 0.0
+        v_stay, v_wallet = stay_value(pt, t), None
+        if phases > 1:  # a defector's value less the spending their phase already forgoes
+            forgone = wallet_values(pt, t).reshape(runs, -1)  # (R, phases x G)
+            v_wallet = _tile(forgone[:, -n_grp:], phases) - forgone
+            v_stay = _tile(v_stay, phases) - forgone
         step = _customers(
-            pt, p, counts, sampler, split, stay_value(pt, t), attribution, costs, p.discount[t]
+            pt,
+            p,
+            counts,
+            sampler,
+            split,
+            v_stay,
+            attribution,
+            costs,
+            p.discount[t],
+            referral_value(pt, t),
+            v_wallet,
         )
         counts = step.counts
-        stayed = counts.sum(axis=2)  # (R, G)
-        revenue_t = (stayed * pt.value[:, seg_of]).sum(axis=1) * p.discount[t]
-        ghosts = ghosts * (1.0 - pt.churn) + step.defected
+        stayed = counts.sum(axis=2)  # (R, phases x G)
+        spend = pt.value[:, seg_x]
+        if phases > 1:  # customers in a wallet phase spend less
+            spend = spend * _tile(np.repeat(pt.wallet_spend[:, None], n_grp, axis=1), phases)
+            spend[:, :n_grp] = pt.value[:, seg_of]
+        revenue_t = (stayed * spend).sum(axis=1) * p.discount[t]
+        # Ghosts refer as customers with no problem would; those lost this period did so
+        # (or forwent it, `referrals_lost`) before they left.
+        ghosts = ghosts * (1.0 - pt.churn)
+        ghost_buyers = (ghosts * pt.promote[:, None]) @ p.segment_matrix()
+        ghosts = ghosts + _by_group(step.defected, n_grp)
         loss_t = (ghosts * pt.value[:, seg_of]).sum(axis=1) * p.discount[t]
+        loss_t += (stayed * (pt.value[:, seg_x] - spend)).sum(axis=1) * p.discount[t]
+        if step.referrals_lost is not None:
+            ghost_buyers = ghost_buyers + step.referrals_lost
 
         _check_growth(step.wom_won.sum(axis=1), t)
+        if step.promoted is not None:
+            _check_growth(step.promoted, t)
         buyers, lost_net, lost_failures = _acquire(
             pt, p, sampler, step, new_value(pt, t), attribution
         )
         # Buyers pay for the period they buy in; the buyers lost book it as a loss.
         revenue_t = revenue_t + (buyers * pt.value).sum(axis=1) * p.discount[t]
-        loss_t = loss_t + (lost_net * pt.value).sum(axis=1) * p.discount[t]
-        ghosts = ghosts + lost_net[:, seg_of] * pt.class_weight
+        ghost_buyers = ghost_buyers + lost_net
+        loss_t = loss_t + (ghost_buyers * pt.value).sum(axis=1) * p.discount[t]
+        ghosts = ghosts + ghost_buyers[:, seg_of] * pt.class_weight
         joined = _split_into_classes(sampler, buyers, pt.class_weight, seg_of, n_grp)
-        counts[:, :, 0] += joined
-        counts = _fade(sampler, counts, pt.fade)
+        counts[:, :n_grp, 0] += joined
+        counts = _next_phase(_fade(sampler, counts, pt.fade), n_grp)
 
         defected_t = step.defected.sum(axis=1)
         lost_t = lost_net.sum(axis=1)
@@ -563,8 +771,22 @@ def _finish(
     if p.beyond > 0:
         last = p if timeline is None else timeline[-1]
         tail_value = (1.0 - last.churn) * stay_value(last, p.horizon)
-        totals["revenue"] += (counts.sum(axis=2) * tail_value).sum(axis=1)
+        if np.any(last.promote > 0):  # they refer in the period after the horizon too
+            tail_value = (
+                tail_value
+                + (1.0 - last.churn) * referral_value(last, p.horizon)[:, p.group_segment]
+            )
+        phases = counts.shape[1] // p.groups
+        forgone = np.zeros((p.runs, 0))
+        if phases > 1:  # customers still in a wallet phase spend less after the horizon
+            forgone = wallet_values(last, p.horizon).reshape(p.runs, -1)
+            forgone = forgone * _tile(1.0 - last.churn, phases)
+        stayed = counts.sum(axis=2)
+        value_x = _tile(tail_value, phases) - (forgone if phases > 1 else 0.0)
+        totals["revenue"] += (stayed * value_x).sum(axis=1)
         totals["lost_revenue_beyond"] = (ghosts * tail_value).sum(axis=1)
+        if phases > 1:
+            totals["lost_revenue_beyond"] += (stayed * forgone).sum(axis=1)
     totals["end"] = counts.sum(axis=(1, 2)).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         totals["churn_rate"] = np.where(
@@ -585,6 +807,11 @@ def _cost_totals(totals: dict[str, FloatArray], costs: FloatArray) -> None:
         totals[name] = by_line[:, i].copy()
     totals["lost_margin"] = totals["lost_revenue"].copy()
     totals["cost_of_poor_experience"] = totals["lost_revenue"] + by_line.sum(axis=1)
+
+
+def _by_group(x: NDArray, n_grp: int) -> NDArray:
+    """(R, G) sums over the wallet phases of a (R, phases x G) array."""
+    return x if x.shape[1] == n_grp else x.reshape(x.shape[0], -1, n_grp).sum(axis=1)
 
 
 def _check_growth(people: NDArray, t: int) -> None:
