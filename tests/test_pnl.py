@@ -110,7 +110,7 @@ def test_cost_of_poor_experience_is_the_difference_from_the_failure_free_world(
         split = world.cost_by("cost_of_poor_experience", by).sum()
         assert split == pytest.approx(headline, rel=1e-12)
     by_pathway = dict(zip(world.labels("pathway"), world.loss_by("pathway")[0], strict=True))
-    for line in ("lost_referrals", "spent_less"):
+    for line in ("referrals_not_made", "spent_less"):
         assert (by_pathway[line] > 0) if opt_in else (by_pathway[line] == 0), line
     doc = world.to_dict()
     assert set(PNL_METRICS) <= set(doc["metrics"])

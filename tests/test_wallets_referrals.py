@@ -93,7 +93,7 @@ def test_promoters_referrals_match_a_hand_calculation_in_one_period() -> None:
     rate, n = 0.1 * 2 * 0.05, 1000 * 0.9
     by_pathway = dict(zip(r.labels("pathway"), r.loss_by("pathway")[0], strict=True))
     assert r.periods["acquired"][0, 0] == pytest.approx(n * 0.8 * rate, rel=1e-12)
-    assert by_pathway["lost_referrals"] == pytest.approx(n * 0.2 * rate * 10, rel=1e-12)
+    assert by_pathway["referrals_not_made"] == pytest.approx(n * 0.2 * rate * 10, rel=1e-12)
     assert by_pathway["silent"] == pytest.approx(n * 0.2 * 0.25 * 10, rel=1e-12)
     ideal = (n + n * rate) * 10
     assert r.metric("lost_revenue")[0] == pytest.approx(ideal - r.metric("revenue")[0], rel=1e-12)
@@ -128,7 +128,7 @@ def test_the_loss_is_the_difference_from_the_failure_free_world(economics: Any) 
     phased = world.periods["loss"].sum() + world.metric("lost_revenue_beyond")[0]
     assert phased == pytest.approx(lost, rel=1e-10)
     by_pathway = dict(zip(world.labels("pathway"), world.loss_by("pathway")[0], strict=True))
-    assert by_pathway["spent_less"] > 0 and by_pathway["lost_referrals"] > 0
+    assert by_pathway["spent_less"] > 0 and by_pathway["referrals_not_made"] > 0
     for by in ("touchpoint", "stage", "segment", "pathway"):
         assert world.loss_by(by).sum() == pytest.approx(lost, rel=1e-10), by
 
@@ -146,7 +146,7 @@ def test_monte_carlo_agrees_with_the_expected_value_model() -> None:
         "lost_revenue": (mc.metric("lost_revenue"), ev.metric("lost_revenue")[0]),
         "end": (mc.metric("end"), ev.metric("end")[0]),
     }
-    for name in ("spent_less", "lost_referrals", "silent"):
+    for name in ("spent_less", "referrals_not_made", "silent"):
         i = pathways.index(name)
         checks[name] = (mc.loss_by("pathway")[:, i], ev.loss_by("pathway")[0, i])
     for name, (sample, target) in checks.items():
@@ -166,4 +166,4 @@ def test_referrals_that_outgrow_churn_are_refused() -> None:
 def test_scenarios_without_them_have_nothing_on_the_new_lines() -> None:
     r = cxsim.expected(cxsim.loads(TINY))
     by_pathway = dict(zip(r.labels("pathway"), r.loss_by("pathway")[0], strict=True))
-    assert by_pathway["spent_less"] == 0.0 and by_pathway["lost_referrals"] == 0.0
+    assert by_pathway["spent_less"] == 0.0 and by_pathway["referrals_not_made"] == 0.0

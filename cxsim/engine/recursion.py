@@ -39,7 +39,7 @@ from cxsim.model.scenario import Pathway
 FloatArray = NDArray[np.float64]
 STATES = 3  # memory: no unresolved failure, one, several
 SILENT, SATISFIED, MOLLIFIED, DISSATISFIED, WORD_OF_MOUTH, LOST_SALES = tuple(map(int, Pathway))[:6]
-LOST_REFERRALS, SPENT_LESS = int(Pathway.LOST_REFERRALS), int(Pathway.SPENT_LESS)
+REFERRALS_NOT_MADE, SPENT_LESS = int(Pathway.REFERRALS_NOT_MADE), int(Pathway.SPENT_LESS)
 N_PATHWAYS = len(Pathway)
 
 #: Per-period outputs, each (runs, periods). Counts are customers; money is discounted.
@@ -231,6 +231,7 @@ class _Step:
     satisfied: NDArray  # (R,)
     promoted: FloatArray | None = None  # (R, S) referrals by customers with no problem
     referrals_lost: FloatArray | None = None  # (R, S) those customers with a problem forwent
+    spells: NDArray | None = None  # (R, G) customers starting to spend less, by former phase
 
 
 def _phases(p: Params, counts: NDArray) -> int:
@@ -302,7 +303,7 @@ def _customers(
             lost = _over_states(first) @ to_seg  # (R, S) customers' referrals forgone
             refs_lost += lost
             if attribution is not None and v_refer is not None:
-                attribution[:, j, LOST_REFERRALS, :] += lost * v_refer
+                attribution[:, j, REFERRALS_NOT_MADE, :] += lost * v_refer
         complained = sampler.binomial(slot, failed, pt.tp_complaint[:, j, None, None])
         sat = sampler.binomial(slot, complained, split[:, 0, None, None])
         rest = split[:, 1] / np.maximum(split[:, 1] + split[:, 2], 1e-300)
@@ -320,6 +321,8 @@ def _customers(
         if wallets:
             spell = sampler.binomial(SLOT_WALLET, stay, pt.wallet_share[:, None, None, :])
             stay = stay - spell
+            started = _over_states(spell).sum(axis=2)
+            out.spells = started if out.spells is None else out.spells + started
             counts = _into_last_phase(counts, _add_moved(np.zeros_like(counts), spell), p.groups)
             if attribution is not None and v_wallet is not None:
                 value = np.einsum("rgk,rg,gs->rs", _over_states(spell), v_wallet, to_seg)
@@ -655,6 +658,7 @@ def run_block(
     totals["lost_revenue_horizon"] = np.zeros(runs)
     keep = {k: np.zeros((runs, horizon)) for k in PERIOD_OUTPUTS} if keep_periods else {}
     ghosts = np.zeros((runs, n_grp))
+    spelled = np.zeros((runs, n_grp * phases))  # customers spending less, as the values see them
     promoters_less_detractors = p.promoters - p.detractors
 
     for t in range(horizon):
@@ -699,7 +703,9 @@ def run_block(
         ghost_buyers = (ghosts * pt.promote[:, None]) @ p.segment_matrix()
         ghosts = ghosts + _by_group(step.defected, n_grp)
         loss_t = (ghosts * pt.value[:, seg_of]).sum(axis=1) * p.discount[t]
-        loss_t += (stayed * (pt.value[:, seg_x] - spend)).sum(axis=1) * p.discount[t]
+        if phases > 1:
+            spelled = _spelled(pt, spelled, step, n_grp)
+            loss_t += (spelled * (pt.value[:, seg_x] - spend)).sum(axis=1) * p.discount[t]
         if step.referrals_lost is not None:
             ghost_buyers = ghost_buyers + step.referrals_lost
 
@@ -717,6 +723,8 @@ def run_block(
         joined = _split_into_classes(sampler, buyers, pt.class_weight, seg_of, n_grp)
         counts[:, :n_grp, 0] += joined
         counts = _next_phase(_fade(sampler, counts, pt.fade), n_grp)
+        spelled = _next_phase(spelled[:, :, None], n_grp)[:, :, 0]
+        spelled[:, :n_grp] = 0.0
 
         defected_t = step.defected.sum(axis=1)
         lost_t = lost_net.sum(axis=1)
@@ -748,7 +756,7 @@ def run_block(
             ):
                 keep[name][:, t] = series
 
-    totals = _finish(p, timeline, totals, counts, ghosts, attribution)
+    totals = _finish(p, timeline, totals, counts, ghosts, attribution, spelled)
     _cost_totals(totals, costs)
     return BlockResult(attribution=attribution, totals=totals, periods=keep, costs=costs)
 
@@ -760,6 +768,7 @@ def _finish(
     counts: NDArray,
     ghosts: FloatArray,
     attribution: FloatArray,
+    spelled: FloatArray,
 ) -> dict[str, FloatArray]:
     """Totals at the horizon: what lies beyond it (lifetime view), churn rate, loss.
 
@@ -786,7 +795,7 @@ def _finish(
         totals["revenue"] += (stayed * value_x).sum(axis=1)
         totals["lost_revenue_beyond"] = (ghosts * tail_value).sum(axis=1)
         if phases > 1:
-            totals["lost_revenue_beyond"] += (stayed * forgone).sum(axis=1)
+            totals["lost_revenue_beyond"] += (spelled * forgone).sum(axis=1)
     totals["end"] = counts.sum(axis=(1, 2)).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         totals["churn_rate"] = np.where(
@@ -807,6 +816,23 @@ def _cost_totals(totals: dict[str, FloatArray], costs: FloatArray) -> None:
         totals[name] = by_line[:, i].copy()
     totals["lost_margin"] = totals["lost_revenue"].copy()
     totals["cost_of_poor_experience"] = totals["lost_revenue"] + by_line.sum(axis=1)
+
+
+def _spelled(pt: Params, spelled: FloatArray, step: _Step, n_grp: int) -> FloatArray:
+    """(R, phases x G) customers spending less as the values see them, after a period's events.
+
+    Like the ghosts: they decay with baseline churn alone; a spell started is one more in the
+    last phase and one fewer in the phase it replaces, a defection one fewer in its phase. In
+    the expected-value model these are the customers in each phase; in the Monte Carlo their
+    expectation given the events, so the cash-flow view adds up to the event values run by run.
+    """
+    phases = spelled.shape[1] // n_grp
+    spelled = spelled * _tile(1.0 - pt.churn, phases) - step.defected
+    if step.spells is not None:
+        spelled = spelled - step.spells
+        spelled[:, -n_grp:] += _by_group(step.spells, n_grp)
+    spelled[:, :n_grp] = 0.0  # spending as usual: nothing forgone
+    return spelled
 
 
 def _by_group(x: NDArray, n_grp: int) -> NDArray:

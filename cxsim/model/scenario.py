@@ -45,12 +45,14 @@ class Pathway(IntEnum):
     DISSATISFIED = 3
     WORD_OF_MOUTH = 4
     LOST_SALES = 5
-    LOST_REFERRALS = 6  # referrals customers with a problem did not make (promoters)
+    REFERRALS_NOT_MADE = 6  # referrals customers with a problem did not make (promoters)
     SPENT_LESS = 7  # customers who stayed but spent less for a while (smaller wallets)
 
 
 PATHWAYS = tuple(p.name.lower() for p in Pathway)
 GROUPS = PATHWAYS[: Pathway.DISSATISFIED + 1]
+#: Pathways only some scenarios have (promoters, smaller wallets); faces may leave them out at 0.
+OPTIONAL_PATHWAYS = PATHWAYS[Pathway.REFERRALS_NOT_MADE :]
 SEVERITIES = ("minor", "major")
 PERIODS_PER_YEAR = {"week": 52.0, "month": 12.0, "quarter": 4.0, "year": 1.0}
 

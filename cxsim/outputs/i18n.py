@@ -31,7 +31,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "dissatisfied": {"en": "Complained, dissatisfied", "ja": "苦情 → 不満"},
     "word_of_mouth": {"en": "Word of mouth (net)", "ja": "口コミ（純影響）"},
     "lost_sales": {"en": "Lost sales before purchase", "ja": "購入前の販売機会損失"},
-    "lost_referrals": {
+    "referrals_not_made": {
         "en": "Referrals not made (had a problem)",
         "ja": "問題に遭った顧客が紹介しなかった分",
     },

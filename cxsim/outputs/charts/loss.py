@@ -12,7 +12,7 @@ from matplotlib.ticker import PercentFormatter
 
 from cxsim.engine.results import Results
 from cxsim.engine.stats import percentile
-from cxsim.model.scenario import GROUPS, PATHWAYS
+from cxsim.model.scenario import GROUPS, OPTIONAL_PATHWAYS, PATHWAYS
 from cxsim.outputs import findings
 from cxsim.outputs.charts.frame import (
     frame_figure,
@@ -201,14 +201,14 @@ def loss_by_pathway(
         "dissatisfied": {"color": LIGHT, "edgecolor": MID, "hatch": "///"},
         "word_of_mouth": {"color": PALE, "edgecolor": MID, "hatch": "..."},
         "lost_sales": {"color": GREY, "edgecolor": "#8c8c8c"},
-        "lost_referrals": {"color": PALE, "edgecolor": MID, "hatch": "\\\\"},
+        "referrals_not_made": {"color": PALE, "edgecolor": MID, "hatch": "\\\\"},
         "spent_less": {"color": LIGHT, "edgecolor": MID},
     }
     # Promoters' referrals and smaller wallets only where the scenario has them.
     shown = [
         (i, name)
         for i, name in enumerate(PATHWAYS)
-        if name not in ("lost_referrals", "spent_less") or np.any(x[:, i] != 0)
+        if name not in OPTIONAL_PATHWAYS or np.any(x[:, i] != 0)
     ]
     ys = np.arange(len(shown), dtype=float)
     ends, labels = [], []
