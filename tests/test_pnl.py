@@ -166,3 +166,21 @@ def test_an_intervention_may_save_money_and_the_comparison_shows_the_cost_side()
     np.testing.assert_allclose(o.npv, o.cost_avoided - o.cost)
     assert "failure costs avoided" in comparison.text()
     assert "cost_avoided" in comparison.to_dict()["interventions"][0]
+
+
+def test_a_bot_saves_on_routine_contacts_too() -> None:
+    """Without a support queue a bot changes no one's experience: it saves the difference in
+    the cost of a contact, 5 -> 0.4 (0.5 + 0.5 x 5) + 0.6 x 5 = 4.2, on every contact, routine
+    ones included, and the comparison shows that saving on the cost side."""
+    text = TINY.replace("value: revenue", "value: margin")
+    scenario = cxsim.loads(text + COSTS + ROUTINE + "  deflection: {cost: 0.5}\n" + SAVING)
+    comparison = cxsim.compare(scenario, runs=16, seed=1)
+    o, base = comparison["Bot answers first"], comparison.baseline
+    assert np.all(o.loss_avoided == 0)
+    routine = base.metric("routine_contacts_cost")
+    np.testing.assert_allclose(
+        routine - o.results.metric("routine_contacts_cost"), routine * (1 - 4.2 / 5), rtol=1e-12
+    )
+    serving = base.metric("serving_cost") * (1 - 4.2 / 5)
+    np.testing.assert_allclose(o.cost_avoided, serving + routine * (1 - 4.2 / 5), rtol=1e-9)
+    assert "routine contacts" in comparison.text()
