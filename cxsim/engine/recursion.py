@@ -51,7 +51,8 @@ PERIOD_OUTPUTS = (
     "lost_acquisitions",  # lost sales + deterred - referred
     "revenue",
     "loss",  # value of the period's loss events
-    "failure_cost",  # serving, recovery and replacement costs failures caused
+    "failure_cost",  # serving, recovery and replacement costs failures caused (cash)
+    "routine_contacts_cost",  # serving every customer's routine contacts (the baseline)
     "nps",
     "response_hours",
 )
@@ -69,11 +70,14 @@ SLOT_FADE, SLOT_START = 1_000_000, 1_000_001
 MAX_CUSTOMERS = 1e17
 MAX_POISSON = 9e18  # numpy's Poisson refuses larger means
 
-#: The cost lines of a poor experience, in the order of `BlockResult.costs`'s line axis.
-COST_LINES = ("serving_cost", "recovery_cost", "replacement_cost")
-SERVING, RECOVERY, REPLACEMENT = range(3)
+#: The cost lines of a poor experience, in the order of `BlockResult.costs`'s line axis. The
+#: last is the change failures make to the cost of routine contacts: customers lost no longer
+#: make them (negative, a saving), valued as their revenue is.
+COST_LINES = ("serving_cost", "recovery_cost", "replacement_cost", "routine_cost")
+SERVING, RECOVERY, REPLACEMENT, ROUTINE = range(4)
 
-#: A hook for the support model: complaints per run in a period -> (split (R, 3), response hours).
+#: A hook for the support model: (complaints, active customers) per run in a period ->
+#: (split (R, 3), response hours).
 ResolutionHook = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
 
 
@@ -247,6 +251,36 @@ def _book_costs(
     costs[:, RECOVERY, SATISFIED : DISSATISFIED + 1, :] += recovery * discount
     replaced = np.einsum("rgk,gs->rks", defected, to_seg) * pt.replacement[:, None, None]
     costs[:, REPLACEMENT, :4, :] += replaced * discount
+
+
+def _routine_ratio(pt: Params) -> FloatArray:
+    """(R, S) cost of a customer's routine contacts per unit of their value per period (0
+    where a segment's value is 0)."""
+    per_customer = (pt.routine * pt.contact_cost)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pt.value > 0, per_customer / pt.value, 0.0)
+
+
+def _book_routine(
+    pt: Params,
+    p: Params,
+    stayed: NDArray,
+    buyers: NDArray,
+    valued: FloatArray,
+    costs: FloatArray,
+) -> FloatArray:
+    """(R,) the period's undiscounted cost of routine contacts, and their change into `costs`.
+
+    Routine contacts are made by the customers who bring the period's revenue (those who
+    stayed and the buyers), so their cost is a fixed share of each segment's revenue; the
+    customers the period's failures lost (`valued`: the value booked to the loss this period,
+    (R, T, 6, S)) no longer make them, a saving valued as their revenue is. In the
+    expected-value model the line is then exactly the difference from the failure-free world.
+    """
+    ratio = _routine_ratio(pt)
+    costs[:, ROUTINE] -= valued * ratio[:, None, None, :]
+    served = stayed @ p.segment_matrix() + buyers  # (R, S)
+    return (served * pt.routine[:, None]).sum(axis=1) * pt.contact_cost
 
 
 def _acquire(
@@ -456,7 +490,7 @@ def run_block(
     complaints_prev = expected_complaints(p)  # the support queue's load in the first period
     split0, response = (first.split, np.full(runs, np.nan))
     if hook0 is not None:
-        split0, response = hook0(complaints_prev, first.split)
+        split0, response = hook0(complaints_prev, p.initial.sum(axis=1))
     counts = _initial_counts(p if timeline is None else timeline[0], sampler, split0)
 
     attribution = np.zeros((runs, p.tp_prob.shape[1], 6, n_seg))
@@ -467,18 +501,21 @@ def run_block(
     keep = {k: np.zeros((runs, horizon)) for k in PERIOD_OUTPUTS} if keep_periods else {}
     ghosts = np.zeros((runs, n_grp))
     promoters_less_detractors = p.promoters - p.detractors
+    routine_on = any(np.any(q.routine > 0) for q in (timeline or (p,)))
+    totals["routine_contacts_cost"] = np.zeros(runs)
 
     for t in range(horizon):
         pt = p if timeline is None else timeline[t]
         split = split0
         hook = resolution[t] if isinstance(resolution, Sequence) else resolution
+        active = counts.sum(axis=(1, 2))
         if hook is not None and t > 0:
-            split, response = hook(complaints_prev, pt.split)
+            split, response = hook(complaints_prev, active)
         elif t > 0:
             split = pt.split
-        active = counts.sum(axis=(1, 2))
         _check_growth(active, t)
-        booked = costs.sum(axis=(1, 2, 3, 4)) if keep_periods else 0.0
+        booked = costs[:, :ROUTINE].sum(axis=(1, 2, 3, 4)) if keep_periods else 0.0
+        valued = attribution.copy() if routine_on else attribution
         step = _customers(
             pt, p, counts, sampler, split, stay_value(pt, t), attribution, costs, p.discount[t]
         )
@@ -496,6 +533,10 @@ def run_block(
         revenue_t = revenue_t + (buyers * pt.value).sum(axis=1) * p.discount[t]
         loss_t = loss_t + (lost_net * pt.value).sum(axis=1) * p.discount[t]
         ghosts = ghosts + lost_net[:, seg_of] * pt.class_weight
+        routine_t = np.zeros(runs)
+        if routine_on:
+            routine_t = _book_routine(pt, p, stayed, buyers, attribution - valued, costs)
+            routine_t *= p.discount[t]
         joined = _split_into_classes(sampler, buyers, pt.class_weight, seg_of, n_grp)
         counts[:, :, 0] += joined
         counts = _fade(sampler, counts, pt.fade)
@@ -508,6 +549,7 @@ def run_block(
         totals["active"] += active
         totals["revenue"] += revenue_t
         totals["lost_revenue_horizon"] += loss_t
+        totals["routine_contacts_cost"] += routine_t
         complaints_prev = step.complaints
         if keep_periods:
             end_states = counts.sum(axis=1)  # (R, K)
@@ -524,13 +566,18 @@ def run_block(
                 ("lost_acquisitions", lost_t),
                 ("revenue", revenue_t),
                 ("loss", loss_t),
-                ("failure_cost", costs.sum(axis=(1, 2, 3, 4)) - booked),
+                ("failure_cost", costs[:, :ROUTINE].sum(axis=(1, 2, 3, 4)) - booked),
+                ("routine_contacts_cost", routine_t),
                 ("nps", nps),
                 ("response_hours", response),
             ):
                 keep[name][:, t] = series
 
     totals = _finish(p, timeline, totals, counts, ghosts, attribution)
+    if routine_on and p.beyond > 0:  # valued over the same window as revenue
+        last = p if timeline is None else timeline[-1]
+        tail = (1.0 - last.churn) * stay_value(last, p.horizon) * _routine_ratio(last)[:, seg_of]
+        totals["routine_contacts_cost"] += (counts.sum(axis=2) * tail).sum(axis=1)
     _cost_totals(totals, costs)
     return BlockResult(attribution=attribution, totals=totals, periods=keep, costs=costs)
 
