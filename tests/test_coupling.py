@@ -25,10 +25,52 @@ def test_response_time_and_csat_reach_the_indicators() -> None:
 def test_more_agents_answer_faster_and_satisfy_more() -> None:
     scenario = cxsim.load(CONTACT)
     base = cxsim.expected(scenario)
-    more = cxsim.expected(cxsim.load(CONTACT, ("support.channels.1.agents=8",)))
+    more = cxsim.expected(cxsim.load(CONTACT, ("support.channels.1.agents=25",)))
     assert more.indicators()["response_hours"].mean() < base.indicators()["response_hours"].mean()
     assert more.indicators()["csat"].mean() > base.indicators()["csat"].mean()
     assert more.metric("lost_revenue")[0] < base.metric("lost_revenue")[0]
+
+
+def test_the_queue_carries_routine_contacts_complaints_and_repeats_less_the_bot() -> None:
+    """Load on the agents = (1 - share x containment) x (routine x customers + complaints x
+    (1 + repeats weighted by how complaints end)), run by run."""
+    from cxsim.engine.coupling import agent_contacts
+
+    values = {
+        "costs.routine_contacts": np.array([0.05, 0.1]),
+        "costs.repeat_contacts.satisfied": np.array([0.2, 0.0]),
+        "costs.repeat_contacts.mollified": np.array([0.8, 0.0]),
+        "costs.repeat_contacts.dissatisfied": np.array([1.5, 1.0]),
+        "costs.deflection.share": np.array([0.0, 0.5]),
+        "costs.deflection.containment": np.array([0.3, 0.3]),
+    }
+    split = np.array([[0.4, 0.3, 0.3], [0.5, 0.0, 0.5]])
+    load = agent_contacts(values, np.array([1000.0, 2000.0]), np.array([4e5, 1e5]), split)
+    want = [
+        0.05 * 4e5 + 1000 * (1 + 0.4 * 0.2 + 0.3 * 0.8 + 0.3 * 1.5),
+        (1 - 0.5 * 0.3) * (0.1 * 1e5 + 2000 * (1 + 0.5 * 1.0)),
+    ]
+    np.testing.assert_allclose(load, want, rtol=1e-12)
+
+
+def test_a_bot_that_contains_contacts_speeds_answers_and_saves_on_both_sides() -> None:
+    """The contact centre's bot takes contacts off the agents' queue (routine ones too): answers
+    come faster (the revenue side) and contacts cost less (the cost side, routine included)."""
+    c = compare(
+        cxsim.load(CONTACT), runs=64, seed=2, interventions=["Bot answers first"], combined=False
+    )
+    o, base = c["Bot answers first"], c.baseline
+    later = slice(2, None)  # the bot starts in period 2
+    faster = (
+        base.periods["response_hours"][:, later] - o.results.periods["response_hours"][:, later]
+    )
+    assert (faster > 0).all()
+    assert o.loss_avoided.mean() > 0
+    routine = base.metric("routine_contacts_cost") - o.results.metric("routine_contacts_cost")
+    assert (routine > 0).all()
+    assert (o.cost_avoided > routine).all()  # the failures' contacts cost less too
+    text = c.text()
+    assert "loss avoided" in text and "routine contacts" in text
 
 
 def test_live_chat_helps_only_from_its_start() -> None:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import cxsim
+from cxsim.engine.recursion import COST_LINES
 from cxsim.model.churn import sbg_survival
 from cxsim.model.scenario import PATHWAYS
 from cxsim.model.variants import AT_MEANS, NO_FAILURES, Change, Changes
@@ -67,7 +68,7 @@ def test_attribution_adds_up_to_the_total(name: str) -> None:
         np.testing.assert_array_equal(r.metric("lost_revenue_beyond"), 0.0)
     assert r.labels("pathway") == list(PATHWAYS)
     # The cost side: each line adds up by every breakdown, and the headline is their sum.
-    lines = ("serving_cost", "recovery_cost", "replacement_cost")
+    lines = COST_LINES  # serving, recovery, replacement and routine contacts
     for line in (*lines, "cost_of_poor_experience"):
         for by in ("touchpoint", "stage", "segment", "pathway"):
             np.testing.assert_allclose(r.cost_by(line, by).sum(axis=1), r.metric(line), rtol=1e-12)

@@ -64,8 +64,9 @@ OPT_IN = {
 }
 
 
-def with_costs(name: str, opt_in: bool = False) -> cxsim.Scenario:
-    """An example with the test's cost section in place of its own (and with `OPT_IN`)."""
+def with_costs(name: str, extra: str = "", opt_in: bool = False) -> cxsim.Scenario:
+    """An example with the test's cost section (and `extra` lines in it) in place of its own,
+    and with `OPT_IN` when asked."""
     text = (ROOT / "scenarios" / name).read_text()
     if "\ncosts:" in text:
         start = text.index("\ncosts:")
@@ -73,13 +74,18 @@ def with_costs(name: str, opt_in: bool = False) -> cxsim.Scenario:
         while end != -1 and text[end + 1 : end + 2] in (" ", "#", ""):
             end = text.find("\n", end + 1)
         text = text[:start] + ("\n" if end == -1 else text[end:])
-    text = text.rstrip("\n") + "\n" + COSTS
+    text = text.rstrip("\n") + "\n" + COSTS + extra
     if not opt_in:
         return cxsim.loads(text, name)
     data = yaml.safe_load(text)
     data["loss_tree"]["word_of_mouth"]["promoters"] = OPT_IN["promoters"]
     data["loss_tree"]["smaller_wallets"] = OPT_IN["smaller_wallets"]
     return cxsim.validate(data, name)
+
+
+ROUTINE = "  routine_contacts: 0.3\n"
+#: What the business pays in each world (the baseline's routine contacts included).
+CASH = ("serving_cost", "recovery_cost", "replacement_cost", "routine_contacts_cost")
 
 
 @pytest.mark.parametrize(
@@ -89,23 +95,27 @@ def with_costs(name: str, opt_in: bool = False) -> cxsim.Scenario:
 def test_cost_of_poor_experience_is_the_difference_from_the_failure_free_world(
     name: str, opt_in: bool
 ) -> None:
-    """Each line, attributed, adds up to its total, and each total to the difference between
-    the world with failures and the world without them (expected-value model); with promoters
-    and smaller wallets too, whose lines (referrals not made, spent less) are in the loss."""
-    scenario = with_costs(name, opt_in)
+    """Each line, attributed, adds up to its total, and the headline is the difference between
+    the world with failures and the world without them (expected-value model), in revenue and
+    in every cost paid, routine contacts included: the customers lost no longer make them.
+    With promoters and smaller wallets too, whose lines (referrals not made, spent less) are
+    in the loss; customers spending less make as many fewer routine contacts."""
+    scenario = with_costs(name, ROUTINE, opt_in)
     world, ideal = cxsim.expected(scenario), cxsim.expected(scenario, variant=NO_FAILURES)
     lost = ideal.metric("revenue")[0] - world.metric("revenue")[0]
     assert world.metric("lost_margin")[0] == pytest.approx(lost, rel=1e-10)
-    cost_lines = 0.0
     for line in PNL_METRICS[2:]:
         assert ideal.metric(line)[0] == 0.0  # nothing fails, nothing to serve or replace
         total = world.metric(line)[0]
-        assert total > 0, line
-        cost_lines += total - ideal.metric(line)[0]
+        # routine contacts: a saving (customers lost no longer call); the rest are costs
+        assert (total < 0) if line == "routine_cost" else (total > 0), line
         for by in BREAKDOWNS:
             assert world.cost_by(line, by).sum() == pytest.approx(total, rel=1e-12), (line, by)
+    paid = sum(world.metric(k)[0] - ideal.metric(k)[0] for k in CASH)
+    routine = world.metric("routine_contacts_cost")[0] - ideal.metric("routine_contacts_cost")[0]
+    assert world.metric("routine_cost")[0] == pytest.approx(routine, rel=1e-9)
     headline = world.metric("cost_of_poor_experience")[0]
-    assert headline == pytest.approx(lost + cost_lines, rel=1e-10)
+    assert headline == pytest.approx(lost + paid, rel=1e-10)
     for by in BREAKDOWNS:
         split = world.cost_by("cost_of_poor_experience", by).sum()
         assert split == pytest.approx(headline, rel=1e-12)
@@ -117,8 +127,26 @@ def test_cost_of_poor_experience_is_the_difference_from_the_failure_free_world(
     assert "cost_attribution" in doc
 
 
+def test_routine_contacts_cost_by_hand_in_one_period() -> None:
+    """0.3 routine contacts per customer at 5 each, for those who stayed and the buyers; none
+    of it is a cost of poor experience but the contacts of the customers lost."""
+    text = TINY.replace("horizon: 6, discount_rate: 0.0", "horizon: 1, discount_rate: 0.12")
+    memory = "memory: {odds_ratio: [1, 1, 1]}\n"
+    r = cxsim.expected(cxsim.loads(text + memory + COSTS + ROUTINE))
+    bare = cxsim.expected(cxsim.loads(text + memory + COSTS))
+    d = 1.12 ** (-1 / 12)
+    value = float(r.scenario.segments[0].revenue.mean())
+    served = r.metric("revenue")[0] / (value * d)  # customers who paid this period
+    want = 0.3 * 5 * served * d
+    assert r.metric("routine_contacts_cost")[0] == pytest.approx(want, rel=1e-12)
+    assert r.metric("routine_cost")[0] == pytest.approx(
+        -0.3 * 5 / value * r.metric("lost_revenue")[0], rel=1e-12
+    )
+    assert bare.metric("routine_contacts_cost")[0] == 0.0
+
+
 def test_monte_carlo_cost_lines_add_up_run_by_run() -> None:
-    r = cxsim.simulate(cxsim.loads(TINY + COSTS), runs=64, seed=3)
+    r = cxsim.simulate(cxsim.loads(TINY + COSTS + ROUTINE), runs=64, seed=3)
     for line in PNL_METRICS[2:]:
         for by in BREAKDOWNS:
             np.testing.assert_allclose(r.cost_by(line, by).sum(axis=1), r.metric(line), rtol=1e-12)
@@ -167,3 +195,21 @@ def test_an_intervention_may_save_money_and_the_comparison_shows_the_cost_side()
     np.testing.assert_allclose(o.npv, o.cost_avoided - o.cost)
     assert "failure costs avoided" in comparison.text()
     assert "cost_avoided" in comparison.to_dict()["interventions"][0]
+
+
+def test_a_bot_saves_on_routine_contacts_too() -> None:
+    """Without a support queue a bot changes no one's experience: it saves the difference in
+    the cost of a contact, 5 -> 0.4 (0.5 + 0.5 x 5) + 0.6 x 5 = 4.2, on every contact, routine
+    ones included, and the comparison shows that saving on the cost side."""
+    text = TINY.replace("value: revenue", "value: margin")
+    scenario = cxsim.loads(text + COSTS + ROUTINE + "  deflection: {cost: 0.5}\n" + SAVING)
+    comparison = cxsim.compare(scenario, runs=16, seed=1)
+    o, base = comparison["Bot answers first"], comparison.baseline
+    assert np.all(o.loss_avoided == 0)
+    routine = base.metric("routine_contacts_cost")
+    np.testing.assert_allclose(
+        routine - o.results.metric("routine_contacts_cost"), routine * (1 - 4.2 / 5), rtol=1e-12
+    )
+    serving = base.metric("serving_cost") * (1 - 4.2 / 5)
+    np.testing.assert_allclose(o.cost_avoided, serving + routine * (1 - 4.2 / 5), rtol=1e-9)
+    assert "routine contacts" in comparison.text()

@@ -86,6 +86,11 @@ def _expected_payback(base: Any, o: Any) -> int | None:
     if "failure_cost" in base.periods:  # serving, recovery and replacement costs avoided
         benefit += base.periods["failure_cost"].mean(axis=0)
         benefit -= o.results.periods["failure_cost"].mean(axis=0)
+    k = "routine_contacts_cost"  # and routine contacts, those beyond the horizon in the last
+    if k in base.periods:
+        spared = base.periods[k].mean(axis=0) - o.results.periods[k].mean(axis=0)
+        benefit += spared
+        benefit[-1] += float((base.totals[k] - o.results.totals[k]).mean()) - spared.sum()
     p = payback_periods(benefit[None, :], o.results.periods["cost"].mean(axis=0)[None, :])[0]
     return None if p == float("inf") else int(p)
 

@@ -3,8 +3,10 @@
 One definition for every place that prices an intervention (`compare`, the budget search,
 tornado, Sobol, convergence): the loss avoided is the discounted revenue (or margin) the
 changed world has over the baseline on the same random numbers (the revenue side); the cost
-avoided is the serving, recovery and replacement costs of failures (`costs:`) it spares (the
-cost side); NPV is both less the variant's discounted cost (negative where it saves); ROI is
+avoided is the serving, recovery and replacement costs of failures (`costs:`) and the cost of
+serving routine contacts it spares (the cost side, in cash: a bot that contains routine
+contacts saves here, and customers kept make routine contacts that cost); NPV is both less
+the variant's discounted cost (negative where it saves); ROI is
 NPV over cost; payback is the first period in which the cumulative net benefit turns positive.
 """
 
@@ -20,8 +22,11 @@ from numpy.typing import NDArray
 FloatArray = NDArray[np.float64]
 #: The figures, in the order tables show them.
 FIGURES = ("loss_avoided", "cost_avoided", "cost", "npv", "roi", "payback_periods")
-#: The cost lines of a poor experience, as `cxsim.engine.recursion.COST_LINES` names them.
+#: The cost lines of a poor experience paid in cash, as `cxsim.engine.recursion.COST_LINES`
+#: names them (its `routine_cost` is a counterfactual, not a payment: see `OPERATION_COSTS`).
 FAILURE_COSTS = ("serving_cost", "recovery_cost", "replacement_cost")
+#: Every cost the comparison counts: the failures' and the baseline cost of routine contacts.
+OPERATION_COSTS = (*FAILURE_COSTS, "routine_contacts_cost")
 
 
 class World(Protocol):
@@ -65,7 +70,9 @@ def business_case(base: World, world: World, *, payback: bool = True) -> Busines
     """
     avoided = np.asarray(world.totals["revenue"] - base.totals["revenue"], dtype=float)
     cost = np.asarray(world.totals["cost"], dtype=float)
-    spared = failure_costs(base.totals) - failure_costs(world.totals)
+    spared = failure_costs(base.totals, OPERATION_COSTS) - failure_costs(
+        world.totals, OPERATION_COSTS
+    )
     npv = avoided + spared - cost
     with np.errstate(divide="ignore", invalid="ignore"):
         roi = np.where(cost > 0, npv / cost, np.nan)
@@ -74,15 +81,26 @@ def business_case(base: World, world: World, *, payback: bool = True) -> Busines
         benefit_t = world.periods["revenue"] - base.periods["revenue"]
         # What lies beyond the horizon (lifetime valuation) counts in the last period.
         benefit_t[:, -1] += avoided - benefit_t.sum(axis=1)
-        if "failure_cost" in base.periods and "failure_cost" in world.periods:
-            benefit_t = benefit_t + base.periods["failure_cost"] - world.periods["failure_cost"]
+        for k in ("failure_cost", "routine_contacts_cost"):
+            if k in base.periods and k in world.periods:
+                benefit_t = benefit_t + base.periods[k] - world.periods[k]
+        # Routine contacts beyond the horizon (lifetime valuation) count in the last period too.
+        benefit_t[:, -1] += spared - failure_costs(base.totals) + failure_costs(world.totals)
+        if "routine_contacts_cost" in base.periods and "routine_contacts_cost" in world.periods:
+            periodic = (
+                base.periods["routine_contacts_cost"] - world.periods["routine_contacts_cost"]
+            )
+            benefit_t[:, -1] -= periodic.sum(axis=1)
         periods = payback_periods(benefit_t, world.periods["cost"])
     return BusinessCase(avoided, cost, npv, roi, periods, spared)
 
 
-def failure_costs(totals: Mapping[str, FloatArray]) -> FloatArray:
-    """Per-run serving, recovery and replacement costs of failures (zeros without `costs:`)."""
-    present = [np.asarray(totals[k], dtype=float) for k in FAILURE_COSTS if k in totals]
+def failure_costs(
+    totals: Mapping[str, FloatArray], lines: tuple[str, ...] = FAILURE_COSTS
+) -> FloatArray:
+    """Per-run serving, recovery and replacement costs of failures (zeros without `costs:`),
+    or the sum of other `lines`."""
+    present = [np.asarray(totals[k], dtype=float) for k in lines if k in totals]
     ref = np.asarray(totals["revenue"], dtype=float)
     return np.sum(present, axis=0) if present else np.zeros_like(ref)
 

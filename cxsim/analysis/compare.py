@@ -210,7 +210,7 @@ class Comparison(Result):
                 f"{rank}. {o.name}",
                 f"   loss avoided {money(avoided['mean'])} (P5 {money(avoided['p5'])}, "
                 f"P95 {money(avoided['p95'])})",
-                *_cost_side(o, money),
+                *_cost_side(o, money, self.baseline),
                 f"   cost {money(cost['mean'])};  NPV {money(npv['mean'])} "
                 f"(P5 {money(npv['p5'])}, P95 {money(npv['p95'])})",
                 f"   ROI (median) {roi:.0%};  payback (median) {pb};  P(pays) {o.p_pays:.0%}"
@@ -227,15 +227,30 @@ class Comparison(Result):
         return charts.intervention_npv(self, ax=ax)
 
 
-def _cost_side(o: Outcome, money: Callable[[float | None], str]) -> list[str]:
-    """The cost-side line of an outcome's text, when the scenario states costs of failures."""
-    spared = o.stats("cost_avoided")
+def _cost_side(
+    o: Outcome, money: Callable[[float | None], str], baseline: Results | None = None
+) -> list[str]:
+    """The cost-side line of an outcome's text, when the scenario states costs: the failures'
+    costs avoided, and the routine contacts' cost avoided apart where it moves."""
     if not np.any(o.cost_avoided):
         return []
-    return [
-        f"   cost side: failure costs avoided {money(spared['mean'])} "
+    routine = np.zeros_like(o.cost_avoided)
+    k = "routine_contacts_cost"
+    if baseline is not None and k in baseline.totals and k in o.results.totals:
+        routine = baseline.totals[k] - o.results.totals[k]
+    if not np.any(routine):
+        spared = o.stats("cost_avoided")
+        mean = spared["mean"]
+    else:
+        spared = describe_with_never(o.cost_avoided - routine)
+        mean = float(np.mean(o.cost_avoided - routine))
+    line = (
+        f"   cost side: failure costs avoided {money(mean)} "
         f"(P5 {money(spared['p5'])}, P95 {money(spared['p95'])})"
-    ]
+    )
+    if np.any(routine):
+        line += f"; routine contacts {money(float(np.mean(routine)))}"
+    return [line]
 
 
 def _outcome(name: str, description: str, base: Results, world: Results) -> Outcome:

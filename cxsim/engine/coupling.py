@@ -1,13 +1,14 @@
-"""Coupling the support operation to the engine: complaints drive the queue, the queue the split.
+"""Coupling the support operation to the engine: contacts drive the queue, the queue the split.
 
 The contact centre of a scenario's `support:` section is simulated once per world with SimPy on a
-grid of complaint volumes (`cxsim.support.response_curve.ResponseCurve`); each period, the engine
-reads the
-satisfied / mollified / dissatisfied split and the mean response time off that curve at the
-complaint volume of the period before (a one-period lag: complaints are counted as the period's
-touchpoints are drawn, so the previous period's count is the load the agents face; the first
-period uses the expected volume). Curves are cached by configuration and seed, so a scenario and
-the interventions that leave support alone share one curve.
+grid of contact volumes (`cxsim.support.response_curve.ResponseCurve`); each period, the engine
+reads the satisfied / mollified / dissatisfied split and the mean response time off that curve
+at the load the agents face (`agent_contacts`): every customer's routine contacts, the
+complaints and their repeat contacts, less what a bot contains. Complaints are those of the
+period before (a one-period lag: they are counted as the period's touchpoints are drawn; the
+first period uses the expected volume), as are the customers whose routine contacts arrive. All
+contacts share the channels by the channels' shares. Curves are cached by configuration and
+seed, so a scenario and the interventions that leave support alone share one curve.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from cxsim.support.overload import overloads
 from cxsim.support.response_curve import Point, ResponseCurve
 
 FloatArray = NDArray[np.float64]
+OUTCOMES = ("satisfied", "mollified", "dissatisfied")
+#: Rounds of load -> split -> repeat contacts -> load: repeats depend on how complaints end,
+#: which depends on the load; the fixed point moves by under 0.1% after the second round.
+REPEAT_ROUNDS = 2
 HOURS_PER_PERIOD = {"week": 168.0, "month": 730.5, "quarter": 2191.5, "year": 8766.0}
 WINDOW_HOURS = 4 * 168.0  # simulate at most four weeks per load point; rates scale to the period
 #: The grid spans the expected first-period volume divided and multiplied by this (loads outside
@@ -75,6 +80,30 @@ def operation(scenario: Scenario, values: Mapping[str, FloatArray]) -> SupportOp
         profile=profile,
         period_hours=HOURS_PER_PERIOD[scenario.economics.period],
     )
+
+
+def agent_contacts(
+    values: Mapping[str, FloatArray],
+    complaints: FloatArray,
+    active: FloatArray,
+    split: FloatArray | None = None,
+) -> FloatArray:
+    """Contacts reaching agents in a period, per run: the load on the support queue.
+
+    Routine contacts (`costs.routine_contacts` per customer of `active`) and each complaint
+    with its repeats (`costs.repeat_contacts` by outcome, weighted by `split`, (R, 3); equal
+    thirds if None), less the share a bot offered them contains (`costs.deflection`).
+    """
+
+    def v(path: str) -> FloatArray:
+        return np.asarray(values[path], dtype=float)
+
+    repeats = np.stack([v(f"costs.repeat_contacts.{o}") for o in OUTCOMES], axis=-1)
+    weights = np.full(repeats.shape, 1 / 3) if split is None else np.asarray(split, dtype=float)
+    per_complaint = 1.0 + (repeats * weights).sum(axis=-1)
+    routine = v("costs.routine_contacts") * np.asarray(active, dtype=float)
+    contained = v("costs.deflection.share") * v("costs.deflection.containment")
+    return (1.0 - contained) * (routine + np.asarray(complaints, dtype=float) * per_complaint)
 
 
 def _with_share(c: Channel, share: float) -> Channel:
@@ -175,8 +204,14 @@ def hook(
         midpoint_hours=_midpoint(scenario),
     )
 
-    def resolve(complaints: FloatArray, _: FloatArray) -> tuple[FloatArray, FloatArray]:
-        out = curve.outcomes(np.asarray(complaints, dtype=float), resolution=resolution)
+    repeats = any(np.any(np.asarray(values[f"costs.repeat_contacts.{o}"])) for o in OUTCOMES)
+
+    def resolve(complaints: FloatArray, active: FloatArray) -> tuple[FloatArray, FloatArray]:
+        split = None
+        for _ in range(1 + REPEAT_ROUNDS * repeats):
+            load = agent_contacts(values, complaints, active, split)
+            out = curve.outcomes(load, resolution=resolution)
+            split = out.split
         return out.split, out.mean_response_hours
 
     return resolve
@@ -188,23 +223,29 @@ def _midpoint(scenario: Scenario) -> float:
 
 
 def notes(
-    scenario: Scenario, values: Mapping[str, FloatArray], complaints: FloatArray, expected: float
+    scenario: Scenario,
+    values: Mapping[str, FloatArray],
+    complaints: FloatArray,
+    expected: float,
+    contacts: FloatArray | None = None,
 ) -> dict[str, Any] | None:
     """What a run's output says about its support operation (None without one).
 
     `values` are the world's inputs at their means, `complaints` its expected complaints per
-    period and `expected` the baseline's first-period complaints that size the grid. Holds the
+    period, `contacts` the contacts reaching agents (default: the complaints) and `expected`
+    the baseline's first-period contacts that size the grid. Holds the
     channels overloaded at the first period's and at the peak period's expected load
     (`cxsim.support.overload`) and the method of each grid point; cheap (nothing simulated).
     """
     op = operation(scenario, values)
     if op is None:
         return None
-    peak = int(np.argmax(complaints))
+    load = complaints if contacts is None else contacts
+    peak = int(np.argmax(load))
     at = {"first period": 0} | ({"peak period": peak} if peak != 0 else {})
     found = []
     for when, k in at.items():
-        for o in overloads(op, float(complaints[k])):
+        for o in overloads(op, float(load[k])):
             found.append({"when": when, "period": k + 1, "text": o.text(), **o.to_dict()})
     return {
         "expected_complaints": {
@@ -212,6 +253,16 @@ def notes(
             "peak_period": peak + 1,
             "at_peak": round(float(complaints[peak]), 2),
         },
+        **(
+            {}
+            if contacts is None
+            else {
+                "expected_contacts": {
+                    "first_period": round(float(contacts[0]), 2),
+                    "at_peak": round(float(contacts[peak]), 2),
+                }
+            }
+        ),
         "overloaded": found,
         "grid": methods(op, expected),
     }

@@ -54,7 +54,8 @@ PERIOD_OUTPUTS = (
     "lost_acquisitions",  # lost sales + deterred - referred
     "revenue",
     "loss",  # value of the period's loss events
-    "failure_cost",  # serving, recovery and replacement costs failures caused
+    "failure_cost",  # serving, recovery and replacement costs failures caused (cash)
+    "routine_contacts_cost",  # serving every customer's routine contacts (the baseline)
     "nps",
     "response_hours",
 )
@@ -75,11 +76,14 @@ SLOT_PROMOTE, SLOT_WALLET = 1_000_002, 1_000_003
 MAX_CUSTOMERS = 1e17
 MAX_POISSON = 9e18  # numpy's Poisson refuses larger means
 
-#: The cost lines of a poor experience, in the order of `BlockResult.costs`'s line axis.
-COST_LINES = ("serving_cost", "recovery_cost", "replacement_cost")
-SERVING, RECOVERY, REPLACEMENT = range(3)
+#: The cost lines of a poor experience, in the order of `BlockResult.costs`'s line axis. The
+#: last is the change failures make to the cost of routine contacts: customers lost no longer
+#: make them (negative, a saving), valued as their revenue is.
+COST_LINES = ("serving_cost", "recovery_cost", "replacement_cost", "routine_cost")
+SERVING, RECOVERY, REPLACEMENT, ROUTINE = range(4)
 
-#: A hook for the support model: complaints per run in a period -> (split (R, 3), response hours).
+#: A hook for the support model: (complaints, active customers) per run in a period ->
+#: (split (R, 3), response hours).
 ResolutionHook = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
 
 
@@ -414,6 +418,36 @@ def _book_costs(
     costs[:, REPLACEMENT, :4, :] += replaced * discount
 
 
+def _routine_ratio(pt: Params) -> FloatArray:
+    """(R, S) cost of a customer's routine contacts per unit of their value per period (0
+    where a segment's value is 0)."""
+    per_customer = (pt.routine * pt.contact_cost)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pt.value > 0, per_customer / pt.value, 0.0)
+
+
+def _book_routine(
+    pt: Params,
+    p: Params,
+    stayed: NDArray,
+    buyers: NDArray,
+    valued: FloatArray,
+    costs: FloatArray,
+) -> FloatArray:
+    """(R,) the period's undiscounted cost of routine contacts, and their change into `costs`.
+
+    Routine contacts are made by the customers who bring the period's revenue (those who
+    stayed and the buyers), so their cost is a fixed share of each segment's revenue; the
+    customers the period's failures lost (`valued`: the value booked to the loss this period,
+    (R, T, 6, S)) no longer make them, a saving valued as their revenue is. In the
+    expected-value model the line is then exactly the difference from the failure-free world.
+    """
+    ratio = _routine_ratio(pt)
+    costs[:, ROUTINE] -= valued * ratio[:, None, None, :]
+    served = stayed @ p.segment_matrix() + buyers  # (R, S)
+    return (served * pt.routine[:, None]).sum(axis=1) * pt.contact_cost
+
+
 def _acquire(
     pt: Params,
     p: Params,
@@ -643,7 +677,7 @@ def run_block(
     complaints_prev = expected_complaints(p)  # the support queue's load in the first period
     split0, response = (first.split, np.full(runs, np.nan))
     if hook0 is not None:
-        split0, response = hook0(complaints_prev, first.split)
+        split0, response = hook0(complaints_prev, p.initial.sum(axis=1))
     counts = _initial_counts(p if timeline is None else timeline[0], sampler, split0)
     phases = p.wallet_periods + 1
     if phases > 1:
@@ -660,18 +694,21 @@ def run_block(
     ghosts = np.zeros((runs, n_grp))
     spelled = np.zeros((runs, n_grp * phases))  # customers spending less, as the values see them
     promoters_less_detractors = p.promoters - p.detractors
+    routine_on = any(np.any(q.routine > 0) for q in (timeline or (p,)))
+    totals["routine_contacts_cost"] = np.zeros(runs)
 
     for t in range(horizon):
         pt = p if timeline is None else timeline[t]
         split = split0
         hook = resolution[t] if isinstance(resolution, Sequence) else resolution
+        active = counts.sum(axis=(1, 2))
         if hook is not None and t > 0:
-            split, response = hook(complaints_prev, pt.split)
+            split, response = hook(complaints_prev, active)
         elif t > 0:
             split = pt.split
-        active = counts.sum(axis=(1, 2))
         _check_growth(active, t)
-        booked = costs.sum(axis=(1, 2, 3, 4)) if keep_periods else 0.0
+        booked = costs[:, :ROUTINE].sum(axis=(1, 2, 3, 4)) if keep_periods else 0.0
+        valued = attribution.copy() if routine_on else attribution
         v_stay, v_wallet = stay_value(pt, t), None
         if phases > 1:  # a defector's value less the spending their phase already forgoes
             forgone = wallet_values(pt, t).reshape(runs, -1)  # (R, phases x G)
@@ -720,6 +757,13 @@ def run_block(
         ghost_buyers = ghost_buyers + lost_net
         loss_t = loss_t + (ghost_buyers * pt.value).sum(axis=1) * p.discount[t]
         ghosts = ghosts + ghost_buyers[:, seg_of] * pt.class_weight
+        routine_t = np.zeros(runs)
+        if routine_on:  # customers spending less contact as much less (a share of revenue)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                usual = np.where(pt.value[:, seg_x] > 0, spend / pt.value[:, seg_x], 1.0)
+            served = _by_group(stayed * usual, n_grp)
+            routine_t = _book_routine(pt, p, served, buyers, attribution - valued, costs)
+            routine_t *= p.discount[t]
         joined = _split_into_classes(sampler, buyers, pt.class_weight, seg_of, n_grp)
         counts[:, :n_grp, 0] += joined
         counts = _next_phase(_fade(sampler, counts, pt.fade), n_grp)
@@ -734,6 +778,7 @@ def run_block(
         totals["active"] += active
         totals["revenue"] += revenue_t
         totals["lost_revenue_horizon"] += loss_t
+        totals["routine_contacts_cost"] += routine_t
         complaints_prev = step.complaints
         if keep_periods:
             end_states = counts.sum(axis=1)  # (R, K)
@@ -750,13 +795,18 @@ def run_block(
                 ("lost_acquisitions", lost_t),
                 ("revenue", revenue_t),
                 ("loss", loss_t),
-                ("failure_cost", costs.sum(axis=(1, 2, 3, 4)) - booked),
+                ("failure_cost", costs[:, :ROUTINE].sum(axis=(1, 2, 3, 4)) - booked),
+                ("routine_contacts_cost", routine_t),
                 ("nps", nps),
                 ("response_hours", response),
             ):
                 keep[name][:, t] = series
 
     totals = _finish(p, timeline, totals, counts, ghosts, attribution, spelled)
+    if routine_on and p.beyond > 0:  # valued over the same window as revenue
+        last = p if timeline is None else timeline[-1]
+        tail = _tail_values(p, last, phases) * _tile(_routine_ratio(last)[:, seg_of], phases)
+        totals["routine_contacts_cost"] += (counts.sum(axis=2) * tail).sum(axis=1)
     _cost_totals(totals, costs)
     return BlockResult(attribution=attribution, totals=totals, periods=keep, costs=costs)
 
@@ -779,22 +829,13 @@ def _finish(
     totals["lost_revenue_beyond"] = np.zeros(p.runs)
     if p.beyond > 0:
         last = p if timeline is None else timeline[-1]
-        tail_value = (1.0 - last.churn) * stay_value(last, p.horizon)
-        if np.any(last.promote > 0):  # they refer in the period after the horizon too
-            tail_value = (
-                tail_value
-                + (1.0 - last.churn) * referral_value(last, p.horizon)[:, p.group_segment]
-            )
         phases = counts.shape[1] // p.groups
-        forgone = np.zeros((p.runs, 0))
-        if phases > 1:  # customers still in a wallet phase spend less after the horizon
-            forgone = wallet_values(last, p.horizon).reshape(p.runs, -1)
-            forgone = forgone * _tile(1.0 - last.churn, phases)
         stayed = counts.sum(axis=2)
-        value_x = _tile(tail_value, phases) - (forgone if phases > 1 else 0.0)
-        totals["revenue"] += (stayed * value_x).sum(axis=1)
+        totals["revenue"] += (stayed * _tail_values(p, last, phases)).sum(axis=1)
+        tail_value = _tail_values(p, last, 1)
         totals["lost_revenue_beyond"] = (ghosts * tail_value).sum(axis=1)
-        if phases > 1:
+        if phases > 1:  # spending forgone after the horizon by those still in a spell
+            forgone = _tile(tail_value, phases) - _tail_values(p, last, phases)
             totals["lost_revenue_beyond"] += (spelled * forgone).sum(axis=1)
     totals["end"] = counts.sum(axis=(1, 2)).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -803,6 +844,21 @@ def _finish(
         )
     totals["lost_revenue"] = attribution.sum(axis=(1, 2, 3))
     return totals
+
+
+def _tail_values(p: Params, last: Params, phases: int) -> FloatArray:
+    """(R, phases x G) value after the horizon of a customer there, by wallet phase.
+
+    Surviving the next period's churn, then their value from it on (with promoters, their
+    referrals then included), less what their spell, if any, still forgoes.
+    """
+    tail = (1.0 - last.churn) * stay_value(last, p.horizon)
+    if np.any(last.promote > 0):  # they refer in the period after the horizon too
+        tail = tail + (1.0 - last.churn) * referral_value(last, p.horizon)[:, p.group_segment]
+    if phases == 1:
+        return tail
+    forgone = wallet_values(last, p.horizon).reshape(p.runs, -1)
+    return _tile(tail, phases) - forgone * _tile(1.0 - last.churn, phases)
 
 
 def _cost_totals(totals: dict[str, FloatArray], costs: FloatArray) -> None:

@@ -39,7 +39,11 @@ PNL_METRICS = (
     "serving_cost",
     "recovery_cost",
     "replacement_cost",
+    "routine_cost",
 )
+#: The operation's baseline beside the P&L: serving every customer's routine contacts (not a
+#: cost of poor experience; its change that failures cause is `routine_cost`).
+ROUTINE_CONTACTS = "routine_contacts_cost"
 BREAKDOWNS = ("touchpoint", "stage", "segment", "pathway")
 METHODS = ("monte carlo", "expected")
 
@@ -77,12 +81,16 @@ class RunStatistics(Result):
         return {}
 
     def pnl_metrics(self) -> tuple[str, ...]:
-        """The P&L metrics this result holds (all of `PNL_METRICS`, or none for old results)."""
-        try:
-            self.stats(PNL_METRICS[0])
-        except KeyError:
-            return ()
-        return PNL_METRICS
+        """The P&L metrics this result holds (all of `PNL_METRICS`, or those an older result
+        has, or none)."""
+        held = []
+        for m in PNL_METRICS:
+            try:
+                self.stats(m)
+            except KeyError:
+                continue
+            held.append(m)
+        return tuple(held) if PNL_METRICS[0] in held else ()
 
     def has_costs(self) -> bool:
         """Whether any cost line of the P&L is non-zero (the scenario states costs)."""
@@ -473,8 +481,9 @@ def provenance(source: Source | None) -> dict[str, Any]:
 
 def _pnl_lines(r: RunStatistics, money: Any, words: str) -> list[str]:
     """The P&L block of the summary: the headline, its revenue side and its cost side."""
-    mean = {m: r.stats(m)["mean"] for m in PNL_METRICS}
-    cost_side = mean["serving_cost"] + mean["recovery_cost"] + mean["replacement_cost"]
+    mean = {m: r.stats(m)["mean"] for m in r.pnl_metrics()}
+    routine = mean.get("routine_cost", 0.0)
+    cost_side = mean["serving_cost"] + mean["recovery_cost"] + mean["replacement_cost"] + routine
     rows = [
         ("Cost of poor experience", mean["cost_of_poor_experience"]),
         (f"  revenue side: {words}", mean["lost_margin"]),
@@ -483,7 +492,16 @@ def _pnl_lines(r: RunStatistics, money: Any, words: str) -> list[str]:
         ("    recovery (refunds, credits)", mean["recovery_cost"]),
         ("    replacing lost customers", mean["replacement_cost"]),
     ]
-    return [f"{label + ':':<34} {money(value):>12}" for label, value in rows] + [""]
+    if routine:
+        rows.append(("    routine contacts of those lost", routine))
+    out = [f"{label + ':':<34} {money(value):>12}" for label, value in rows]
+    try:
+        baseline = r.stats(ROUTINE_CONTACTS)["mean"]
+    except KeyError:
+        baseline = 0.0
+    if baseline:
+        out.append(f"{'Serving routine contacts (baseline):':<34} {money(baseline):>12}")
+    return [*out, ""]
 
 
 def render_summary(r: RunStatistics) -> str:

@@ -25,10 +25,14 @@ from cxsim.model.variants import UNCHANGED, Variant
 
 
 def support_peak(scenario: Scenario) -> float:
-    """First-period complaints with inputs at their means: sizes the queue's grid of loads."""
+    """First-period contacts reaching agents with inputs at their means (routine contacts,
+    complaints and their repeats, less a bot's): sizes the queue's grid of loads."""
     if scenario.support is None:
         return 0.0
-    return float(expected_complaints(build(scenario, mean_values(scenario)))[0])
+    values = mean_values(scenario)
+    p = build(scenario, values)
+    load = coupling.agent_contacts(values, expected_complaints(p), p.initial.sum(axis=1))
+    return float(load[0])
 
 
 def support_notes(scenario: Scenario, variant: Variant | None = None) -> dict[str, Any] | None:
@@ -39,8 +43,10 @@ def support_notes(scenario: Scenario, variant: Variant | None = None) -> dict[st
     variant = UNCHANGED if variant is None else variant
     values = mean_values(scenario)
     changed = variant.apply(values, scenario, variant.timeline(scenario)[-1])
-    complaints = expected_complaints(build(scenario, changed))
-    return coupling.notes(scenario, changed, complaints, support_peak(scenario))
+    p = build(scenario, changed)
+    complaints = expected_complaints(p)
+    contacts = coupling.agent_contacts(changed, complaints, p.initial.sum(axis=1))
+    return coupling.notes(scenario, changed, complaints, support_peak(scenario), contacts)
 
 
 def run_world(
@@ -78,7 +84,7 @@ def run_world(
         block.periods["cost"] = cost
         block.totals["cost"] = cost.sum(axis=1)
         if not keep_periods:
-            kept = ("revenue", "cost", "failure_cost")
+            kept = ("revenue", "cost", "failure_cost", "routine_contacts_cost")
             block.periods = {k: block.periods[k] for k in kept if k in block.periods}
     return block
 

@@ -49,10 +49,21 @@ class ExperienceCosts(Model):
     Failures create contacts (each complaint and its repeats, at `per_contact`, less what
     `deflection` moves to a bot), recovery (refunds, credits, goodwill by outcome), and lost
     customers the business replaces (`acquisition` per new customer, for a share `replaced`).
+    Every customer also makes `routine_contacts` a period: the operation's baseline, of which
+    the cost of poor experience counts only the change failures cause (the customers lost no
+    longer call).
     """
 
     per_contact: Money = Field(
         default=0.0, description="Cost of one contact handled by an agent (all channels)."
+    )
+    routine_contacts: People = Field(
+        default=0.0,
+        description=(
+            "Routine contacts per customer per period (questions, orders, account changes: "
+            "not failures); with a support section they join its queue, split by the channels' "
+            "shares. A baseline cost of serving, not a cost of poor experience."
+        ),
     )
     repeat_contacts: RepeatContacts = Field(
         default=RepeatContacts(),

@@ -195,6 +195,7 @@ class Params:
     contacts: FloatArray  # (R, 3) contacts per complaint: satisfied, mollified, dissatisfied
     recovery: FloatArray  # (R, 3) refunds, credits, goodwill per complaint, by outcome
     replacement: FloatArray  # (R,) acquisition cost x share replaced, per lost customer
+    routine: FloatArray  # (R,) routine contacts per customer per period (not failures)
 
     @property
     def lifetime(self) -> bool:
@@ -341,6 +342,7 @@ def build(scenario: Scenario, values: Mapping[str, FloatArray]) -> Params:
         contacts=1.0 + np.stack([v(f"costs.repeat_contacts.{o}") for o in outcomes], axis=1),
         recovery=np.stack([v(f"costs.recovery.{o}") for o in outcomes], axis=1),
         replacement=v("costs.acquisition") * v("costs.replaced"),
+        routine=v("costs.routine_contacts"),
     )
 
 

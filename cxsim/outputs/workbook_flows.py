@@ -154,7 +154,8 @@ def _intervention_columns(
     beyond = float(np.mean(world.totals["revenue"])) - float(value.sum())
     number_cell(ws, b, col, beyond, money)
     formula_cell(ws, b, col + 1, f"{v}{b}-$E{b}", money)
-    formula_cell(ws, b, col + 4, f"{bn}{b}", money)
+    number_cell(ws, b, col + 2, _spared_beyond(book.results, world), money)
+    formula_cell(ws, b, col + 4, f"{bn}{b}+{sv}{b}", money)
     formula_cell(ws, b, col + 5, f"{n}{b}", money)
     formula_cell(ws, b, col + 6, f"{cu}{last}+{d}{b}", money)
     # What lies beyond the horizon counts in the last period, as in `business_case`.
@@ -164,7 +165,7 @@ def _intervention_columns(
     sp = lambda x: f"SUMPRODUCT({x}{rows.format(c=x)},{factors})"  # noqa: E731
     formula_cell(ws, tot, col, f"{sp(v)}+{v}{b}", money)
     formula_cell(ws, tot, col + 1, f"{sp(bn)}+{bn}{b}", money)
-    formula_cell(ws, tot, col + 2, sp(sv), money)
+    formula_cell(ws, tot, col + 2, f"{sp(sv)}+{sv}{b}", money)
     formula_cell(ws, tot, col + 3, sp(c), money)
     formula_cell(ws, tot, col + 5, f"SUM({d}{FIRST}:{d}{b})", money)
     return {
@@ -177,11 +178,23 @@ def _intervention_columns(
 
 
 def _spared(base: Any, world: Any) -> np.ndarray:
-    """Mean serving, recovery and replacement costs of failures avoided, per period
-    (discounted), as `cxsim.analysis.business_case` counts them; zeros without `costs:`."""
-    if "failure_cost" not in base.periods or "failure_cost" not in world.periods:
-        return np.zeros(base.scenario.economics.horizon)
-    return _mean(base.periods["failure_cost"]) - _mean(world.periods["failure_cost"])
+    """Mean serving, recovery and replacement costs of failures and cost of routine contacts
+    avoided, per period (discounted), as `cxsim.analysis.business_case` counts them; zeros
+    without `costs:`."""
+    out = np.zeros(base.scenario.economics.horizon)
+    for k in ("failure_cost", "routine_contacts_cost"):
+        if k in base.periods and k in world.periods:
+            out = out + _mean(base.periods[k]) - _mean(world.periods[k])
+    return out
+
+
+def _spared_beyond(base: Any, world: Any) -> float:
+    """Mean cost of routine contacts avoided beyond the horizon (lifetime view; else 0)."""
+    k = "routine_contacts_cost"
+    if k not in base.totals or k not in world.totals or k not in world.periods:
+        return 0.0
+    total = float(np.mean(base.totals[k]) - np.mean(world.totals[k]))
+    return total - float((_mean(base.periods[k]) - _mean(world.periods[k])).sum())
 
 
 def by_year_sheet(ws: Worksheet, book: Book, lay: Layout) -> None:
