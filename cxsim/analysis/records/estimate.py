@@ -187,7 +187,7 @@ def _shares(theta: FloatArray, hours: FloatArray) -> FloatArray:
     return slow[None, :] + (fast - slow)[None, :] * q[:, None]
 
 
-def fit_response_curve(hours: FloatArray, outcome: NDArray[np.int64]) -> CurveFit | None:
+def fit_response_curve(hours: FloatArray, outcome: NDArray[np.integer]) -> CurveFit | None:
     """Maximum likelihood of outcomes (0 satisfied, 1 mollified, 2 dissatisfied) given hours.
 
     None with fewer than 30 complaints or no spread in response times.

@@ -106,7 +106,8 @@ def baseline_counts(records: Records, window_days: int) -> tuple[int, int, int]:
 def touchpoint_counts(records: Records, period_days: float) -> tuple[pd.Series, float]:
     """Contacts per touchpoint and the customer-periods of exposure (active time / period)."""
     cust = records.customers
-    end = cust["end"].fillna(records.as_of).clip(upper=records.as_of)
+    end = cust["end"].fillna(records.as_of)
+    end = end.where(end <= records.as_of, records.as_of)  # no exposure after the as-of date
     exposure = float(((end - cust["start"]).dt.days.clip(lower=0)).sum()) / period_days
     counts = records.contacts["touchpoint"].value_counts().sort_index()
     return counts, exposure
