@@ -19,11 +19,11 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from cxsim.engine.results import Results
-from cxsim.model.paths import iter_inputs
+from cxsim.model.paths import input_label, iter_inputs
 from cxsim.outputs import charts
-from cxsim.outputs.i18n import language_of
+from cxsim.outputs.i18n import input_name, language_of
 from cxsim.outputs.labels import title_weight, wrap_label
-from cxsim.outputs.pages import blank_page, input_name
+from cxsim.outputs.pages import blank_page
 from cxsim.outputs.sources import input_sources
 from cxsim.outputs.workbook_cells import header, text_cell, widths
 
@@ -86,12 +86,18 @@ def rests_on(comment: str) -> str:
     return "published" if CITATION.search(comment) else "no source"
 
 
-def provenance(results: Results) -> list[Provenance]:
-    """Every input of the scenario with what it rests on, in the order of KINDS, then the file."""
+def provenance(results: Results, language: str = "en") -> list[Provenance]:
+    """Every input of the scenario with what it rests on, in the order of KINDS, then the file;
+    named as the workbook's Inputs sheet names them."""
     scenario = results.scenario
     sources = input_sources(scenario, results.source)
     rows = [
-        Provenance(path, input_name(scenario, path), rests_on(sources.get(path, "")), note)
+        Provenance(
+            path,
+            input_name(input_label(scenario, path), language),
+            rests_on(sources.get(path, "")),
+            note,
+        )
         for path, _ in iter_inputs(scenario)
         for note in [sources.get(path, "")]
     ]
@@ -109,7 +115,7 @@ def provenance_page(results: Results, *, language: str | None = None, most: int 
     `most` rows; the rest are counted and left to the workbook)."""
     lang = language_of(language, default=results.scenario.language)
     words = WORDS.get(lang, WORDS["en"])
-    rows = provenance(results)
+    rows = provenance(results, lang)
     n = counts(rows)
     fig = blank_page()
     height = fig.get_figheight()
@@ -124,7 +130,11 @@ def provenance_page(results: Results, *, language: str | None = None, most: int 
     fig.text(0.012, 1 - 0.62 / height, lead, va="top", fontsize=9.5, color=charts.MUTED)
     shown = [r for r in rows if r.kind != "no source"]
     table = [
-        [wrap_label(r.name, 38, lines=1), words[r.kind], wrap_label(_why(r), 110, lines=1)]
+        [
+            wrap_label(r.name, 44, lines=1),
+            words[r.kind],
+            wrap_label(_why(r), 86 if lang == "ja" else 100, lines=1),
+        ]
         for r in _fair_share(shown, most)
     ] or [["", "", ""]]
     ax = fig.add_axes((0.012, 0.1, 0.976, 1 - 1.0 / height - 0.1))
@@ -132,7 +142,7 @@ def provenance_page(results: Results, *, language: str | None = None, most: int 
     cells = ax.table(
         cellText=table,
         colLabels=list(words["headers"]),
-        colWidths=[0.26, 0.1, 0.62],
+        colWidths=[0.3, 0.1, 0.58],
         loc="upper left",
         cellLoc="left",
     )
