@@ -208,6 +208,7 @@ def test_a_scheduler_that_is_not_an_address_is_refused_at_once(address: str) -> 
     assert "--scheduler" in done.stderr and "tcp://HOST:PORT" in done.stderr
 
 
+@pytest.mark.xdist_group("exclusive")  # a timing measurement
 def test_an_unreachable_scheduler_is_one_line_within_10_seconds(tmp_path: Path) -> None:
     """Nothing listens on port 1: the connect timeout (5 s) ends the wait, not Dask's 30 s."""
     path = tmp_path / "tiny.yaml"
@@ -289,6 +290,7 @@ def test_the_estimate_line_reads_plainly(capsys: pytest.CaptureFixture[str]) -> 
     assert err == "about 3 min for 100,000 runs\nabout 4.0 h for 10,000,000 runs\n"
 
 
+@pytest.mark.xdist_group("exclusive")  # a timing measurement
 def test_the_estimate_is_within_a_factor_of_two_of_the_time_taken(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
