@@ -38,13 +38,16 @@ COMPANY = ("records", "calibrate", "actuals", "company's own", "our own")
 #: "et al". A comment without one describes the input but does not source it.
 CITATION = re.compile(r"\b(1[89]\d\d|20\d\d)\b|[(,]\s*[PS]\)|\bet al\b")
 
-WORDS = {
+HEADERS = {
+    "en": ["Input", "Rests on", "Source (the scenario file's comment)"],
+    "ja": ["入力", "根拠", "出典（シナリオファイルの注記）"],
+}
+WORDS: dict[str, dict[str, str]] = {
     "en": {
         "title": "What the figures rest on",
         "lead": "{company} inputs rest on the company's own data (records, actuals), "
         "{published} on published figures, {assumed} are assumptions; {none} give no source.",
         "more": "+ {n} more: the workbook's Provenance sheet lists every input",
-        "headers": ("Input", "Rests on", "Source (the scenario file's comment)"),
         "company data": "company data",
         "published": "published",
         "assumed": "assumed",
@@ -55,7 +58,6 @@ WORDS = {
         "lead": "自社データ（記録・実績）に基づく入力 {company} 件、公表値 {published} 件、"
         "仮定 {assumed} 件、出典の記載なし {none} 件。",
         "more": "ほか {n} 件（ワークブックの Provenance シートに全入力）",
-        "headers": ("入力", "根拠", "出典（シナリオファイルの注記）"),
         "company data": "自社データ",
         "published": "公表値",
         "assumed": "仮定",
@@ -141,7 +143,7 @@ def provenance_page(results: Results, *, language: str | None = None, most: int 
     ax.axis("off")
     cells = ax.table(
         cellText=table,
-        colLabels=list(words["headers"]),
+        colLabels=HEADERS.get(lang, HEADERS["en"]),
         colWidths=[0.3, 0.1, 0.58],
         loc="upper left",
         cellLoc="left",
@@ -196,7 +198,8 @@ def provenance_sheet(ws: Worksheet, results: Results) -> None:
         none=n["no source"],
     )  # fmt: skip
     text_cell(ws, 2, 1, lead)
-    header(ws, 4, ["Input", "Path", "Rests on", "Source (the scenario file's comment)"])
+    en = HEADERS["en"]
+    header(ws, 4, [en[0], "Path", *en[1:]])
     for i, r in enumerate(rows, 5):
         for col, value in enumerate((r.name, r.path, r.kind, r.source), 1):
             text_cell(ws, i, col, value)
