@@ -266,7 +266,10 @@ def _run_to_precision(
     given = click.get_current_context().get_parameter_source("runs")
     limit = runs if given is click.core.ParameterSource.COMMANDLINE else 100_000
     max_runs = max(limit, 512)
-    with warnings.catch_warnings(), progress(max_runs, "simulating", enabled=not as_json) as bar:
+    with (
+        warnings.catch_warnings(),
+        progress(max_runs, "simulating", enabled=not as_json, unit="runs at most") as bar,
+    ):
         # Said below in the note, naming --runs rather than the API's max_runs.
         warnings.simplefilter("ignore", SensitivityWarning)
         results, record = run_to_precision(

@@ -47,6 +47,7 @@ from cxsim.outputs.labels import (
     what_is_lost,
     wrap_label,
 )
+from cxsim.outputs.provenance import provenance_page
 from cxsim.outputs.reconciliation import reconciliation_page
 from cxsim.outputs.words import headline, provenance_line, summary_markdown
 
@@ -112,6 +113,7 @@ def _build(
         *figs.values(),
         pages.method_page(results, language=lang),
         pages.sources_page(results, language=lang),
+        provenance_page(results, language=lang),
         pages.glossary_page(results, language=lang),
         pages.limitations_page(results, language=lang),
     ]
