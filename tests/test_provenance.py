@@ -97,7 +97,7 @@ def test_the_page_counts_and_lists(tmp_path: Path) -> None:
     results = commented(tmp_path)
     fig = provenance_page(results)
     words = " ".join(t.get_text() for t in fig.texts)
-    assert "1 inputs rest on the company's own data" in words
+    assert "the company's own data (records, actuals): 1;" in words
     table = fig.axes[0].tables[0]
     shown = [c.get_text().get_text() for (r, c), c in table.get_celld().items() if r > 0]
     assert "company data" in shown and "assumed" in shown and "published" in shown

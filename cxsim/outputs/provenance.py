@@ -45,8 +45,8 @@ HEADERS = {
 WORDS: dict[str, dict[str, str]] = {
     "en": {
         "title": "What the figures rest on",
-        "lead": "{company} inputs rest on the company's own data (records, actuals), "
-        "{published} on published figures, {assumed} are assumptions; {none} give no source.",
+        "lead": "Inputs resting on the company's own data (records, actuals): {company}; "
+        "on published figures: {published}; assumptions: {assumed}; no source given: {none}.",
         "more": "+ {n} more: the workbook's Provenance sheet lists every input",
         "company data": "company data",
         "published": "published",
