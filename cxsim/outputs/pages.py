@@ -171,19 +171,44 @@ def words_page(
 ) -> Figure:
     """A page of words: a bold title, then paragraphs; those starting "- " are bullets. What
     does not fit above the page number is counted in a last line, never drawn over it."""
+    fig, y, rest = _fill_page(title, paragraphs, lang, size, gap)
+    if rest:
+        more = len(rest)
+        note = f"ほか{more}件（シナリオファイル参照）" if lang == "ja" else f"+ {more} more"
+        paragraph(fig, y + gap, note, size, 150, color=charts.MUTED)
+    return fig
+
+
+def words_pages(
+    title: str, paragraphs: list[str], lang: str, size: float = 10.0, gap: float = 0.04
+) -> list[Figure]:
+    """As `words_page`, but what does not fit continues on further pages (titled "… (cont.)"),
+    so nothing is dropped."""
+    out: list[Figure] = []
+    rest = paragraphs
+    while True:
+        heading = title if not out else f"{title}{'（続き）' if lang == 'ja' else ' (continued)'}"
+        fig, _, rest = _fill_page(heading, rest, lang, size, gap)
+        out.append(fig)
+        if not rest:
+            return out
+
+
+def _fill_page(
+    title: str, paragraphs: list[str], lang: str, size: float, gap: float
+) -> tuple[Figure, float, list[str]]:
+    """A page with `title` and as many of `paragraphs` as fit (at least one): the page, where
+    its words end (inches from the top), and the paragraphs left over."""
     fig = blank_page()
     y = paragraph(fig, 0.22, title, 15, 70, fontweight=title_weight(lang), color=charts.INK)
     room = fig.get_figheight() - 0.45
     for i, p in enumerate(paragraphs):
         body = p.removeprefix("- ")
         lines = wrap_label(body, 150, lines=12).count("\n") + 1
-        if y + lines * size * 1.35 / 72 > room - 0.25 and i < len(paragraphs) - 1:
-            more = len(paragraphs) - i
-            note = f"ほか{more}件（シナリオファイル参照）" if lang == "ja" else f"+ {more} more"
-            paragraph(fig, y + gap, note, size, 150, color=charts.MUTED)
-            break
+        if i > 0 and y + gap + lines * size * 1.35 / 72 > room - 0.25:
+            return fig, y, paragraphs[i:]
         y = paragraph(fig, y + gap, body, size, 150, p.startswith("- "), color=charts.INK)
-    return fig
+    return fig, y, []
 
 
 @charts.styled
@@ -233,9 +258,22 @@ def input_name(scenario: Any, path: str) -> str:
     return f"{named}: {rest}" if named and rest else (named or rest)
 
 
+def sources_pages(results: Results, *, language: str | None = None) -> list[Figure]:
+    """Where the figures come from: the comments in the scenario file, on as many pages as
+    they need."""
+    lang = language_of(language, default=results.scenario.language)
+    title, none = WORDS["sources"][lang]
+    notes = source_notes(results)
+    with charts.theme(lang):
+        figs = words_pages(title, [f"- {n}" for n in notes] or [none], lang, size=8.5, gap=-0.02)
+        for fig in figs:
+            fig.draw_without_rendering()
+    return figs
+
+
 @charts.styled
 def sources_page(results: Results, *, language: str | None = None) -> Figure:
-    """Where the figures come from: the comments in the scenario file."""
+    """The first page of `sources_pages` (the rest counted in a last line)."""
     lang = language_of(language, default=results.scenario.language)
     title, none = WORDS["sources"][lang]
     notes = source_notes(results)

@@ -40,6 +40,7 @@ from cxsim.outputs.charts.frame import PercentTicks, money_axis
 from cxsim.outputs.files import staged_folder
 from cxsim.outputs.i18n import language_of, text
 from cxsim.outputs.labels import (
+    members_of,
     money_formatter,
     percent_words,
     title_weight,
@@ -47,8 +48,14 @@ from cxsim.outputs.labels import (
     what_is_lost,
     wrap_label,
 )
+from cxsim.outputs.pnl_page import pnl_page
 from cxsim.outputs.reconciliation import reconciliation_page
-from cxsim.outputs.words import headline, provenance_line, summary_markdown
+from cxsim.outputs.words import (
+    headline,
+    interval_formatter,
+    provenance_line,
+    summary_markdown,
+)
 
 if TYPE_CHECKING:
     from cxsim.analysis.compare import Comparison
@@ -108,10 +115,11 @@ def _build(
     page_list = [
         summary_page(results, comparison, language=lang),
         assumptions_page(results, language=lang),
-        *([reconciliation_page(table, RECONCILIATION_TITLE[lang])] if table else []),
+        pnl_page(results, comparison, language=lang),
+        *([reconciliation_page(table, RECONCILIATION_TITLE[lang], language=lang)] if table else []),
         *figs.values(),
         pages.method_page(results, language=lang),
-        pages.sources_page(results, language=lang),
+        *pages.sources_pages(results, language=lang),
         pages.glossary_page(results, language=lang),
         pages.limitations_page(results, language=lang),
     ]
@@ -212,11 +220,12 @@ def summary_page(
 
     # the figures, as tiles along the bottom
     s = results.stats("lost_revenue")
+    interval = interval_formatter(results, lang, s)
     tiles = [
         (
             text("kpi_loss", lang, what=what_is_lost(results, lang)),
             money(s["mean"]),
-            f"{text('kpi_interval', lang)} {money(s['p5'])}–{money(s['p95'])}\n"
+            f"{text('kpi_interval', lang)} {interval(s['p5'])}{_dash(lang)}{interval(s['p95'])}\n"
             + _standard_error(s, money, lang)
             if results.runs > 1
             else text("expected", lang),
@@ -239,7 +248,7 @@ def summary_page(
             (
                 text("kpi_best", lang),
                 money(best.stats("npv")["mean"]),
-                wrap_label(best.name, 38, 3),
+                _best_words(best, results, lang),
             )
         )
     elif total > 0:
@@ -272,6 +281,26 @@ def summary_page(
         va="bottom",
     )
     return fig
+
+
+def _dash(lang: str) -> str:
+    """Between an interval's bounds: an en dash, or a wave dash in Japanese."""
+    return "〜" if lang == "ja" else "–"
+
+
+def _best_words(best: Any, results: Results, lang: str) -> str:
+    """The best outcome's name and, for a combination, its members, one per line (at most
+    four lines; the rest counted)."""
+    known = [iv.name for iv in getattr(results.scenario, "interventions", []) or []]
+    members = members_of(best.name, best.description, known)
+    if members == [best.name]:
+        return wrap_label(best.name, 38, 3)
+    shown = members[:3] if len(members) > 4 else members
+    lines = [wrap_label(best.name, 38, 1)] + [f"• {wrap_label(m, 36, 1)}" for m in shown]
+    if len(members) > len(shown):
+        more = len(members) - len(shown)
+        lines.append(f"ほか{more}件" if lang == "ja" else f"+ {more} more")
+    return "\n".join(lines)
 
 
 def _standard_error(s: dict, money: Callable[[float], str], lang: str) -> str:

@@ -24,7 +24,6 @@ from cxsim.outputs.charts.style import ACCENT, FIGSIZE, INK, MID, PALE, FloatArr
 from cxsim.outputs.i18n import text
 from cxsim.outputs.labels import (
     language_for,
-    money_formatter,
     percent_label,
     title_weight,
     value_basis,
@@ -151,8 +150,8 @@ def intervention_npv(
     """NPV of each intervention (mean, P5–P95), with its chance of paying and payback."""
     base = comparison.baseline
     lang = language_for(base, language)
-    money = money_formatter(base, lang)
     rows = _outcome_table(comparison)
+    money = shared_unit([r["npv"][0] for r in rows], base.currency, lang)
     fig, ax, own = new_figure(ax, (FIGSIZE[0], max(FIGSIZE[1], 0.42 * len(rows) + 2.0)))
     ys = np.arange(len(rows), dtype=float)
     unit = text(f"{base.scenario.economics.period}s", lang)
