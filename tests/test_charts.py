@@ -208,7 +208,7 @@ def test_tornado_takes_a_table_or_a_tornado() -> None:
     fig = charts.tornado(table, 10e6, currency="EUR")
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["Defection: silent customers, minor failure", "Late delivery: failure rate"]
-    assert any("€10M" in t.get_text() for t in fig.texts)
+    assert any("€10.0M" in t.get_text() for t in fig.texts)  # the bars' unit
     assert_drawn(fig, "tornado from a table")
     fig = charts.tornado(table.set_index("input"), 1e7)  # as Tornado.to_df() gives it
     assert len(fig.axes[0].patches) == 4

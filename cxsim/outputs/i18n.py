@@ -313,6 +313,10 @@ PHRASES: dict[str, dict[str, str]] = {
         "en": "{scenario} · {runs} runs · seed {seed} · cxsim {version}",
         "ja": "{scenario} · 試行{runs}回 · シード {seed} · cxsim {version}",
     },
+    "footnote_expected": {
+        "en": "{scenario} · expected-value model · cxsim {version}",
+        "ja": "{scenario} · 期待値モデル · cxsim {version}",
+    },
     "page": {"en": "page {n} of {total}", "ja": "{n} / {total} ページ"},
     "md_figures": {"en": "Key figures", "ja": "主要な数値"},
     "md_metric": {"en": "Figure", "ja": "指標"},
@@ -481,6 +485,10 @@ _PATHS = {
 }
 
 
+#: How an intervention's effect on an input is labelled in a sensitivity analysis.
+_EFFECTS = ("add", "set", "scale", "multiply")
+
+
 def input_name(label: str, language: str = "en") -> str:
     """A sensitivity input's label in words: `Defection: silent customers, minor` rather than
     `loss_tree.defection.silent.minor`. Labels it does not know are returned as they are."""
@@ -496,6 +504,12 @@ def input_name(label: str, language: str = "en") -> str:
         group = pick(_GROUPS[parts[3]])
         return f"口コミで伝える人数：{group}" if ja else f"People told by {group}"
     name, sep, field = label.rpartition(": ")
+    verb, _, path = field.partition(" ")
+    if sep and verb in _EFFECTS and path:  # an intervention's effect: "Live chat: add PATH"
+        words = input_name(path, language)
+        if ja:
+            return f"{name}：{words}への効果"
+        return f"{name}: effect on {words[:1].lower() + words[1:]}"
     if sep and field in _FIELDS:
         return f"{name}{'：' if ja else ': '}{pick(_FIELDS[field])}"
     return label

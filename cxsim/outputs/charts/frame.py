@@ -143,8 +143,10 @@ def frame_figure(
     if subtitle:
         fig.text(x, 1 - 0.44 / height, subtitle, ha="left", va="top", fontsize=9.5, color=MUTED)
     if results is not None:
+        # the expected-value model has no runs nor seed: say which model instead
+        expected = getattr(results, "method", "") == "expected"
         note = text(
-            "footnote",
+            "footnote_expected" if expected else "footnote",
             language,
             scenario=results.scenario.name,
             runs=f"{results.runs:,}",
