@@ -35,8 +35,19 @@ __all__ = [
     "tornado_table",
 ]
 
-#: Inputs that are not probabilities: counts of people, ratios, hours, money.
-_NOT_SHARES = ("told", "odds", "hours", "customers", "prospects", "revenue", "cost", "acquisition")
+#: Inputs that are not probabilities: people told, ratios, hours, counts, money (by path or
+#: by name in words).
+_NOT_SHARES = (
+    ".told.",
+    "people told by",
+    "odds",
+    "hours",
+    "customers",
+    "prospects",
+    "revenue",
+    "cost",
+    "acquisition",
+)
 
 
 def input_value(label: str, value: float) -> str:
