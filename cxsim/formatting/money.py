@@ -124,14 +124,19 @@ def _fewest_decimals(scaled: list[float], most: int) -> int:
 
 
 def shared_unit(
-    values: list[float], currency: str | None = None, language: str = "en"
+    values: list[float],
+    currency: str | None = None,
+    language: str = "en",
+    decimals: int | None = None,
 ) -> Callable[[float], str]:
     """A formatter for a table's column or a chart's labels: one unit for all `values`, chosen
-    from the largest (¥0.8億 beside ¥1.2億, never ¥7,969万 beside ¥1.2億), about three figures."""
+    from the largest (¥0.8億 beside ¥1.2億, never ¥7,969万 beside ¥1.2億), about three figures
+    (or `decimals` after the point, for a table whose small lines matter: $3.2M beside $168.0M)."""
     finite = [abs(v) for v in values if math.isfinite(v)]
     top = max(finite, default=0.0)
     unit, size = next(((u, s) for u, s in _units(currency, language) if top >= s), ("", 1.0))
-    decimals = 0 if size == 1.0 or top / size >= 100 else 1
+    if decimals is None or (size == 1.0 and currency in NO_DECIMALS):
+        decimals = 0 if size == 1.0 or top / size >= 100 else 1
 
     def fmt(v: float) -> str:
         if not math.isfinite(v):

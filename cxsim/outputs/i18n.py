@@ -348,7 +348,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "ja": "顧客体験の失敗による{what}は{total}（費用の記載なし）",
     },
     "pnl_sub": {
-        "en": "Expected values over {runs} runs, {view}, discounted; one unit per column",
+        "en": "Expected values over {runs} runs, {view}, discounted",
         "ja": "{runs}回の試行の期待値（{view}、割引後）",
     },
     "pnl_no_costs": {
@@ -368,7 +368,7 @@ PHRASES: dict[str, dict[str, str]] = {
     },
     "pnl_of_which": {"en": "of which {line}", "ja": "うち{line}"},
     "pnl_contacts_avoided": {
-        "en": "contacts, bot deflection included",
+        "en": "contacts (bot included)",
         "ja": "問い合わせ対応（ボット含む）",
     },
     "pnl_recovery_avoided": {"en": "recovery", "ja": "リカバリー"},

@@ -65,11 +65,11 @@ def money_formatter(results: Results, language: str) -> Callable[[float], str]:
 
 
 def money_in_one_unit(
-    results: Results, language: str, values: Iterable[float]
+    results: Results, language: str, values: Iterable[float], decimals: int | None = None
 ) -> Callable[[float], str]:
     """Amounts printed together (an interval, a chart's labels, a table's column) in one unit,
     chosen from the largest: 0.6億円〜2.0億円, never 6,361万円〜2億円."""
-    return shared_unit([float(v) for v in values], results.currency, language)
+    return shared_unit([float(v) for v in values], results.currency, language, decimals)
 
 
 def text_width(s: str) -> int:

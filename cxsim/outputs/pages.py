@@ -63,6 +63,9 @@ WORDS: dict[str, dict[str, Any]] = {
             [
                 "- Lost revenue (or margin): what customers who leave after a failure, and "
                 "customers never won because of what others were told, would have brought.",
+                "- Cost of poor experience: the lost revenue (or margin) plus the costs failures "
+                "cause: the contacts they create, recovery (refunds, credits, goodwill) and "
+                "replacing lost customers.",
                 "- Silent defection: customers who leave without ever complaining.",
                 "- Mollified: a complaint resolved, but not to the customer's full satisfaction.",
                 "- Mean: the average over all runs. P5 / P95: 5% of runs fall below P5, 5% "
@@ -81,6 +84,9 @@ WORDS: dict[str, dict[str, Any]] = {
             [
                 "- 逸失売上（または逸失粗利）：失敗後に離反した顧客と、口コミにより獲得"
                 "できなかった顧客がもたらしたはずの金額。",
+                "- 顧客体験の失敗のコスト：逸失売上（または逸失粗利）に、失敗が生む費用"
+                "（問い合わせ対応・リカバリー〈返金・クレジット・お詫び〉・顧客の補充）を"
+                "加えたもの。",
                 "- 苦情なし離反：一度も苦情を言わずに離反する顧客。",
                 "- 一応納得：苦情は解決したが、顧客が十分には満足していない状態。",
                 "- 平均：全試行の平均。P5・P95：試行の5%がP5を下回り、5%がP95を上回る。"
@@ -104,8 +110,9 @@ WORDS: dict[str, dict[str, Any]] = {
                 "- Inputs are drawn independently unless the scenario couples them; related "
                 "uncertainties may make the real spread wider than shown.",
                 "- The model counts revenue lost through customers leaving and prospects "
-                "deterred; it leaves out costs of handling failures, brand effects beyond "
-                "word of mouth, and competitors' responses.",
+                "deterred, and the costs failures cause where the scenario states them "
+                "(contacts, recovery, replacing lost customers); it leaves out brand effects "
+                "beyond word of mouth, and competitors' responses.",
                 "- Interventions are assumed to work as described from their start; how "
                 "fast and how fully they take hold is itself uncertain.",
                 "- The percentiles come from a finite number of runs: the standard error on "
@@ -119,7 +126,8 @@ WORDS: dict[str, dict[str, Any]] = {
                 "この事業に当てはまるとは限りません。",
                 "- シナリオで関連付けない限り、入力は独立に抽出されます。関連する不確実性に"
                 "より、実際のばらつきは示したものより大きい可能性があります。",
-                "- モデルは顧客の離反と見込み客の喪失による損失を数えます。失敗対応の費用、"
+                "- モデルは顧客の離反と見込み客の喪失による損失と、シナリオに記載がある場合は"
+                "失敗が生む費用（問い合わせ対応・リカバリー・顧客の補充）を数えます。"
                 "口コミ以外のブランドへの影響、競合の反応は含みません。",
                 "- 施策は開始時から記載どおりに効くと仮定しています。浸透の速さと程度も"
                 "不確実です。",

@@ -189,7 +189,7 @@ def _statement(fig: Figure, y: float, pnl: PnL, results: Results, lang: str) -> 
     x0, value_x, share_x = 0.012, 0.40, 0.47
     what = what_is_lost(results, lang)
     values = [pnl.total, pnl.revenue_side, pnl.cost_side, *pnl.by_pathway.values()]
-    money = money_in_one_unit(results, lang, [*values, *pnl.costs.values()])
+    money = money_in_one_unit(results, lang, [*values, *pnl.costs.values()], decimals=1)
     share = (lambda v: percent_words(v / pnl.total)) if pnl.total else (lambda v: "")
     head = [
         (x0, text("pnl_statement", lang), "left"),
@@ -289,7 +289,7 @@ def _outcomes_table(fig: Figure, y: float, pnl: PnL, results: Results, lang: str
     cells: list[float] = []
     for o in pnl.outcomes:
         cells += [o.loss_avoided, o.cost_avoided_total, *o.cost_avoided.values(), o.cost, o.npv]
-    money = money_in_one_unit(results, lang, cells)
+    money = money_in_one_unit(results, lang, cells, decimals=1)
     height = fig.get_figheight()
     fig.text(
         x0,

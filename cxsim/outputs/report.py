@@ -213,10 +213,17 @@ def summary_page(
         )
     y += 0.1
     sentences = headline(results, comparison, lang)
-    # the words keep to the left; the exceedance curve stands to their right
-    y = _paragraph(fig, y, sentences[0], 12.5, 64, color=charts.INK)
-    for line in sentences[1:]:
-        y = _paragraph(fig, y, line, 10.5, 74, bullet=True, color=charts.INK)
+    # the words keep to the left; the exceedance curve stands to their right. They must end
+    # above the tiles' rule (3.6 in from the top): smaller type where they would not.
+    start, drawn = y, len(fig.texts)
+    for lead, size in ((12.5, 10.5), (11.5, 9.5), (10.5, 8.5)):
+        for artist in list(fig.texts)[drawn:]:
+            artist.remove()
+        y = _paragraph(fig, start, sentences[0], lead, 64, color=charts.INK)
+        for line in sentences[1:]:
+            y = _paragraph(fig, y, line, size, 74, bullet=True, color=charts.INK)
+        if y <= SUMMARY_WORDS_END_IN:
+            break
 
     # the figures, as tiles along the bottom
     s = results.stats("lost_revenue")
@@ -281,6 +288,11 @@ def summary_page(
         va="bottom",
     )
     return fig
+
+
+#: Where the summary page's words may end (inches from the top, with the 0.12 in gap a
+#: paragraph leaves after it): above the tiles' rule, at 3.58 in.
+SUMMARY_WORDS_END_IN = 3.6
 
 
 def _dash(lang: str) -> str:
