@@ -77,6 +77,12 @@ def text_width(s: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
 
+#: Characters a line may not start with (Japanese line breaking, kinsoku shori).
+NO_LINE_START = frozenset(
+    "、。，．,.)）」』】〕〉》％%:：;；!！?？・ーぁぃぅぇぉっゃゅょァィゥェォッャュョ"
+)
+
+
 def wrap_label(label: str, width: int = 32, lines: int = 12) -> str:
     """Wrap a long name for a tick label (at spaces, or anywhere in Japanese); cut with '…'."""
     out: list[str] = []
@@ -90,7 +96,8 @@ def wrap_label(label: str, width: int = 32, lines: int = 12) -> str:
             out.append(line)
             line = ""
         for ch in word:  # a word too long for a line (Japanese has no spaces): break anywhere
-            if text_width(line + ch) > width:
+            # but never before closing punctuation (kinsoku): it stays on the line it closes
+            if text_width(line + ch) > width and not (line and ch in NO_LINE_START):
                 out.append(line)
                 line = ""
             line += ch

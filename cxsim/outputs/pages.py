@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from cxsim.engine.results import Results
 from cxsim.outputs import charts
+from cxsim.outputs.i18n import input_name as words_for_input
 from cxsim.outputs.i18n import language_of
 from cxsim.outputs.labels import title_weight, wrap_label
 from cxsim.outputs.sources import input_sources
@@ -237,15 +238,35 @@ def limitations_page(results: Results, *, language: str | None = None) -> Figure
     return words_page(*WORDS["limitations"][lang], lang)
 
 
-def source_notes(results: Results) -> list[str]:
+def source_notes(results: Results, language: str = "en") -> list[str]:
     """The scenario's comments on its inputs, each once in file order, after the first input
-    it is the source of: "Monthly plan: customers: solved by cxsim calibrate"."""
+    it is the source of: "Monthly plan: customers: solved by cxsim calibrate"; cxsim's names
+    of inputs in the report's language ("Complaint rate", 苦情を言う割合)."""
     notes = input_sources(results.scenario, results.source)
     first: dict[str, str] = {}
     for path, note in notes.items():
         if note.strip():
             first.setdefault(note, path)
-    return [f"{input_name(results.scenario, path)}: {note}" for note, path in first.items()]
+    colon = "：" if language == "ja" else ": "
+    return [
+        f"{_named(results.scenario, path, language)}{colon}{note}" for note, path in first.items()
+    ]
+
+
+def _named(scenario: Any, path: str, language: str) -> str:
+    """An input in words, through the sensitivity labels where they know it (the loss tree,
+    costs, support; a segment's or touchpoint's field), else `input_name`."""
+    words = input_name(scenario, path)
+    known = words_for_input(path, language)
+    if known != path:
+        return known
+    name, sep, _ = words.rpartition(": ")
+    field = path.rsplit(".", 1)[-1]
+    if sep:
+        labelled = words_for_input(f"{name}: {field}", language)
+        if labelled != f"{name}: {field}":
+            return labelled
+    return words
 
 
 def input_name(scenario: Any, path: str) -> str:
@@ -271,7 +292,7 @@ def sources_pages(results: Results, *, language: str | None = None) -> list[Figu
     they need."""
     lang = language_of(language, default=results.scenario.language)
     title, none = WORDS["sources"][lang]
-    notes = source_notes(results)
+    notes = source_notes(results, lang)
     with charts.theme(lang):
         figs = words_pages(title, [f"- {n}" for n in notes] or [none], lang, size=8.5, gap=-0.02)
         for fig in figs:
@@ -284,5 +305,5 @@ def sources_page(results: Results, *, language: str | None = None) -> Figure:
     """The first page of `sources_pages` (the rest counted in a last line)."""
     lang = language_of(language, default=results.scenario.language)
     title, none = WORDS["sources"][lang]
-    notes = source_notes(results)
+    notes = source_notes(results, lang)
     return words_page(title, [f"- {n}" for n in notes] or [none], lang, size=8.5, gap=-0.02)

@@ -80,6 +80,14 @@ def _num(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
 
 
+#: Actuals that are rates: shown as percents (churn 1.60%, not 0.016).
+RATES = ("churn", "csat", "retention")
+
+
+def _shown(metric: str, x: float) -> str:
+    return f"{x:.2%}" if metric in RATES and math.isfinite(x) else _num(x)
+
+
 def _cells(row: dict[str, object], lang: str = "en") -> list[str]:
     words = WORDS[lang]
     obs, diff = float(row["observed"]), float(row["difference"])  # type: ignore[arg-type]
@@ -89,8 +97,8 @@ def _cells(row: dict[str, object], lang: str = "en") -> list[str]:
         METRIC_WORDS[lang].get(metric, metric),
         str(row["segment"] or words["all"]),
         str(row["period"]),
-        _num(obs),
-        _num(float(row["modelled"])),  # type: ignore[arg-type]
+        _shown(metric, obs),
+        _shown(metric, float(row["modelled"])),  # type: ignore[arg-type]
         rel,
         words["yes"] if row["within"] else words["no"],
     ]
