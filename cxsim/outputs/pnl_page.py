@@ -322,27 +322,17 @@ def _outcomes_table(fig: Figure, y: float, pnl: PnL, results: Results, lang: str
         ("replacement_cost", "pnl_replacement_avoided"),
     ]
     show_lines = any(any(o.cost_avoided.values()) for o in pnl.outcomes)
-    rows: list[tuple[str, list[float], bool, bool]] = [
-        (text("pnl_loss_avoided", lang), [o.loss_avoided for o in pnl.outcomes], True, False),
-        (
-            text("pnl_cost_avoided", lang),
-            [o.cost_avoided_total for o in pnl.outcomes],
-            True,
-            False,
-        ),
+    # (label, one value per outcome, indented: a line "of which" the row above)
+    rows: list[tuple[str, list[float], bool]] = [
+        (text("pnl_loss_avoided", lang), [o.loss_avoided for o in pnl.outcomes], False),
+        (text("pnl_cost_avoided", lang), [o.cost_avoided_total for o in pnl.outcomes], False),
     ]
     if show_lines:
         for line, key in of_which:
-            rows.append(
-                (
-                    text("pnl_of_which", lang, line=text(key, lang)),
-                    [o.cost_avoided[line] for o in pnl.outcomes],
-                    False,
-                    True,
-                )
-            )
-    rows.append((text("pnl_cost", lang), [-o.cost for o in pnl.outcomes], True, False))
-    for label, values, _bold, indented in rows:
+            label = text("pnl_of_which", lang, line=text(key, lang))
+            rows.append((label, [o.cost_avoided[line] for o in pnl.outcomes], True))
+    rows.append((text("pnl_cost", lang), [-o.cost for o in pnl.outcomes], False))
+    for label, values, indented in rows:
         cells_at: list[tuple[float, str, str]] = [
             (x0 + (0.02 if indented else 0.0), wrap_label(label, 40, 1), "left")
         ]
