@@ -42,6 +42,7 @@ from cxsim.outputs.i18n import language_of, text
 from cxsim.outputs.labels import (
     members_of,
     money_formatter,
+    money_in_one_unit,
     percent_words,
     title_weight,
     view_words,
@@ -340,11 +341,22 @@ def _exceedance_panel(fig: Figure, results: Results, lang: str) -> None:
     ax.set_title(label, fontsize=9, color=charts.INK, pad=6, loc="left")
 
 
-def _dist(d: Dist, fmt: Callable[[float], str]) -> str:
-    """A fixed input as itself; an uncertain one as its mean with its P10–P90 range."""
+def _dist(
+    d: Dist,
+    fmt: Callable[[float], str],
+    lang: str = "en",
+    in_one_unit: Callable[[list[float]], Callable[[float], str]] | None = None,
+) -> str:
+    """A fixed input as itself; an uncertain one as its mean with its P10–P90 range, in
+    Japanese with full-width brackets and a wave dash: 45%（37%〜53%）. Money ranges take
+    `in_one_unit` (a formatter for the three values), so they never mix units."""
     if d.is_fixed:
         return fmt(d.mean())
     lo, hi = (d.quantile(q) for q in INPUT_RANGE)
+    if in_one_unit is not None:
+        fmt = in_one_unit([d.mean(), lo, hi])
+    if lang == "ja":
+        return f"{fmt(d.mean())}（{fmt(lo)}〜{fmt(hi)}）"
     return f"{fmt(d.mean())} ({fmt(lo)}–{fmt(hi)})"
 
 
@@ -352,15 +364,15 @@ def _assumption_lines(results: Results, lang: str) -> list[str]:
     sc = results.scenario
     tree = sc.loss_tree
     lines = [
-        text("a_complaint", lang, x=_dist(tree.complaint_rate, percent_words)),
+        text("a_complaint", lang, x=_dist(tree.complaint_rate, percent_words, lang)),
     ]
     if tree.resolution is not None:
         lines.append(
             text(
                 "a_resolution",
                 lang,
-                s=_dist(tree.resolution.satisfied, percent_words),
-                m=_dist(tree.resolution.mollified, percent_words),
+                s=_dist(tree.resolution.satisfied, percent_words, lang),
+                m=_dist(tree.resolution.mollified, percent_words, lang),
             )
         )
     support = getattr(sc, "support", None)
@@ -372,10 +384,10 @@ def _assumption_lines(results: Results, lang: str) -> list[str]:
         text(
             "a_defection",
             lang,
-            s1=_dist(d.silent.minor, percent_words),
-            s2=_dist(d.silent.major, percent_words),
-            d1=_dist(d.dissatisfied.minor, percent_words),
-            d2=_dist(d.dissatisfied.major, percent_words),
+            s1=_dist(d.silent.minor, percent_words, lang),
+            s2=_dist(d.silent.major, percent_words, lang),
+            d1=_dist(d.dissatisfied.minor, percent_words, lang),
+            d2=_dist(d.dissatisfied.major, percent_words, lang),
         )
     )
     told = tree.word_of_mouth.told
@@ -386,7 +398,7 @@ def _assumption_lines(results: Results, lang: str) -> list[str]:
             lang,
             low=number(told.satisfied.mean()),
             high=number(told.dissatisfied.mean()),
-            deterred=_dist(tree.word_of_mouth.deterred, percent_words),
+            deterred=_dist(tree.word_of_mouth.deterred, percent_words, lang),
         )
     )
     odds = sc.memory.odds_ratio
@@ -394,13 +406,20 @@ def _assumption_lines(results: Results, lang: str) -> list[str]:
     return lines
 
 
-def _costs(costs: Any, money: Callable[[float], str], period: str, lang: str) -> str:
+def _costs(
+    costs: Any,
+    money: Callable[[float], str],
+    period: str,
+    lang: str,
+    in_one_unit: Callable[[list[float]], Callable[[float], str]] | None = None,
+) -> str:
     """The non-zero parts of an intervention's cost, in words."""
     parts = []
     for field in ("one_off", "per_period", "per_customer"):
         d = getattr(costs, field)
         if d.mean() > 0:
-            parts.append(text(f"a_cost_{field}", lang, x=_dist(d, money), period=period))
+            x = _dist(d, money, lang, in_one_unit)
+            parts.append(text(f"a_cost_{field}", lang, x=x, period=period))
     return ("、" if lang == "ja" else ", ").join(parts) or text("a_cost_none", lang)
 
 
@@ -443,6 +462,11 @@ RANGE_NOTE = {
 }
 
 
+def _bracket(words: str, lang: str) -> str:
+    """' (45%)', or '（45%）' in Japanese."""
+    return f"（{words}）" if lang == "ja" else f" ({words})"
+
+
 def _period_words(results: Results, lang: str) -> str:
     period = results.scenario.economics.period
     return text(period, lang).lower() if lang == "en" else text(period, lang)
@@ -465,7 +489,7 @@ def _economics_words(results: Results, lang: str) -> str:
 def _churn_words(seg: Any, period: str, lang: str) -> str:
     churn = seg.churn
     if isinstance(churn, ConstantChurn):
-        return _dist(churn.rate, percent_words)
+        return _dist(churn.rate, percent_words, lang)
     rate = churn.alpha.mean() / (churn.alpha.mean() + churn.beta.mean())
     return text("a_sbg", lang, period=period, rate=percent_words(rate))
 
@@ -497,10 +521,10 @@ def _segments_table(fig: Figure, y: float, results: Results, lang: str, most: in
     for seg in shown:
         cells = [
             wrap_label(seg.name, 48, 1),
-            _dist(seg.customers, format_count),
+            _dist(seg.customers, format_count, lang),
             format_count(seg.prospects.mean() * seg.conversion.mean()),
-            _dist(seg.revenue, money)
-            + (f" ({percent_words(seg.margin.mean())})" if margin else ""),
+            _dist(seg.revenue, money, lang)
+            + (_bracket(percent_words(seg.margin.mean()), lang) if margin else ""),
             _churn_words(seg, period, lang),
         ]
         for (_, x, ha), cell in zip(columns, cells, strict=True):
@@ -530,6 +554,7 @@ def _interventions_list(fig: Figure, y: float, results: Results, lang: str, most
     money = money_formatter(results, lang)
     period = _period_words(results, lang)
     colon = "：" if lang == "ja" else ": "
+    one_unit = lambda values: money_in_one_unit(results, lang, values)  # noqa: E731
     for iv in interventions[:most]:
-        line = iv.name + colon + _costs(iv.costs, money, period, lang)
+        line = iv.name + colon + _costs(iv.costs, money, period, lang, one_unit)
         y = _paragraph(fig, y - 0.04, line, 9, 150, bullet=True, color=charts.INK) - 0.01
