@@ -33,8 +33,8 @@ def amount(sign: str, digits: str, unit: str, currency: str | None, language: st
 def money_range(
     low: float, high: float, currency: str = "USD", language: str = "en", mean: float | None = None
 ) -> str:
-    """An interval in one unit: ¥10.1億–¥15.1億 is 10.1億円〜15.1億円 in Japanese, $0.6M–$2.0M
-    in English (never ¥6,361万〜¥2億). The unit is chosen from the largest of the bounds and
+    """An interval in one unit: 0.6億円〜2.0億円 in Japanese, $0.6M–$2.0M in English (never
+    6,361万円〜2億円). The unit is chosen from the largest of the bounds and
     `mean` (when the interval is printed beside it)."""
     fmt = shared_unit([low, high, *([mean] if mean is not None else [])], currency, language)
     return f"{fmt(low)}{'〜' if language == 'ja' else '–'}{fmt(high)}"
@@ -62,7 +62,7 @@ def format_count(value: float) -> str:
 
 def _units(currency: str | None, language: str) -> tuple[tuple[str, float], ...]:
     """Compact units, largest first: 兆 / 億 / 万 in Japanese, else T / B / M / k (an English
-    report of a yen scenario writes ¥120M, never ¥1.2億)."""
+    report of a yen scenario writes ¥120M, never 1.2億円)."""
     if language == "ja":
         return (("兆", 1e12), ("億", 1e8), ("万", 1e4))
     return (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3))
@@ -87,8 +87,8 @@ def format_ticks(
     """Axis tick labels with the fewest decimals that keep them exact.
 
     Money when `currency` is given, otherwise counts. One unit for the whole axis, chosen
-    from its largest value, in any language (€0, €5M, €10M; ¥0.5億, ¥1億, ¥1.5億; 250k), so
-    no axis shows ¥7,969万 beside ¥1.2億.
+    from its largest value, in any language (€0, €5M, €10M; 0.5億円, 1.0億円, 1.5億円; 250k),
+    so no axis shows 7,969万円 beside 1.2億円.
     """
     units = _units(currency, language)
     finite = [abs(v) for v in values if math.isfinite(v)]
@@ -130,7 +130,7 @@ def shared_unit(
     decimals: int | None = None,
 ) -> Callable[[float], str]:
     """A formatter for a table's column or a chart's labels: one unit for all `values`, chosen
-    from the largest (¥0.8億 beside ¥1.2億, never ¥7,969万 beside ¥1.2億), about three figures
+    from the largest (0.8億円 beside 1.2億円, never 7,969万円 beside 1.2億円), about three figures
     (or `decimals` after the point, for a table whose small lines matter: $3.2M beside $168.0M)."""
     finite = [abs(v) for v in values if math.isfinite(v)]
     top = max(finite, default=0.0)
@@ -151,7 +151,7 @@ def shared_unit(
 
 
 def format_money_label(value: float, currency: str = "USD", language: str = "en") -> str:
-    """A compact amount for a label, about three figures at most: €986k, €6.1M, €12k, ¥3,456万."""
+    """A compact amount for a label, about three figures at most: €986k, €6.1M, €12k, 3,456万円."""
     if not math.isfinite(value):
         return "n/a"
     sign = "-" if value < 0 else ""

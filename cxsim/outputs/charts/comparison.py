@@ -120,7 +120,7 @@ def _value_bars(
     series: list[tuple[str, float, float]],
 ) -> None:
     """Bars with P5–P95 whiskers for each (key, offset, height) of `series`, on one axes."""
-    # one unit for every label of the chart: ¥0.7億 beside ¥2億, not ¥7,156万
+    # one unit for every label of the chart: 0.7億円 beside 2.0億円, not 7,156万円
     money = shared_unit([r[k][0] for r in rows for k, _, _ in series], base.currency, lang)
     ys = np.arange(len(rows), dtype=float)
     ends: list[float] = []

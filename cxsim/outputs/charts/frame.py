@@ -24,7 +24,7 @@ from cxsim.outputs.labels import text_width, title_weight, wrap_label
 
 
 class TickFormatter(Formatter):
-    """Tick labels in one unit with the fewest decimals: €0, €5M, €10M; ¥5,000万; 250k."""
+    """Tick labels in one unit with the fewest decimals: €0, €5M, €10M; 5,000万円; 250k."""
 
     def __init__(self, currency: str | None, language: str) -> None:
         self.currency = currency
