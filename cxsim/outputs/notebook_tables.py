@@ -262,7 +262,7 @@ def reconciliation_table(fit: Any) -> pd.DataFrame:
                 "within tolerance": "yes" if r["within"] else "NO",
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).set_index("figure")
 
 
 def comparison_table(comparison: Any) -> pd.DataFrame:
