@@ -393,6 +393,18 @@ _PATHS = {
         "遅い回答時の不満率",
     ),
     "support.resolution.midpoint_hours": ("Hours until half the effect", "効果半減までの時間"),
+    "memory.odds_ratio.0": (
+        "Defection odds, no unresolved failure",
+        "離反オッズ：未解決の失敗なし",
+    ),
+    "memory.odds_ratio.1": (
+        "Defection odds, one unresolved failure",
+        "離反オッズ：未解決の失敗1回",
+    ),
+    "memory.odds_ratio.2": (
+        "Defection odds, several unresolved failures",
+        "離反オッズ：未解決の失敗が複数",
+    ),
 }
 
 

@@ -349,7 +349,7 @@ def _assumption_lines(results: Results, lang: str) -> list[str]:
         )
     )
     odds = sc.memory.odds_ratio
-    lines.append(text("a_memory", lang, one=f"{odds[1]:g}", more=f"{odds[2]:g}"))
+    lines.append(text("a_memory", lang, one=_dist(odds[1], number), more=_dist(odds[2], number)))
     return lines
 
 
