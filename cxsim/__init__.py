@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from cxsim.analysis.pilot import PilotPlan, plan_pilot
     from cxsim.analysis.rerun import Reproduction, rerun
     from cxsim.analysis.staffing import Staffing, staffing
+    from cxsim.analysis.target import TargetValue, target
     from cxsim.engine.results import Results
     from cxsim.engine.simulation import expected, simulate, summarise
     from cxsim.errors import ScenarioError, ScenarioWarning, UserError
@@ -48,6 +49,8 @@ _WHERE = {
     "rerun": "cxsim.analysis.rerun",
     "Staffing": "cxsim.analysis.staffing",
     "staffing": "cxsim.analysis.staffing",
+    "TargetValue": "cxsim.analysis.target",
+    "target": "cxsim.analysis.target",
     "Results": "cxsim.engine.results",
     "expected": "cxsim.engine.simulation",
     "simulate": "cxsim.engine.simulation",
@@ -73,6 +76,7 @@ __all__ = [
     "ScenarioError",
     "ScenarioWarning",
     "Staffing",
+    "TargetValue",
     "UserError",
     "__version__",
     "compare",
@@ -87,6 +91,7 @@ __all__ = [
     "simulate",
     "staffing",
     "summarise",
+    "target",
     "validate",
 ]
 
