@@ -95,8 +95,14 @@ def test_report_pdf_opens_with_the_summary_and_has_a_page_per_chart(
 ) -> None:
     results, comparison, _ = subscription
     pages = PdfReader(forced / "report.pdf").pages
-    # summary, assumptions, reconciliation, charts, then method, sources, glossary, limitations
-    assert len(pages) == 3 + len(ALL_CHARTS) + 4
+    # summary, assumptions, reconciliation, charts, decisions, then method, sources, glossary,
+    # limitations
+    assert len(pages) == 3 + len(ALL_CHARTS) + 1 + 4
+    decisions = " ".join(pages[3 + len(ALL_CHARTS)].extract_text().split())
+    for words in ("Decisions: what to fund", "pays in 80% of runs", "value of information"):
+        assert words in decisions, words
+    for o in comparison.outcomes:
+        assert o.name in decisions, o.name
     closing = [" ".join(p.extract_text().split()) for p in pages[-4:]]
     titles = ["How the model works", "Sources", "Glossary", "Limitations"]
     for page, title in zip(closing, titles, strict=True):
@@ -118,7 +124,7 @@ def test_report_pdf_opens_with_the_summary_and_has_a_page_per_chart(
     assert "Main assumptions" in pages[1].extract_text()
     # titles state findings: "... exceeds", "... causes 36% of the lost revenue", ...
     titles = ["1 run in 20 exceeds", "of the lost", "Customers who", "more customers by the end"]
-    text = " ".join(p.extract_text() for p in pages[2:-4])
+    text = " ".join(p.extract_text() for p in pages[2:-5])
     for title in [*titles, "Churn averages", "times its cost", "moves the"]:
         assert title in " ".join(text.split()), title
     sizes = {(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in pages}

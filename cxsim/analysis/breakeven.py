@@ -197,6 +197,14 @@ class _Runner:
         return business_case(combine(base), combine(world), payback=False)
 
 
+def cost_multiple(benefit: FloatArray, cost: FloatArray, target: float) -> float:
+    """The largest multiple c of the cost with P(benefit > c cost) at least `target`: the
+    (1 - target) quantile of benefit over cost, run by run (inf where nothing is spent)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(cost > 0, benefit / cost, np.inf)
+    return float(np.quantile(ratio, 1.0 - target, method="inverted_cdf"))
+
+
 def bisect_threshold(
     p: Any, target: float, *, hi: float = 1.0, limit: float = MAX_MULTIPLE, tol: float = 1e-4
 ) -> float:
@@ -246,9 +254,7 @@ def breakeven(
     chosen = InterventionSet((i,), name)
     runner = _Runner(scenario, runs, seed, workers, scheduler)
     case = runner.case(chosen)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(case.cost > 0, case.loss_avoided / case.cost, np.inf)
-    multiple = float(np.quantile(ratio, 1.0 - target, method="inverted_cdf"))
+    multiple = cost_multiple(case.loss_avoided, case.cost, target)
     means = dict((p, d.mean()) for p, d in iter_inputs(scenario))
     rows = []
     for j, effect in enumerate(scenario.interventions[i].effects):

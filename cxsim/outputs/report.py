@@ -37,6 +37,7 @@ from cxsim.model.scenario import PATHWAYS, ConstantChurn
 from cxsim.outputs import charts, pages
 from cxsim.outputs import files as output_files
 from cxsim.outputs.charts.frame import PercentTicks, money_axis
+from cxsim.outputs.decisions import decisions_page
 from cxsim.outputs.files import staged_folder
 from cxsim.outputs.i18n import language_of, text
 from cxsim.outputs.labels import (
@@ -110,6 +111,7 @@ def _build(
         assumptions_page(results, language=lang),
         *([reconciliation_page(table, RECONCILIATION_TITLE[lang])] if table else []),
         *figs.values(),
+        *([decisions_page(comparison, language=lang)] if comparison is not None else []),
         pages.method_page(results, language=lang),
         pages.sources_page(results, language=lang),
         pages.glossary_page(results, language=lang),
