@@ -34,7 +34,7 @@ from cxsim.engine.stats import describe, probability
 from cxsim.errors import UserError
 from cxsim.formatting.money import format_money
 from cxsim.model.loader import Source, scenario_and_source
-from cxsim.model.parameters import iter_inputs
+from cxsim.model.parameters import input_label, iter_inputs
 from cxsim.model.paths import resolve
 from cxsim.model.scenario import Scenario
 from cxsim.model.variants import Change, Changes
@@ -70,7 +70,7 @@ class TargetValue(Result):
     multiple: float  # the levers' common multiple of today's values
     today: float  # the indicator today (expected-value model)
     reached: float  # the indicator at the multiple (expected-value model)
-    levers: pd.DataFrame  # per input: path (as given), input, today, needed
+    levers: pd.DataFrame  # per input: path (as given), input, label, today, needed
     value: FloatArray  # per run: margin saved plus failure costs spared
     metric_change: FloatArray  # per run: the indicator's change in the Monte Carlo
     runs: int
@@ -118,7 +118,7 @@ class TargetValue(Result):
             f"  levers at {self.multiple:.4g} x today's values:",
         ]
         for _, row in self.levers.iterrows():
-            lines.append(f"    {row['input']}: {row['today']:.4g} -> {row['needed']:.4g}")
+            lines.append(f"    {row['label']}: {row['today']:.4g} -> {row['needed']:.4g}")
         lines.append(
             f"  worth {money(v['mean'])} over the horizon (P5 {money(v['p5'])}, P95 "
             f"{money(v['p95'])}; positive in {v['p_positive']:.0%} of runs): the most "
@@ -216,7 +216,13 @@ def target(
     dists = dict(iter_inputs(scenario))
     table = pd.DataFrame(
         [
-            {"path": path, "input": p, "today": dists[p].mean(), "needed": dists[p].mean() * k}
+            {
+                "path": path,
+                "input": p,
+                "label": input_label(scenario, p),
+                "today": dists[p].mean(),
+                "needed": dists[p].mean() * k,
+            }
             for path, p in inputs
         ]
     )
