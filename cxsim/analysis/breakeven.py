@@ -277,7 +277,9 @@ def breakeven(
         chosen,
         target,
         KEY_ASSUMPTIONS if assumptions is None else assumptions,
-        tol=tol,
+        # In log k: 4e-3 pins a value to 0.2%, finer than the runs' own noise resolves, and
+        # each step costs two worlds (the pinned baseline and the intervention).
+        tol=4 * tol,
         explicit=assumptions is not None,
     )
     return BreakEven(
