@@ -95,8 +95,9 @@ def breakeven_rows(comparison: Comparison, target: float = TARGET) -> list[dict[
                 "name": o.name,
                 "p_pays": float(o.p_pays),
                 "cost": mean,
-                "highest_cost": mean * multiple if np.isfinite(multiple) else np.nan,
-                "multiple": multiple,
+                # At or below zero it does not pay with the target even when free: "never".
+                "highest_cost": mean * multiple if 0 < multiple < np.inf else np.nan,
+                "multiple": multiple if 0 < multiple < np.inf else np.nan,
             }
         )
     return rows
@@ -116,6 +117,8 @@ def decisions_page(comparison: Comparison, *, language: str | None = None) -> Fi
     lang = language_of(language, default=scenario.language)
     money = lambda v: format_money(v, scenario.economics.currency, language=lang)  # noqa: E731
     fig = pages.blank_page()
+    # An empty axes under the words: notebooks (IPython) show no figure that has no axes.
+    fig.add_axes((0, 0, 1, 1), zorder=-1).set_axis_off()
     bold = {"fontweight": title_weight(lang), "color": charts.INK}
     y = pages.paragraph(fig, 0.22, _w("title", lang), 15, 70, **bold)
 
@@ -131,7 +134,7 @@ def decisions_page(comparison: Comparison, *, language: str | None = None) -> Fi
         best = found.best if found.best != "none" else _w("none", lang)
         words = _w("evpi", lang, evpi=money(found.evpi), best=best)
         y = pages.paragraph(fig, y, words, 10, 130, color=charts.INK)
-        shown = found.inputs[found.inputs["share"] >= 0.005].head(MOST_INPUTS)
+        shown = worth_knowing(found)
         if shown.empty:
             pages.paragraph(fig, y, _w("no_input", lang), 10, 130, color=charts.MUTED)
         else:
@@ -174,7 +177,7 @@ def _table(fig: Figure, y: float, rows: list[dict[str, Any]], money: Any, lang: 
         )
     y += step
     for row in rows[:8]:
-        never = not np.isfinite(row["highest_cost"]) or row["highest_cost"] <= 0
+        never = not np.isfinite(row["highest_cost"])
         cells = [
             wrap_label(row["name"], 52, lines=1),
             f"{row['p_pays']:.0%}",
@@ -197,7 +200,12 @@ def _table(fig: Figure, y: float, rows: list[dict[str, Any]], money: Any, lang: 
     return y
 
 
-def _input_words(path: str, label: str, lang: str) -> str:
+def worth_knowing(found: ValueOfInformation, most: int = MOST_INPUTS) -> Any:
+    """The inputs whose partial EVPI is at least half a percent of the EVPI, largest first."""
+    return found.inputs[found.inputs["share"] >= 0.005].head(most)
+
+
+def input_words(path: str, label: str, lang: str = "en") -> str:
     """An input in words; an intervention's effect by the intervention's name, not its path."""
     if path.startswith("interventions.") and ".effects." in path:
         return label.split(": ", 1)[0] + ("：効果の大きさ" if lang == "ja" else ": size of effect")
@@ -212,7 +220,7 @@ def _voi_bars(fig: Figure, y: float, shown: Any, money: Any, lang: str) -> None:
     room = max(height - bottom - top, 0.8)
     ax = fig.add_axes((3.6 / width, bottom / height, (width - 4.6) / width, room / height))
     labels = [
-        wrap_label(_input_words(str(path), label, lang), 40, lines=2)
+        wrap_label(input_words(str(path), label, lang), 40, lines=2)
         for path, label in zip(shown.index, shown["label"], strict=True)
     ]
     values = shown["evppi"].to_numpy(dtype=float)
