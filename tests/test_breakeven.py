@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cxsim.analysis.breakeven import Pinned, bisect_threshold, breakeven, crossing
+from cxsim.analysis.breakeven import (
+    Pinned,
+    bisect_threshold,
+    breakeven,
+    cost_multiple,
+    crossing,
+)
 from cxsim.engine.simulation import expected
 from cxsim.model.interventions import InterventionSet
 from cxsim.model.loader import loads
@@ -98,3 +104,14 @@ def test_crossing_finds_a_known_threshold_on_either_side():
     k, must = crossing(lambda k: float(k <= 3.0), 0.5, 1.0, lo=1 / 16, hi=16, tol=1e-6)
     assert k == pytest.approx(3.0, rel=1e-5) and must == "at most"
     assert crossing(lambda k: 1.0, 0.5, 1.0, lo=1 / 16, hi=16) == (float("inf"), "")
+
+
+def test_cost_multiple_is_the_largest_that_still_pays_with_the_target():
+    """At the multiple c, benefit > c x cost in at least the target share of runs; at the next
+    run's ratio it no longer does (here the runs' ratios are 1, 2, ..., 10)."""
+    cost = np.full(10, 100.0)
+    benefit = cost * np.arange(1.0, 11.0)
+    c = cost_multiple(benefit, cost, 0.8)
+    assert c == 2.0
+    assert np.mean(benefit > c * cost) >= 0.8 > np.mean(benefit > 3.0 * cost)
+    assert cost_multiple(benefit, np.zeros(10), 0.8) == float("inf")
