@@ -7,6 +7,7 @@ import pytest
 
 from cxsim.analysis.breakeven import (
     Pinned,
+    assumption_words,
     bisect_threshold,
     breakeven,
     cost_multiple,
@@ -115,3 +116,12 @@ def test_cost_multiple_is_the_largest_that_still_pays_with_the_target():
     assert c == 2.0
     assert np.mean(benefit > c * cost) >= 0.8 > np.mean(benefit > 3.0 * cost)
     assert cost_multiple(benefit, np.zeros(10), 0.8) == float("inf")
+
+
+def test_an_assumption_with_no_crossing_says_which_way():
+    """No crossing in the search: it pays whatever the value if it pays today, else never."""
+    row = {"today": 3.0, "inputs": 1, "break_even": np.nan, "multiple": np.inf, "must": ""}
+    assert assumption_words({**row, "p_today": 0.9}, 0.8).startswith("pays with the target")
+    assert assumption_words({**row, "p_today": 0.1}, 0.8).startswith("does not pay")
+    found = {**row, "break_even": 4.5, "multiple": 1.5, "must": "at least", "p_today": 0.9}
+    assert assumption_words(found, 0.8) == "at least 4.5 (today 3)"

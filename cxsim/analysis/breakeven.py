@@ -145,15 +145,17 @@ class BreakEven(Result):
             )
             lines.append(f"  effect on {path}: {at}")
         for _, row in self.assumptions.iterrows():
-            lines.append(f"  {row['label']}: {assumption_words(row)}")
+            lines.append(f"  {row['label']}: {assumption_words(row, self.target)}")
         return "\n".join(lines) + "\n"
 
 
-def assumption_words(row: Any) -> str:
+def assumption_words(row: Any, target: float) -> str:
     """What must be true of one key assumption, in words (a row of `BreakEven.assumptions`)."""
     today = f"today {row['today']:.4g}" if row["inputs"] == 1 else "today's values"
     if not np.isfinite(row["break_even"]):
-        return f"pays with the target whatever its value in the search ({today})"
+        if row["p_today"] >= target:
+            return f"pays with the target whatever its value in the search ({today})"
+        return f"does not pay with the target at any value in the search ({today})"
     if row["inputs"] == 1:
         return f"{row['must']} {row['break_even']:.4g} ({today})"
     return f"{row['must']} {row['multiple']:.3g} x {today}"

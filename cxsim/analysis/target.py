@@ -204,15 +204,29 @@ def target(
             "today's values it stays where it is"
         )
     reach = [(0.0, 1.0, ends["low"]), (1.0, top, ends["high"])]
-    side = next(((a, b) for a, b, d in reach if d * change > 0 and abs(change) <= abs(d)), None)
-    if side is None:
+    sides = [(a, b) for a, b, d in reach if d * change > 0 and abs(change) <= abs(d)]
+    unit = METRICS[metric][2]
+    if not sides:
         lo, hi = sorted(ends.values())
-        unit = METRICS[metric][2]
         raise UserError(
             f"{metric} {change:+g} {unit} is out of the levers' reach: scaling them from 0 to "
             f"{top:.3g} x today's values moves it by {lo:+.3g} to {hi:+.3g} {unit}"
         )
-    k = _bisect(moved, change, side[0], side[1], tol)
+    # Each side that reaches the change is bisected; a solution counts only if the change is
+    # met there (levers in whole steps, such as agents, move the metric in jumps), and the one
+    # nearest today's values wins.
+    met = []
+    for a, b in sides:
+        k = _bisect(moved, change, a, b, tol)
+        if abs(moved(k) - change) <= 0.01 * abs(change):
+            met.append(k)
+    if not met:
+        raise UserError(
+            f"{metric} {change:+g} {unit} cannot be met exactly: the levers {', '.join(levers)} "
+            "move it in steps (whole agents, a channel opened or closed); ask for a change "
+            "that one of those steps reaches"
+        )
+    k = min(met, key=lambda x: abs(math.log(x)) if x > 0 else math.inf)
     dists = dict(iter_inputs(scenario))
     table = pd.DataFrame(
         [
