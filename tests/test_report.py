@@ -96,11 +96,16 @@ def test_report_pdf_opens_with_the_summary_and_has_a_page_per_chart(
 ) -> None:
     results, comparison, _ = subscription
     pages = PdfReader(forced / "report.pdf").pages
-    # summary, assumptions, P&L, reconciliation, charts, then method, sources (on as many
-    # pages as they take), what the figures rest on, glossary, limitations
+    # summary, assumptions, P&L, reconciliation, charts, decisions, then method, sources (on
+    # as many pages as they take), what the figures rest on, glossary, limitations
     words = [" ".join(p.extract_text().split()) for p in pages]
     opening = 4 + len(ALL_CHARTS)
-    closing = words[opening:]
+    decisions = words[opening]
+    for phrase in ("Decisions: what to fund", "pays in 80% of runs", "value of information"):
+        assert phrase in decisions, phrase
+    for o in comparison.outcomes:
+        assert o.name in decisions, o.name
+    closing = words[opening + 1 :]
     sources = len(closing) - 4
     assert sources >= 1
     titles = ["How the model works", "Sources", *["Sources (continued)"] * (sources - 1)]

@@ -54,6 +54,7 @@ LAZY: dict[str, tuple[str, str]] = {
         "What must be true for an intervention to pay.",
     ),
     "voi": ("cxsim.cli.voi:voi", "What resolving each uncertainty first is worth (EVPI)."),
+    "target": ("cxsim.cli.target:target", "What +10 NPS, CSAT +5 or a faster answer is worth."),
     "calibrate": ("cxsim.cli.calibrate:calibrate", "Scenario inputs from observed data."),
     "queue": ("cxsim.cli.queue:queue", "Staff a contact-centre queue (SimPy and Erlang)."),
     "rerun": ("cxsim.cli.rerun:rerun", "Repeat a recorded result and check every number."),

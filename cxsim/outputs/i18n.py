@@ -487,6 +487,18 @@ _PATHS = {
     ),
     "costs.acquisition": ("Acquisition cost per new customer", "新規顧客1人あたりの獲得費用"),
     "costs.replaced": ("Share of lost customers replaced", "失った顧客を補充する割合"),
+    "memory.odds_ratio.0": (
+        "Defection odds, no unresolved failure",
+        "離反オッズ：未解決の失敗なし",
+    ),
+    "memory.odds_ratio.1": (
+        "Defection odds, one unresolved failure",
+        "離反オッズ：未解決の失敗1回",
+    ),
+    "memory.odds_ratio.2": (
+        "Defection odds, several unresolved failures",
+        "離反オッズ：未解決の失敗が複数",
+    ),
 }
 
 

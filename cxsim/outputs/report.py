@@ -37,6 +37,7 @@ from cxsim.model.scenario import PATHWAYS, ConstantChurn
 from cxsim.outputs import charts, pages
 from cxsim.outputs import files as output_files
 from cxsim.outputs.charts.frame import PercentTicks, money_axis
+from cxsim.outputs.decisions import decisions_page
 from cxsim.outputs.files import staged_folder
 from cxsim.outputs.i18n import language_of, text
 from cxsim.outputs.labels import (
@@ -120,6 +121,7 @@ def _build(
         pnl_page(results, comparison, language=lang),
         *([reconciliation_page(table, RECONCILIATION_TITLE[lang], language=lang)] if table else []),
         *figs.values(),
+        *([decisions_page(comparison, language=lang)] if comparison is not None else []),
         pages.method_page(results, language=lang),
         *pages.sources_pages(results, language=lang),
         provenance_page(results, language=lang),
@@ -404,7 +406,7 @@ def _assumption_lines(results: Results, lang: str) -> list[str]:
         )
     )
     odds = sc.memory.odds_ratio
-    lines.append(text("a_memory", lang, one=f"{odds[1]:g}", more=f"{odds[2]:g}"))
+    lines.append(text("a_memory", lang, one=_dist(odds[1], number), more=_dist(odds[2], number)))
     return lines
 
 

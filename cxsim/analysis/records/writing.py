@@ -150,7 +150,7 @@ def write_scenario(text: str, scenario: Scenario, cal: RecordsCalibration) -> st
     if cal.memory is not None:
         m = cal.memory
         old = scenario.memory.odds_ratio
-        several = m.several if m.n_several >= MIN_SEVERAL else old[2]
+        several = m.several if m.n_several >= MIN_SEVERAL else old[2].mean()
         lines = [
             f"[1.0, {m.one:.4g}, {several:.4g}]  # records: one unresolved {m.one:.3g} "
             f"(95% {m.one_interval[0]:.3g} to {m.one_interval[1]:.3g}, {m.n_one:,} complaints); "
