@@ -21,10 +21,14 @@ from typing import TYPE_CHECKING, Any
 from cxsim._version import __version__
 
 if TYPE_CHECKING:
+    from cxsim.analysis.breakeven import BreakEven, breakeven
     from cxsim.analysis.compare import Comparison, compare
     from cxsim.analysis.pilot import PilotPlan, plan_pilot
+    from cxsim.analysis.pilot_value import with_evsi
     from cxsim.analysis.rerun import Reproduction, rerun
     from cxsim.analysis.staffing import Staffing, staffing
+    from cxsim.analysis.target import TargetValue, target
+    from cxsim.analysis.voi import ValueOfInformation, value_of_information
     from cxsim.engine.results import Results
     from cxsim.engine.simulation import expected, simulate, summarise
     from cxsim.errors import ScenarioError, ScenarioWarning, UserError
@@ -40,14 +44,21 @@ if TYPE_CHECKING:
 
 #: public name -> the module that defines it
 _WHERE = {
+    "BreakEven": "cxsim.analysis.breakeven",
+    "breakeven": "cxsim.analysis.breakeven",
     "Comparison": "cxsim.analysis.compare",
     "compare": "cxsim.analysis.compare",
     "PilotPlan": "cxsim.analysis.pilot",
     "plan_pilot": "cxsim.analysis.pilot",
+    "with_evsi": "cxsim.analysis.pilot_value",
     "Reproduction": "cxsim.analysis.rerun",
     "rerun": "cxsim.analysis.rerun",
     "Staffing": "cxsim.analysis.staffing",
     "staffing": "cxsim.analysis.staffing",
+    "TargetValue": "cxsim.analysis.target",
+    "target": "cxsim.analysis.target",
+    "ValueOfInformation": "cxsim.analysis.voi",
+    "value_of_information": "cxsim.analysis.voi",
     "Results": "cxsim.engine.results",
     "expected": "cxsim.engine.simulation",
     "simulate": "cxsim.engine.simulation",
@@ -65,6 +76,7 @@ _WHERE = {
 }
 
 __all__ = [
+    "BreakEven",
     "Comparison",
     "PilotPlan",
     "Reproduction",
@@ -73,8 +85,11 @@ __all__ = [
     "ScenarioError",
     "ScenarioWarning",
     "Staffing",
+    "TargetValue",
     "UserError",
+    "ValueOfInformation",
     "__version__",
+    "breakeven",
     "compare",
     "expected",
     "load",
@@ -87,7 +102,10 @@ __all__ = [
     "simulate",
     "staffing",
     "summarise",
+    "target",
     "validate",
+    "value_of_information",
+    "with_evsi",
 ]
 
 

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 import cxsim
-from cxsim.formatting.money import format_money_label
+from cxsim.formatting.money import shared_unit
 from cxsim.outputs import report
 from cxsim.outputs.labels import percent_words
 
@@ -64,13 +64,16 @@ def written(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 def _headline(scenario: Any, doc: dict) -> dict[str, tuple[float, str]]:
     """The figures from results.json, each with how the report shows it."""
     lang = scenario.language
-    money = lambda v: format_money_label(v, doc["currency"], language=lang)  # noqa: E731
+    keys = ("mean", "p5", "p95")
+    # an interval is printed in one unit with its mean (0.6億円〜2.0億円)
     loss = doc["metrics"]["lost_revenue"]
-    figures = {k: (loss[k], money(loss[k])) for k in ("mean", "p5", "p95")}
+    money = shared_unit([loss[k] for k in keys], doc["currency"], lang)
+    figures = {k: (loss[k], money(loss[k])) for k in keys}
     outcomes = doc.get("comparison", {}).get("interventions", [])
     if outcomes:
         best = outcomes[0]
-        for k in ("mean", "p5", "p95"):
+        money = shared_unit([best["npv"][k] for k in keys], doc["currency"], lang)
+        for k in keys:
             figures[f"npv_{k}"] = (best["npv"][k], money(best["npv"][k]))
         if best["npv"]["mean"] > 0:
             figures["p_pays"] = (best["p_pays"], percent_words(best["p_pays"]))

@@ -154,7 +154,7 @@ def test_japanese_names_with_english_labels_and_japanese_labels() -> None:
     assert any("配送遅延" in t for t in ticks) and any("返品対応" in t for t in ticks)
     assert any("of the lost margin" in t.get_text() for t in en.texts)  # a finding
     assert any("逸失粗利" in t.get_text() for t in ja.texts)
-    assert "¥" in ja.axes[0].get_xticklabels()[1].get_text()
+    assert "円" in ja.axes[0].get_xticklabels()[1].get_text()  # 2.5億円
     assert "億" in "".join(t.get_text() for t in ja.axes[0].get_xticklabels())
     npv = charts.intervention_npv(comparison)
     assert any("回収確率" in t.get_text() for t in npv.axes[0].texts)
@@ -208,7 +208,7 @@ def test_tornado_takes_a_table_or_a_tornado() -> None:
     fig = charts.tornado(table, 10e6, currency="EUR")
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["Defection: silent customers, minor failure", "Late delivery: failure rate"]
-    assert any("€10M" in t.get_text() for t in fig.texts)
+    assert any("€10.0M" in t.get_text() for t in fig.texts)  # the bars' unit
     assert_drawn(fig, "tornado from a table")
     fig = charts.tornado(table.set_index("input"), 1e7)  # as Tornado.to_df() gives it
     assert len(fig.axes[0].patches) == 4
@@ -233,7 +233,12 @@ def test_money_and_count_labels() -> None:
     assert format_ticks([0, 2.5e6, 5e6], "USD") == ["$0", "$2.5M", "$5.0M"]
     assert format_ticks([-1e6, 0, 1e6], "USD") == ["\u2212$1M", "$0", "$1M"]
     # one unit per axis, from its largest value, in Japanese too
-    assert format_ticks([0, 5e7, 1e8, 1.5e8], "JPY", "ja") == ["¥0", "¥0.5億", "¥1.0億", "¥1.5億"]
+    assert format_ticks([0, 5e7, 1e8, 1.5e8], "JPY", "ja") == [
+        "0円",
+        "0.5億円",
+        "1.0億円",
+        "1.5億円",
+    ]
     assert format_ticks([0, 200, 400], "JPY") == ["¥0", "¥200", "¥400"]
     assert format_ticks([0, 2000, 10000, 12000], None, "ja") == ["0", "0.2万", "1.0万", "1.2万"]
     # English reports of yen scenarios in English units
@@ -242,19 +247,24 @@ def test_money_and_count_labels() -> None:
     assert format_money_label(985_700, "EUR") == "€986k"
     assert format_money_label(6.13e6, "USD") == "$6.1M"
     assert format_money_label(12_000, "USD") == "$12k"
-    assert format_money_label(3.456e7, "JPY", "ja") == "¥3,456万"
+    assert format_money_label(3.456e7, "JPY", "ja") == "3,456万円"
+    assert format_money_label(3.456e7, "USD", "ja") == "$3,456万"  # 円 only for yen
     assert format_money_label(1234.5, "JPY") == "¥1.2k"  # English units for yen
     assert format_count_compact(340_000) == "340k"
     assert format_count_compact(340_000, "ja") == "34万"
 
 
 def test_one_unit_per_table_and_english_units_for_yen() -> None:
-    from cxsim.formatting.money import format_money, shared_unit
+    from cxsim.formatting.money import format_money, money_range, shared_unit
 
     fmt = shared_unit([7.969e7, 1.2e8], "JPY", "ja")
-    assert [fmt(7.969e7), fmt(1.2e8)] == ["¥0.8億", "¥1.2億"]
+    assert [fmt(7.969e7), fmt(1.2e8)] == ["0.8億円", "1.2億円"]
     assert shared_unit([4e5, 1.5e7], "USD")(4e5) == "$0.4M"
     assert format_money_label(1.2e8, "JPY") == "¥120M"
-    assert format_money_label(1.2e8, "JPY", language="ja") == "¥1.2億"
+    assert format_money_label(1.2e8, "JPY", language="ja") == "1.2億円"
+    # an interval in one unit, with the Japanese wave dash
+    assert money_range(6.361e7, 2e8, "JPY", "ja") == "0.6億円〜2.0億円"
+    assert money_range(6.361e7, 2e8, "JPY") == "¥64M–¥200M"
+    assert money_range(4e5, 9e5, "USD", mean=1.5e6) == "$0.4M–$0.9M"
     assert format_money(7.969e7, "JPY") == "¥79.7M"
     assert "万" not in format_money_label(79_690_000, "JPY", language="en")

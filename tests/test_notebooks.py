@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -121,3 +122,30 @@ def test_runs_top_to_bottom(path: Path, tmp_path: Path) -> None:
 
     probe = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")
     assert Path(json.loads(probe)["prefix"]) == Path(sys.prefix), "kernel runs another Python"
+    if path.name in FOR_PEOPLE:
+        assert _raw_outputs(nb) == []
+
+
+#: Notebooks whose shown results must read as for people (issue 16): no raw floats such as
+#: 330000.000000 or 0.048550, no internal names such as loss_tree.x.y or word_of_mouth.
+FOR_PEOPLE = {
+    "01_quick_start.ipynb",
+    "04_support_staffing.ipynb",
+    "05_sensitivity.ipynb",
+    "06_records.ipynb",
+}
+_RAW = re.compile(r"\d\.\d{5,}|loss_tree\.|word_of_mouth|lost_revenue")
+
+
+def _raw_outputs(nb: NotebookNode) -> list[str]:
+    """Shown results (tables, values; not warnings) holding a raw float or an internal name."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.output_type not in ("execute_result", "display_data"):
+                continue
+            for kind in ("text/html", "text/plain"):
+                match = _RAW.search(str(out.get("data", {}).get(kind, "")))
+                if match:
+                    found.append(f"cell {i} {kind}: {match.group(0)!r}")
+    return found

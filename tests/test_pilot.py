@@ -57,7 +57,15 @@ def test_a_pilot_sizes_on_the_metric_the_intervention_moves():
 
 def test_pilot_cli_takes_a_metric():
     out = cxsim_in_process(
-        "pilot", str(SUBSCRIPTION), "--intervention", "Live chat", "--metric", "satisfied", "--json"
+        "pilot",
+        str(SUBSCRIPTION),
+        "--intervention",
+        "Live chat",
+        "--metric",
+        "satisfied",
+        "--runs",
+        "64",
+        "--json",
     )
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)

@@ -227,3 +227,68 @@ def test_mapped_columns_name_the_companys_column(tmp_path: Path) -> None:
     )
     with pytest.raises(cxsim.UserError, match="row 3, column 'signup'"):
         read_records(bad, b, mapping)
+
+
+def two_segment_records(rng: np.random.Generator) -> Records:
+    """'High' (baseline churn 0.15 a window) and 'Low' (0.02), 3,000 customers each, and 'Tiny'
+    (20 customers); only High customers complain, once, in window 1, then leave within the
+    window with probability 0.3; every other active window ends in churn at the baseline."""
+    baseline = {"High": 0.15, "Low": 0.02, "Tiny": 0.02}
+    sizes = {"High": 3000, "Low": 3000, "Tiny": 20}
+    segment = np.concatenate([np.full(n, s) for s, n in sizes.items()])
+    n = segment.size
+    start = rng.integers(0, WINDOW, n)
+    start[0] = 0
+    complains = (segment == "High") & (rng.random(n) < 0.4)
+    end = np.full(n, -1)
+    base = np.array([baseline[s] for s in segment])
+    for k in range(1, 5):
+        alive = end < 0
+        p = np.where(complains & (k == 1), 0.3, base)
+        churn = alive & (rng.random(n) < p)
+        end[churn] = k * WINDOW + rng.integers(1, WINDOW, churn.sum())
+    ids = np.array([f"c{i}" for i in range(n)])
+    customers = pd.DataFrame(
+        {
+            "id": ids,
+            "segment": segment,
+            "start": pd.to_datetime(T0 + start * DAY),
+            "end": pd.to_datetime(np.where(end >= 0, T0 + end * DAY, np.datetime64("NaT"))),
+            "revenue": 10.0,
+        }
+    )
+    idx = np.flatnonzero(complains)
+    contacts = pd.DataFrame(
+        {
+            "customer": ids[idx],
+            "date": pd.to_datetime(np.full(idx.size, T0 + WINDOW * DAY)),
+            "touchpoint": "Billing",
+            "channel": "",
+            "response_hours": np.nan,
+            "outcome": "dissatisfied",
+            "severity": "major",
+        }
+    )
+    as_of = pd.Timestamp(T0 + 5 * WINDOW * DAY)
+    return Records(customers, contacts, "customers.csv", "contacts.csv", "outcome", as_of)
+
+
+def test_a_path_is_set_against_its_own_segments_baseline() -> None:
+    """High's complainers leave at 0.3 against High's baseline 0.15: the caused defection is
+    set against High's baseline, not the pooled one (about 0.07), which would overstate it.
+    Tiny is too small for a baseline of its own: it takes the pooled one, and a note says so."""
+    cal = calibrate_records(two_segment_records(np.random.default_rng(1)), window_days=WINDOW)
+    rows = {r.input: r for r in cal.rows}
+    high = rows["baseline churn, High (no contact)"]
+    assert high.low < 0.15 < high.high
+    low = rows["baseline churn, Low (no contact)"]
+    assert low.low < 0.02 < low.high
+    pooled = rows["baseline churn within the window (no contact)"]
+    assert rows["baseline churn, Tiny (no contact)"].estimate == pooled.estimate
+    assert any("'Tiny'" in note and "pooled baseline" in note for note in cal.notes)
+    caused = rows["defection caused, dissatisfied (major)"]
+    path = rows["churn after dissatisfied (major)"].estimate
+    own = 1 - (1 - path) / (1 - high.estimate)  # every complainer is in High
+    assert abs(caused.estimate - own) < 0.005  # a posterior mean beside a plug-in
+    assert 1 - (1 - path) / (1 - pooled.estimate) > caused.high  # what pooling would say
+    assert "baseline of their segments" in caused.basis

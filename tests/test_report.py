@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ from pypdf import PdfReader
 import cxsim
 from cxsim._version import __version__
 from cxsim.errors import UserError
-from cxsim.formatting.money import format_money_label
+from cxsim.formatting.money import format_money_label, shared_unit
 from cxsim.outputs import charts, report
 from cxsim.outputs.files import MANIFEST
 
@@ -95,15 +96,30 @@ def test_report_pdf_opens_with_the_summary_and_has_a_page_per_chart(
 ) -> None:
     results, comparison, _ = subscription
     pages = PdfReader(forced / "report.pdf").pages
-    # summary, assumptions, reconciliation, charts, then method, sources, glossary, limitations
-    assert len(pages) == 3 + len(ALL_CHARTS) + 4
-    closing = [" ".join(p.extract_text().split()) for p in pages[-4:]]
-    titles = ["How the model works", "Sources", "Glossary", "Limitations"]
-    for page, title in zip(closing, titles, strict=True):
-        assert page.startswith(title), page[:80]
-    assert "(Goodman, P)" in closing[1]  # the scenario's comments
+    # summary, assumptions, P&L, reconciliation, charts, decisions, then method, sources (on
+    # as many pages as they take), what the figures rest on, glossary, limitations
+    words = [" ".join(p.extract_text().split()) for p in pages]
+    opening = 4 + len(ALL_CHARTS)
+    decisions = words[opening]
+    for phrase in ("Decisions: what to fund", "pays in 80% of runs", "value of information"):
+        assert phrase in decisions, phrase
+    for o in comparison.outcomes:
+        assert o.name in decisions, o.name
+    closing = words[opening + 1 :]
+    sources = len(closing) - 4
+    assert sources >= 1
+    titles = ["How the model works", "Sources", *["Sources (continued)"] * (sources - 1)]
+    tail = ["What the figures rest on", "Glossary", "Limitations"]
+    for page, title in zip(closing, [*titles, *tail], strict=True):
+        # the provenance page's table (an axes) comes first in the PDF's text order
+        assert page.startswith(title) or (title.startswith("What") and title in page), page[:80]
+    assert "(Goodman, P)" in " ".join(closing[1 : 1 + sources])  # the scenario's comments
+    assert not any(re.search(r"\+ \d+ more", page) for page in closing[: 1 + sources])
+    provenance = closing[1 + sources]
+    assert "published" in provenance and "assumed" in provenance
     assert "standard error ±" in " ".join(pages[0].extract_text().split())
-    assert "Status quo against actuals" in pages[2].extract_text()
+    assert "Cost of poor experience" in words[2] and "Revenue side" in words[2]
+    assert "Status quo against actuals" in pages[3].extract_text()
     first = pages[0].extract_text()
     mean = results.stats("lost_revenue")["mean"]
     for expected in (
@@ -118,7 +134,7 @@ def test_report_pdf_opens_with_the_summary_and_has_a_page_per_chart(
     assert "Main assumptions" in pages[1].extract_text()
     # titles state findings: "... exceeds", "... causes 36% of the lost revenue", ...
     titles = ["1 run in 20 exceeds", "of the lost", "Customers who", "more customers by the end"]
-    text = " ".join(p.extract_text() for p in pages[2:-4])
+    text = " ".join(p.extract_text() for p in pages[4:opening])
     for title in [*titles, "Churn averages", "times its cost", "moves the"]:
         assert title in " ".join(text.split()), title
     sizes = {(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in pages}
@@ -141,7 +157,8 @@ def test_json_workbook_and_summary(forced: Path, subscription: Any) -> None:
     assert "Interventions" in load_workbook(forced / "workbook.xlsx").sheetnames
     md = (forced / "summary.md").read_text(encoding="utf-8")
     assert md.startswith("# StreamCo subscription service")
-    assert format_money_label(results.stats("lost_revenue")["mean"], "USD") in md
+    s = results.stats("lost_revenue")
+    assert shared_unit([s["mean"], s["p5"], s["p95"]], "USD")(s["mean"]) in md
     assert "## Interventions compared" in md and "seed 5" in md
 
 
@@ -203,3 +220,50 @@ def test_cli_writes_a_japanese_report(tmp_path: Path) -> None:
     assert "苦情を言わずに" in (out / "summary.md").read_text(encoding="utf-8")
     again = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert again.returncode == 2 and "--force" in again.stderr
+
+
+def test_the_pnl_page_adds_up(subscription: Any) -> None:
+    """Both sides make the cost of poor experience; each outcome's sides net to its NPV; the
+    recommended set's members are named on the summary page."""
+    from cxsim.outputs.pnl_page import pnl_figures
+
+    results, comparison, _ = subscription
+    pnl = pnl_figures(results, comparison)
+    assert pnl.cost_side > 0  # the subscription example states costs of failures
+    assert pnl.revenue_side + pnl.cost_side == pytest.approx(pnl.total, rel=1e-9)
+    assert sum(pnl.by_pathway.values()) == pytest.approx(pnl.revenue_side, rel=1e-9)
+    assert pnl.outcomes and pnl.outcomes[0].name == comparison.outcomes[0].name
+    for lines, o in zip(pnl.outcomes, comparison.outcomes, strict=False):
+        assert lines.cost_avoided_total == pytest.approx(float(o.cost_avoided.mean()), rel=1e-9)
+        net = lines.loss_avoided + lines.cost_avoided_total - lines.cost
+        assert net == pytest.approx(float(o.npv.mean()), rel=1e-9)
+
+
+def test_the_best_tile_lists_the_recommended_members(forced: Path, subscription: Any) -> None:
+    from cxsim.outputs.labels import members_of
+
+    _, comparison, _ = subscription
+    best = comparison.outcomes[0]
+    known = [iv.name for iv in comparison.baseline.scenario.interventions]
+    members = members_of(best.name, best.description, known)
+    first = " ".join(PdfReader(forced / "report.pdf").pages[0].extract_text().split())
+    for name in members:
+        assert name in first, name
+
+
+def test_japanese_words_and_money(tmp_path: Path) -> None:
+    """Japanese sentences: yen as 億円 / 万円, one unit per interval, full-width punctuation;
+    the same scenario in English: English units."""
+    from cxsim.outputs.words import headline
+
+    scenario = cxsim.load(ROOT / "scenarios" / "japan_ec.yaml")
+    results = cxsim.simulate(scenario, runs=32, seed=2)
+    ja = headline(results, None, "ja")
+    joined = "".join(ja)
+    assert "円" in joined and "¥" not in joined
+    assert not re.search(r"[(),:;]", joined), joined  # full-width （）、：
+    pairs = re.findall(r"[\d.,]+(万|億|兆)?円〜[\d.,]+(万|億|兆)?円", joined)
+    assert pairs and all(a == b for a, b in pairs), pairs
+    en = " ".join(headline(results, None, "en"))
+    assert "¥" in en and not re.search("[万億兆円]", en), en
+    assert re.search(r"¥[\d.,]+[MBk]", en), en

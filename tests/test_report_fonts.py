@@ -3,6 +3,7 @@ Japanese report set in the CJK family with its bold face for titles."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +38,15 @@ def _fonts(pdf: Path) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def japanese(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Japanese report with every kind of page: the comparison (P&L with outcomes, the
+    intervention charts) and the reconciliation with actuals."""
+    from cxsim.analysis.compare import compare
+
     scenario, source = cxsim.load_with_source(ROOT / "scenarios" / "japan_ec.yaml")
     out = tmp_path_factory.mktemp("fonts") / "report"
-    report.write_report(cxsim.simulate(scenario, runs=16, seed=1, source=source), None, out)
+    names = [iv.name for iv in scenario.interventions[:2]]
+    comparison = compare(scenario, runs=16, seed=1, interventions=names, source=source)
+    report.write_report(comparison.baseline, comparison, out)
     return out / "report.pdf"
 
 
@@ -49,12 +56,39 @@ def test_no_type3_font(japanese: Path) -> None:
     assert not [f for f in fonts if f[1] == "/Type3"], fonts
 
 
-def test_japanese_is_set_in_the_cjk_family_with_bold_titles(japanese: Path) -> None:
+def _stem(name: str) -> str:
+    return name.split("+")[-1].lstrip("/")
+
+
+def test_every_japanese_text_run_is_set_in_the_cjk_family(japanese: Path) -> None:
+    """No DejaVu (nor any other family) beside the CJK one, in report.pdf and in every chart's
+    PDF: digits, punctuation and Latin letters share the Japanese design."""
+    family, _ = japanese_family()
+    stem = family.replace(" ", "")
+    for pdf in [japanese, *sorted((japanese.parent / "charts").glob("*.pdf"))]:
+        names = {_stem(name) for name, _ in _fonts(pdf)}
+        assert names, pdf.name
+        others = [n for n in names if not n.startswith(stem)]
+        assert not others, f"{pdf.name}: {others}"
+
+
+def _page_fonts(page: Any) -> set[str]:
+    """The fonts a page's own text is set in (its content stream's Tf operators)."""
+    by_key = {
+        str(k): _stem(str(f.get_object().get("/BaseFont", "")))
+        for k, f in (page["/Resources"].get_object().get("/Font") or {}).items()
+    }
+    data = page.get_contents().get_data().decode("latin-1")
+    return {by_key[k] for k in re.findall(r"(/[^\s/]+)\s+[\d.]+\s+Tf", data) if k in by_key}
+
+
+def test_titles_are_bold(japanese: Path) -> None:
+    """Every page has a title, set in the CJK family's bold face."""
     family, bold = japanese_family()
     if not bold:
         pytest.skip(f"no Japanese font with a bold face installed (using {family})")
-    names = {name.split("+")[-1].lstrip("/") for name, _ in _fonts(japanese)}
     stem = family.replace(" ", "")
-    assert any(n.startswith(stem) and "Bold" not in n for n in names), names
-    assert any(n.startswith(stem) and "Bold" in n for n in names), names
-    assert not [n for n in names if n.startswith("IPAex")], names
+    for n, page in enumerate(PdfReader(japanese).pages, 1):
+        used = _page_fonts(page)
+        assert any(f.startswith(stem) and "Bold" in f for f in used), (n, used)
+        assert any(f.startswith(stem) and "Bold" not in f for f in used), (n, used)

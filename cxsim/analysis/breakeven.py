@@ -8,10 +8,18 @@ function of the effect, up to the customers' own randomness, which the common nu
 fixed. The highest cost is read off the runs directly: the intervention pays in a run when its
 loss avoided exceeds `c` times its cost, so the largest cost multiple `c` with P(pays) at least
 the target is the (1 - target) quantile of loss avoided over cost.
+
+Key assumptions (the memory odds ratios, the response-time midpoint, defection and failure
+rates: any path of the one grammar) are pinned in both worlds, the baseline and the
+intervention's, at a multiple of their means (every input a path names moved together), on the
+same random numbers; the multiple nearest today's at which P(pays) crosses the target is found
+by bisection: the value at which the intervention stops paying with the target probability (or,
+if it does not pay today, starts to).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from collections.abc import Sequence
@@ -30,13 +38,24 @@ from cxsim.errors import UserError
 from cxsim.formatting.money import format_money
 from cxsim.model.interventions import InterventionSet
 from cxsim.model.loader import Source, scenario_and_source
-from cxsim.model.parameters import Values, iter_inputs
+from cxsim.model.parameters import Values, input_label, iter_inputs
+from cxsim.model.paths import resolve
 from cxsim.model.scenario import Scenario
+from cxsim.model.variants import Change, Changes, Then
 from cxsim.protocol import Result
 
 FloatArray = NDArray[np.float64]
 #: How far past the mean effect the search looks (in multiples of the mean effect).
 MAX_MULTIPLE = 16.0
+#: The key assumptions searched unless told: paths of the one grammar (a path naming several
+#: inputs moves them together, as a multiple of their means). Those a scenario lacks are skipped.
+KEY_ASSUMPTIONS = (
+    "memory.odds_ratio[1]",
+    "memory.odds_ratio[2]",
+    "support.resolution.midpoint_hours",
+    "loss_tree.defection",
+    "journey.stages[*].touchpoints[*].failure_rate",
+)
 
 
 @dataclass(frozen=True)
@@ -80,6 +99,10 @@ class BreakEven(Result):
     effects: pd.DataFrame  # per effect: path, op, mean, no_effect, break_even, multiple
     runs: int
     seed: int
+    #: Per key assumption: path, label, inputs, today (mean), p_today (P(pays) with the
+    #: assumption at its mean), break_even (value, or multiple for several inputs), multiple,
+    #: must ("at least" / "at most": what must be true for it to pay with the target).
+    assumptions: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     kind: ClassVar[str] = "breakeven"
 
@@ -99,6 +122,7 @@ class BreakEven(Result):
                 "largest_mean": self.cost_mean * self.cost_multiple,
             },
             "effects": self.effects.reset_index().to_dict(orient="records"),
+            "assumptions": _records(self.assumptions),
             "runs": self.runs,
             "seed": self.seed,
         }
@@ -120,7 +144,31 @@ class BreakEven(Result):
                 f"{row['multiple']:.0%} of the mean effect)"
             )
             lines.append(f"  effect on {path}: {at}")
+        for _, row in self.assumptions.iterrows():
+            lines.append(f"  {row['label']}: {assumption_words(row, self.target)}")
         return "\n".join(lines) + "\n"
+
+
+def assumption_words(row: Any, target: float) -> str:
+    """What must be true of one key assumption, in words (a row of `BreakEven.assumptions`)."""
+    today = f"today {row['today']:.4g}" if row["inputs"] == 1 else "today's values"
+    if not np.isfinite(row["break_even"]):
+        if row["p_today"] >= target:
+            return f"pays with the target whatever its value in the search ({today})"
+        return f"does not pay with the target at any value in the search ({today})"
+    if row["inputs"] == 1:
+        return f"{row['must']} {row['break_even']:.4g} ({today})"
+    return f"{row['must']} {row['multiple']:.3g} x {today}"
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    if frame.empty:
+        return []
+    out = frame.to_dict(orient="records")
+    return [
+        {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
+        for r in out
+    ]
 
 
 class _Runner:
@@ -144,6 +192,19 @@ class _Runner:
     def case(self, variant: Any) -> Any:
         (blocks,) = self.run([variant])
         return business_case(self.base, combine(blocks), payback=False)
+
+    def pinned_case(self, pins: Changes, chosen: Any) -> Any:
+        """The business case with `pins` applied to both worlds (same random numbers)."""
+        base, world = self.run([pins, Then(pins, chosen)])
+        return business_case(combine(base), combine(world), payback=False)
+
+
+def cost_multiple(benefit: FloatArray, cost: FloatArray, target: float) -> float:
+    """The largest multiple c of the cost with P(benefit > c cost) at least `target`: the
+    (1 - target) quantile of benefit over cost, run by run (inf where nothing is spent)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(cost > 0, benefit / cost, np.inf)
+    return float(np.quantile(ratio, 1.0 - target, method="inverted_cdf"))
 
 
 def bisect_threshold(
@@ -172,6 +233,7 @@ def breakeven(
     runs: int = 500,
     seed: int | None = None,
     tol: float = 1e-3,
+    assumptions: Sequence[str] | None = None,
     workers: int | None = 1,
     scheduler: Scheduler = None,
     source: Source | None = None,
@@ -179,7 +241,9 @@ def breakeven(
     """The weakest value of each effect and the highest cost at which `intervention` pays.
 
     "Pays" is NPV above zero on a run; the target is the share of runs in which it must. Effects
-    that set a value (`set`) have no "no effect" point and are not searched.
+    that set a value (`set`) have no "no effect" point and are not searched. `assumptions` are
+    the key assumptions' paths (default `KEY_ASSUMPTIONS`, those the scenario has; `()` for
+    none).
     """
     scenario, _ = scenario_and_source(scenario, source)
     scenario = for_business_case(scenario)
@@ -192,9 +256,7 @@ def breakeven(
     chosen = InterventionSet((i,), name)
     runner = _Runner(scenario, runs, seed, workers, scheduler)
     case = runner.case(chosen)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(case.cost > 0, case.loss_avoided / case.cost, np.inf)
-    multiple = float(np.quantile(ratio, 1.0 - target, method="inverted_cdf"))
+    multiple = cost_multiple(case.loss_avoided, case.cost, target)
     means = dict((p, d.mean()) for p, d in iter_inputs(scenario))
     rows = []
     for j, effect in enumerate(scenario.interventions[i].effects):
@@ -211,6 +273,17 @@ def breakeven(
 
         k = bisect_threshold(p, target, tol=tol) if mean != x0 else float("inf")
         rows.append({**row, "no_effect": x0, "break_even": x0 + k * (mean - x0), "multiple": k})
+    searched = _assumption_rows(
+        scenario,
+        runner,
+        chosen,
+        target,
+        KEY_ASSUMPTIONS if assumptions is None else assumptions,
+        # In log k: 4e-3 pins a value to 0.2%, finer than the runs' own noise resolves, and
+        # each step costs two worlds (the pinned baseline and the intervention).
+        tol=4 * tol,
+        explicit=assumptions is not None,
+    )
     return BreakEven(
         scenario=scenario,
         intervention=name,
@@ -221,4 +294,95 @@ def breakeven(
         effects=pd.DataFrame(rows).set_index("path"),
         runs=runs,
         seed=seed,
+        assumptions=searched,
     )
+
+
+def _assumption_rows(
+    scenario: Scenario,
+    runner: _Runner,
+    chosen: InterventionSet,
+    target: float,
+    paths: Sequence[str],
+    *,
+    tol: float,
+    explicit: bool,
+) -> pd.DataFrame:
+    """One row per key assumption the scenario has (see `BreakEven.assumptions`)."""
+    dists = dict(iter_inputs(scenario))
+    rows = []
+    for path in paths:
+        inputs = [p for p in resolve(scenario, path) if not p.startswith("interventions.")]
+        inputs = [p for p in inputs if dists[p].mean() > 0]
+        if not inputs:
+            if explicit:
+                raise UserError(f"--assumption {path!r} names no input of the scenario above 0")
+            continue
+        means = {p: dists[p].mean() for p in inputs}
+        # The largest multiple that keeps every input within its valid range.
+        top = min(MAX_MULTIPLE, *(dists[p].valid_range()[1] / means[p] for p in inputs))
+
+        def p(k: float, inputs: list[str] = inputs, means: dict[str, float] = means) -> float:
+            pins = Changes(tuple(Change(q, "set", k * means[q]) for q in inputs), name="pinned")
+            return float(runner.pinned_case(pins, chosen).p_pays)
+
+        p_today = p(1.0)
+        k, must = crossing(p, target, p_today, lo=1.0 / MAX_MULTIPLE, hi=top, tol=tol)
+        single = len(inputs) == 1
+        label = input_label(scenario, inputs[0]) if single else path
+        today = means[inputs[0]] if single else 1.0
+        rows.append(
+            {
+                "path": path,
+                "label": label,
+                "inputs": len(inputs),
+                "today": today,
+                "p_today": p_today,
+                "break_even": k * today if np.isfinite(k) else np.nan,
+                "multiple": k,
+                "must": must,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def crossing(
+    p: Any, target: float, p_one: float, *, lo: float, hi: float, tol: float = 1e-3
+) -> tuple[float, str]:
+    """The multiple k nearest 1 (within [lo, hi]) at which p(k) crosses `target`, and which side
+    pays: "at least" when it pays with the target above k, "at most" below (inf, "" if none).
+
+    From k = 1 (where p is `p_one`) the search steps by doubling or halving on the side where
+    p moves towards the target (the side it falls on when it pays today, rises when not; both
+    sides when the first steps do not tell), then bisects in log k between the last two steps.
+    """
+    pays = p_one >= target
+    first = {True: min(2.0, hi), False: max(0.5, lo)}
+    moved = {up: (p(k) if k != 1.0 else p_one) - p_one for up, k in first.items()}
+    if moved[True] == moved[False]:
+        sides = [True, False]
+    else:
+        sides = [(moved[True] < moved[False]) if pays else (moved[True] > moved[False])]
+    found = []
+    for go_up in sides:
+        limit = hi if go_up else lo
+        inner, step = 1.0, first[go_up]
+        last_p = p_one + moved[go_up]
+        while (last_p >= target) == pays and step != inner:
+            inner, step = step, (min(step * 2.0, limit) if go_up else max(step / 2.0, limit))
+            last_p = p(step) if step != inner else last_p
+        if (last_p >= target) != pays:
+            found.append((go_up, inner, step))
+    if not found:
+        return float("inf"), ""
+    go_up, inner, step = min(found, key=lambda f: abs(np.log(f[2])))
+    a, b = np.log(inner), np.log(step)  # p(a) on today's side, p(b) across the target
+    while abs(b - a) > tol:
+        mid = 0.5 * (a + b)
+        if (p(float(np.exp(mid))) >= target) == pays:
+            a = mid
+        else:
+            b = mid
+    # It pays above k when the search went up to find where it starts paying, or down to
+    # find where it stops.
+    return float(np.exp(0.5 * (a + b))), "at least" if go_up != pays else "at most"

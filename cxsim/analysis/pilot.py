@@ -100,6 +100,14 @@ class PilotPlan(Result):
     table: pd.DataFrame  # pilot periods -> units per arm (and customers per arm)
     unit: str = "customers"
     per_period: float = math.nan  # units the business produces a period (both arms)
+    # Set by `cxsim.analysis.pilot_value.with_evsi` (the table then has `evsi`, `worth_cost`):
+    evpi: float = math.nan  # perfect information on the intervention's NPV (normal approx.)
+    npv_mean: float = math.nan
+    pilot_cost: float = math.nan
+    currency: str = ""
+    language: str = "en"
+    runs: int = 0
+    seed: int | None = None
 
     kind: ClassVar[str] = "pilot_plan"
 
@@ -124,10 +132,12 @@ class PilotPlan(Result):
             "control": self.control,
             "treated": self.treated,
             "per_period": self.per_period,
+            **self._value_dict(),
             "alpha": self.alpha,
             "power": self.power,
             "plan": [
-                {"periods": int(k), **{c: _plain(v) for c, v in row.items()}}
+                {"periods": int(k), **{c: _plain(v) for c, v in row.items() if c != "worth_cost"}}
+                | ({"worth_cost": bool(row["worth_cost"])} if "worth_cost" in row else {})
                 for k, row in self.table.iterrows()
             ],
         }
@@ -145,7 +155,46 @@ class PilotPlan(Result):
             "is at full strength from the start; levels come from the expected-value model;",
             "word of mouth between the groups is ignored.",
         ]
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + self._value_lines()) + "\n"
+
+    @property
+    def valued(self) -> bool:
+        """Whether the plan carries the value of its information (`with_evsi`)."""
+        return "evsi" in self.table.columns
+
+    def _value_dict(self) -> dict[str, Any]:
+        if not self.valued:
+            return {}
+        return {
+            "value_of_information": {
+                "npv_mean": self.npv_mean,
+                "evpi": self.evpi,
+                "pilot_cost": self.pilot_cost,
+                "currency": self.currency,
+                "runs": self.runs,
+                "seed": self.seed,
+            }
+        }
+
+    def _value_lines(self) -> list[str]:
+        """What the pilot's information is worth, by pilot length, against its cost."""
+        if not self.valued:
+            return []
+        from cxsim.formatting.money import format_money
+
+        money = lambda v: format_money(v, self.currency, language=self.language)  # noqa: E731
+        lines = [
+            "",
+            f"Value of the pilot's information ({self.runs:,} runs; expected NPV "
+            f"{money(self.npv_mean)}; perfect information worth {money(self.evpi)}):",
+        ]
+        for k, row in self.table.iterrows():
+            worth = "worth" if row["worth_cost"] else "not worth"
+            lines.append(
+                f"  {k} period(s): EVSI {money(row['evsi'])}, {worth} its cost of "
+                f"{money(self.pilot_cost)}"
+            )
+        return lines
 
 
 def plan_pilot(
@@ -287,6 +336,11 @@ class _FullEffect:
 
     def cost(self, values: Values, scenario: Scenario, active: FloatArray) -> FloatArray:
         return np.zeros(active.shape)
+
+
+def full_effect_variant(chosen: InterventionSet) -> Any:
+    """A variant: `chosen` at full effect from the first period, without its costs."""
+    return _FullEffect(chosen)
 
 
 def _churn_per_period(r: Results) -> float:

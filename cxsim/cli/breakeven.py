@@ -31,6 +31,15 @@ from cxsim.cli.options import (
     type=probability(open_ends=True),
     help="The probability with which it must pay.",
 )
+@click.option(
+    "--assumption",
+    "assumptions",
+    multiple=True,
+    metavar="PATH",
+    help="A key assumption to search (repeatable; a path naming several inputs moves them "
+    "together). Default: the memory odds ratios, the response-time midpoint, the defection "
+    "rates and the failure rates.",
+)
 @runs_option(500)
 @seed_option(1)
 @set_option
@@ -40,17 +49,28 @@ def breakeven(
     file: str,
     intervention: str,
     target: float,
+    assumptions: tuple[str, ...],
     runs: int,
     seed: int | None,
     overrides: tuple[str, ...],
     workers: int | None,
     as_json: bool,
 ) -> None:
-    """The weakest effect and the highest cost at which an intervention still pays.
+    """The weakest effect, the highest cost and the key assumptions at which an intervention
+    still pays.
 
     Each effect in turn is pinned (the others at their distributions) and searched by
-    bisection on common random numbers; the cost is read from the runs.
+    bisection on common random numbers; the cost is read from the runs; each key assumption is
+    pinned in both worlds and searched the same way.
     """
     scenario = cxsim.load(file, overrides)
-    found = find_breakeven(scenario, intervention, target, runs=runs, seed=seed, workers=workers)
+    found = find_breakeven(
+        scenario,
+        intervention,
+        target,
+        runs=runs,
+        seed=seed,
+        workers=workers,
+        assumptions=assumptions or None,
+    )
     click.echo(found.to_json() if as_json else found.text(), nl=as_json)

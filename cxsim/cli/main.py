@@ -54,6 +54,7 @@ LAZY: dict[str, tuple[str, str]] = {
         "What must be true for an intervention to pay.",
     ),
     "voi": ("cxsim.cli.voi:voi", "What resolving each uncertainty first is worth (EVPI)."),
+    "target": ("cxsim.cli.target:target", "What +10 NPS, CSAT +5 or a faster answer is worth."),
     "calibrate": ("cxsim.cli.calibrate:calibrate", "Scenario inputs from observed data."),
     "queue": ("cxsim.cli.queue:queue", "Staff a contact-centre queue (SimPy and Erlang)."),
     "rerun": ("cxsim.cli.rerun:rerun", "Repeat a recorded result and check every number."),
@@ -266,7 +267,10 @@ def _run_to_precision(
     given = click.get_current_context().get_parameter_source("runs")
     limit = runs if given is click.core.ParameterSource.COMMANDLINE else 100_000
     max_runs = max(limit, 512)
-    with warnings.catch_warnings(), progress(max_runs, "simulating", enabled=not as_json) as bar:
+    with (
+        warnings.catch_warnings(),
+        progress(max_runs, "simulating", enabled=not as_json, unit="runs at most") as bar,
+    ):
         # Said below in the note, naming --runs rather than the API's max_runs.
         warnings.simplefilter("ignore", SensitivityWarning)
         results, record = run_to_precision(

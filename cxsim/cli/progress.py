@@ -1,10 +1,11 @@
-"""Progress with an ETA and colour, on a terminal only: silent in pipes, files and `--json`."""
+"""Progress with an ETA and colour on a terminal; an estimate of a long run's time anywhere."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,20 +21,84 @@ def on_terminal() -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
+#: Work expected to take at least this long is announced ("about 3 min for 50,000 runs").
+ESTIMATE_FROM_SECONDS = 20.0
+#: How long to watch the work before extrapolating: long enough to see past start-up.
+MEASURE_SECONDS = 1.0
+
+
+def duration(seconds: float) -> str:
+    """A duration in the largest unit that keeps it readable: '40 s', '3 min', '2.5 h'."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+def announce(seconds: float, what: str, *, bar: bool = False) -> None:
+    """Say on stderr how long the work will take, if long enough to be worth saying.
+
+    `bar`: a progress bar is on this line of the terminal; clear it first (it redraws below).
+    """
+    if seconds >= ESTIMATE_FROM_SECONDS:
+        clear = "\r\x1b[K" if bar else ""
+        click.echo(f"{clear}about {duration(seconds)} for {what}", err=True)
+
+
+class _Timed:
+    """An API's `progress=` that times the work and, once, extrapolates to all of it.
+
+    The rate is measured from the first update on, so start-up (loading, worker processes, the
+    support model's curve) counts once, not once per chunk.
+    """
+
+    def __init__(self, total: int, unit: str, bar: Progress | None) -> None:
+        self.total, self.unit, self.bar = total, unit, bar
+        self.start = time.perf_counter()
+        self.done = 0
+        self.first: tuple[float, int] | None = None
+        self.estimated: float | None = None
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar(n)
+        if self.estimated is not None or self.done >= self.total:
+            return
+        now = time.perf_counter()
+        if self.first is None:
+            self.first = (now, self.done)
+            return
+        since, then = now - self.first[0], self.done - self.first[1]
+        if since >= MEASURE_SECONDS and then > 0:
+            self.estimated = now - self.start + since / then * (self.total - self.done)
+            announce(self.estimated, f"{self.total:,} {self.unit}", bar=self.bar is not None)
+
+
 @contextlib.contextmanager
-def progress(total: int, label: str, *, enabled: bool = True) -> Iterator[Progress | None]:
+def progress(
+    total: int, label: str, *, enabled: bool = True, unit: str = "runs"
+) -> Iterator[Progress | None]:
     """A progress bar with an ETA on stderr, yielding its `update` for an API's `progress=`.
 
-    Yields None (and prints nothing) when `enabled` is false (for example with `--json`) or
-    stderr is not a terminal, so the API can skip the calls.
+    When the first seconds of work say the whole will take ESTIMATE_FROM_SECONDS or more, one
+    line says so ("about 12 min for 100,000 runs"), on a terminal or not. The bar itself is
+    drawn on a terminal only. Yields None (and prints nothing) when `enabled` is false (for
+    example with `--json`), so the API can skip the calls.
     """
-    if not (enabled and total > 0 and on_terminal()):
+    if not (enabled and total > 0):
         yield None
+        return
+    if not on_terminal():
+        yield _Timed(total, unit, None)
         return
     with click.progressbar(
         length=total, label=label, file=sys.stderr, show_eta=True, show_percent=True
     ) as bar:
-        yield bar.update
+        yield _Timed(total, unit, bar.update)
 
 
 def wants_colour() -> bool:

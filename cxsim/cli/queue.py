@@ -13,10 +13,17 @@ import click
 
 from cxsim.analysis.staffing import staffing, staffings_to_try
 from cxsim.cli.options import count, finite, json_option, seed_option
-from cxsim.cli.progress import echo_text, progress
+from cxsim.cli.progress import announce, echo_text, progress
 
 #: Contacts simulated (all levels and replications) from which a run takes about two seconds.
 PROGRESS_FROM_CONTACTS = 200_000
+#: Contacts SimPy simulates per second on one core (measured: 40,000 to 65,000 on a loaded
+#: 2-core machine, 2026); the estimate before a long run divides by it.
+CONTACTS_PER_SECOND = 40_000
+#: The most contacts one command simulates (about ten minutes at CONTACTS_PER_SECOND).
+MAX_CONTACTS = 25_000_000
+#: The largest coefficient of variation of handle times, as in a scenario's channel.
+MAX_HANDLE_CV = 10.0
 
 
 @click.command(
@@ -49,7 +56,7 @@ PROGRESS_FROM_CONTACTS = 200_000
 )
 @click.option(
     "--patience-seconds",
-    type=finite(min=0, min_open=True),
+    type=finite(min=0, min_open=True, max=1e6),
     help="Mean patience before hanging up (exponential): compares with Erlang A. "
     "Without it nobody hangs up: Erlang C.",
 )
@@ -64,7 +71,7 @@ PROGRESS_FROM_CONTACTS = 200_000
     "--sl-seconds",
     default=20.0,
     show_default=True,
-    type=finite(min=0),
+    type=finite(min=0, max=1e6),
     help="Service level threshold: share of contacts answered within this many seconds.",
 )
 @click.option(
@@ -103,7 +110,7 @@ PROGRESS_FROM_CONTACTS = 200_000
     "--handle-cv",
     default=1.0,
     show_default=True,
-    type=finite(min=0, min_open=True),
+    type=finite(min=0, min_open=True, max=MAX_HANDLE_CV),
     help="Coefficient of variation of lognormal handle times.",
 )
 @seed_option(default=2026)
@@ -154,9 +161,14 @@ def queue(
             sl_seconds=sl_seconds,
         )
         # A bar where the simulation takes seconds: many levels, long runs or many replications.
-        work = len(levels) * replications * (hours + warmup_hours) * arrivals_per_hour
+        work = _contacts(len(levels), replications, hours, warmup_hours, arrivals_per_hour)
+        if not as_json:
+            announce(work / CONTACTS_PER_SECOND, f"{work:,.0f} simulated contacts")
         with progress(
-            len(levels), "simulating", enabled=not as_json and work > PROGRESS_FROM_CONTACTS
+            len(levels),
+            "simulating",
+            enabled=not as_json and work > PROGRESS_FROM_CONTACTS,
+            unit="staffing levels",
         ) as bar:
             result = staffing(
                 arrivals_per_hour,
@@ -181,3 +193,24 @@ def queue(
         click.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
         return
     echo_text(result.text(), nl=False)
+
+
+def _contacts(
+    levels: int, replications: int, hours: float, warmup_hours: float, arrivals_per_hour: float
+) -> float:
+    """The contacts a command will simulate; refused beyond MAX_CONTACTS or below one a run."""
+    if arrivals_per_hour * hours < 1:
+        raise click.UsageError(
+            f"--hours {hours:g} at --arrivals-per-hour {arrivals_per_hour:g} measures fewer than "
+            "one contact a replication: raise --hours"
+        )
+    work = levels * replications * (hours + warmup_hours) * arrivals_per_hour
+    if work > MAX_CONTACTS:
+        raise click.UsageError(
+            f"{levels:,} staffing levels x {replications:,} replications x "
+            f"{hours + warmup_hours:g} hours at {arrivals_per_hour:g} an hour is {work:,.0f} "
+            f"contacts to simulate, more than {MAX_CONTACTS:,} (about "
+            f"{MAX_CONTACTS / CONTACTS_PER_SECOND / 60:.0f} min): lower --replications, "
+            "--hours or the range of agents"
+        )
+    return work

@@ -23,6 +23,7 @@ from cxsim.cli.options import (
     workers_option,
 )
 from cxsim.cli.progress import progress
+from cxsim.errors import UserError
 from cxsim.outputs.report import check_target, write_report
 
 
@@ -80,7 +81,10 @@ def report(
     if _has("cxsim.analysis.sensitivity"):  # optional: without it the report has no tornado
         from cxsim.analysis.sensitivity import tornado
 
-        sensitivity = tornado(scenario)  # expected-value model: exact, and a second or two
+        try:
+            sensitivity = tornado(scenario)  # expected-value model: exact, and a second or two
+        except UserError:  # nothing uncertain to swing: a report without a tornado
+            sensitivity = None
     written = write_report(
         results, comparison, target, force=force, language=language, sensitivity=sensitivity
     )

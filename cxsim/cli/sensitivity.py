@@ -250,7 +250,8 @@ def sensitivity(
         raise UserError(f"--samples must be a power of 2 (512, 1024, 2048, ...), got {samples}")
     scenario = cxsim.load(file, overrides)
     total = {"tornado": runs or 0, "sobol": 0, "convergence": max_runs}[method]
-    with warnings.catch_warnings(), progress(total, method, enabled=not as_json) as bar:
+    unit = "runs at most" if method == "convergence" else "runs"
+    with warnings.catch_warnings(), progress(total, method, enabled=not as_json, unit=unit) as bar:
         # Printed below, in plain words, rather than as Python warnings.
         warnings.simplefilter("ignore", sa.SensitivityWarning)
         result, doc = _analyse(

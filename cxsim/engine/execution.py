@@ -33,6 +33,7 @@ import numpy as np
 from cxsim.engine.recursion import FIRST_TOUCHPOINT_SLOT, BlockResult
 from cxsim.engine.sampling import RandomSampler
 from cxsim.engine.world import run_world, support_peak
+from cxsim.errors import UserError
 from cxsim.model.parameters import draw_values
 from cxsim.model.scenario import Scenario
 from cxsim.model.variants import Variant
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
     from distributed import Client
 
 CHUNK = 256
+#: How long to wait for a remote Dask scheduler to answer before saying it cannot be reached
+#: (Dask's own default is 30 s; a scheduler that is up answers in milliseconds on a LAN).
+CONNECT_SECONDS = 5.0
 #: Where tasks run: None (this process or local workers), "local" (a Dask LocalCluster),
 #: "tcp://HOST:PORT" (a running Dask scheduler), or a `distributed.Client`.
 Scheduler: TypeAlias = "str | Client | None"
@@ -162,7 +166,20 @@ def dask_client(scheduler: Scheduler, workers: int | None = None) -> Iterator[Cl
         ):
             yield client
     else:
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler, timeout=CONNECT_SECONDS)
+        except (OSError, TimeoutError) as exc:  # refused, no such host, timed out
+            raise UserError(
+                f"scheduler {scheduler}: no Dask scheduler answered within "
+                f"{CONNECT_SECONDS:g} s; start one with `dask scheduler`, or leave --scheduler "
+                "out to use local processes"
+            ) from exc
+        except Exception as exc:  # something answered, but not in Dask's protocol
+            raise UserError(
+                f"scheduler {scheduler}: what answered there is not a Dask scheduler "
+                f"({type(exc).__name__})"
+            ) from exc
+        with client:
             yield client
 
 

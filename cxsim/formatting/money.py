@@ -1,4 +1,5 @@
-"""Money and count labels in the scenario's currency: $1.2M, €3.4B, ¥1.2億."""
+"""Money and count labels in the scenario's currency: $1.2M, €3.4B, ¥120M, and in Japanese
+1.2億円 (yen written the Japanese way)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,32 @@ def symbol(currency: str) -> str:
     return SYMBOLS.get(currency, currency + " ")
 
 
+def yen_words(currency: str | None, language: str) -> bool:
+    """Whether amounts are written the Japanese way, 12.4億円 (a yen amount in a Japanese
+    text), rather than with a leading symbol (¥1.2B in English, $3.4万 for dollars)."""
+    return language == "ja" and currency == "JPY"
+
+
+def amount(sign: str, digits: str, unit: str, currency: str | None, language: str) -> str:
+    """Sign, digits and unit put together in the currency's written form: $12.3M, ¥120M,
+    12.4億円 (yen in Japanese); no symbol for a count (`currency` None)."""
+    if currency is None:
+        return f"{sign}{digits}{unit}"
+    if yen_words(currency, language):
+        return f"{sign}{digits}{unit}円"
+    return f"{sign}{symbol(currency)}{digits}{unit}"
+
+
+def money_range(
+    low: float, high: float, currency: str = "USD", language: str = "en", mean: float | None = None
+) -> str:
+    """An interval in one unit: 0.6億円〜2.0億円 in Japanese, $0.6M–$2.0M in English (never
+    6,361万円〜2億円). The unit is chosen from the largest of the bounds and
+    `mean` (when the interval is printed beside it)."""
+    fmt = shared_unit([low, high, *([mean] if mean is not None else [])], currency, language)
+    return f"{fmt(low)}{'〜' if language == 'ja' else '–'}{fmt(high)}"
+
+
 def format_money(
     value: float, currency: str = "USD", compact: bool = True, language: str = "en"
 ) -> str:
@@ -21,13 +48,12 @@ def format_money(
         return "n/a"
     sign = "-" if value < 0 else ""
     v = abs(value)
-    sym = symbol(currency)
     if compact:
         for unit, size in _units(currency, language):
             if v >= size:
-                return f"{sign}{sym}{v / size:,.1f}{unit}"
+                return amount(sign, f"{v / size:,.1f}", unit, currency, language)
     decimals = 0 if currency in NO_DECIMALS or v >= 1000 else 2
-    return f"{sign}{sym}{v:,.{decimals}f}"
+    return amount(sign, f"{v:,.{decimals}f}", "", currency, language)
 
 
 def format_count(value: float) -> str:
@@ -36,7 +62,7 @@ def format_count(value: float) -> str:
 
 def _units(currency: str | None, language: str) -> tuple[tuple[str, float], ...]:
     """Compact units, largest first: 兆 / 億 / 万 in Japanese, else T / B / M / k (an English
-    report of a yen scenario writes ¥120M, never ¥1.2億)."""
+    report of a yen scenario writes ¥120M, never 1.2億円)."""
     if language == "ja":
         return (("兆", 1e12), ("億", 1e8), ("万", 1e4))
     return (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3))
@@ -61,12 +87,11 @@ def format_ticks(
     """Axis tick labels with the fewest decimals that keep them exact.
 
     Money when `currency` is given, otherwise counts. One unit for the whole axis, chosen
-    from its largest value, in any language (€0, €5M, €10M; ¥0.5億, ¥1億, ¥1.5億; 250k), so
-    no axis shows ¥7,969万 beside ¥1.2億.
+    from its largest value, in any language (€0, €5M, €10M; 0.5億円, 1.0億円, 1.5億円; 250k),
+    so no axis shows 7,969万円 beside 1.2億円.
     """
     units = _units(currency, language)
     finite = [abs(v) for v in values if math.isfinite(v)]
-    sym = symbol(currency) if currency else ""
 
     def unit_for(v: float) -> tuple[str, float]:
         return next(((u, s) for u, s in units if v >= s), ("", 1.0))
@@ -83,10 +108,10 @@ def format_ticks(
         decimals = _fewest_decimals([x / size for x in group], most)
         x = v / size
         if round(x, decimals) == 0:
-            out.append(f"{sym}0")
+            out.append(amount("", "0", "", currency, language))
         else:
             sign = "\u2212" if x < 0 else ""
-            out.append(f"{sign}{sym}{abs(x):,.{decimals}f}{unit}")
+            out.append(amount(sign, f"{abs(x):,.{decimals}f}", unit, currency, language))
     return out
 
 
@@ -99,44 +124,47 @@ def _fewest_decimals(scaled: list[float], most: int) -> int:
 
 
 def shared_unit(
-    values: list[float], currency: str | None = None, language: str = "en"
+    values: list[float],
+    currency: str | None = None,
+    language: str = "en",
+    decimals: int | None = None,
 ) -> Callable[[float], str]:
     """A formatter for a table's column or a chart's labels: one unit for all `values`, chosen
-    from the largest (¥0.8億 beside ¥1.2億, never ¥7,969万 beside ¥1.2億), about three figures."""
+    from the largest (0.8億円 beside 1.2億円, never 7,969万円 beside 1.2億円), about three figures
+    (or `decimals` after the point, for a table whose small lines matter: $3.2M beside $168.0M)."""
     finite = [abs(v) for v in values if math.isfinite(v)]
     top = max(finite, default=0.0)
     unit, size = next(((u, s) for u, s in _units(currency, language) if top >= s), ("", 1.0))
-    sym = symbol(currency) if currency else ""
-    decimals = 0 if size == 1.0 or top / size >= 100 else 1
+    if decimals is None or (size == 1.0 and currency in NO_DECIMALS):
+        decimals = 0 if size == 1.0 or top / size >= 100 else 1
 
     def fmt(v: float) -> str:
         if not math.isfinite(v):
             return "n/a"
         x = v / size
         if round(x, decimals) == 0:
-            return f"{sym}0"
+            return amount("", "0", "", currency, language)
         sign = "-" if x < 0 else ""
-        return f"{sign}{sym}{abs(x):,.{decimals}f}{unit}"
+        return amount(sign, f"{abs(x):,.{decimals}f}", unit, currency, language)
 
     return fmt
 
 
 def format_money_label(value: float, currency: str = "USD", language: str = "en") -> str:
-    """A compact amount for a label, about three figures at most: €986k, €6.1M, €12k, ¥3,456万."""
+    """A compact amount for a label, about three figures at most: €986k, €6.1M, €12k, 3,456万円."""
     if not math.isfinite(value):
         return "n/a"
     sign = "-" if value < 0 else ""
     v = abs(value)
-    sym = symbol(currency)
     if v == 0:
-        return f"{sym}0"
+        return amount("", "0", "", currency, language)
     for unit, size in _units(currency, language):
         if v >= size:
             x = v / size
             digits = f"{x:,.{0 if x >= 100 else 1}f}".removesuffix(".0")
-            return f"{sign}{sym}{digits}{unit}"
+            return amount(sign, digits, unit, currency, language)
     decimals = 0 if currency in NO_DECIMALS or v >= 100 else 2
-    return f"{sign}{sym}{v:,.{decimals}f}"
+    return amount(sign, f"{v:,.{decimals}f}", "", currency, language)
 
 
 def significant(x: float, sig: int = 4) -> str:

@@ -396,6 +396,10 @@ Money = _dist_type(0.0, 1e12)
 #: Money that may be negative: an intervention's cost, where a negative amount is a saving.
 SignedMoney = _dist_type(-1e12, 1e12)
 People = _dist_type(0.0, 1e4)
+#: An odds multiplier (memory of unresolved failures): above 0, at most 1000.
+OddsRatio = _dist_type(1e-6, 1000.0)
+#: Hours on a response-time scale (the resolution curve's midpoint): above 0, at most 10,000.
+ResponseHours = _dist_type(1e-6, 10_000.0)
 Real = _dist_type(-math.inf, math.inf)
 
 Dist = _Dist

@@ -283,8 +283,9 @@ def build(scenario: Scenario, values: Mapping[str, FloatArray]) -> Params:
         ],
         axis=1,
     )  # (R, 2, 4)
-    odds = np.asarray(scenario.memory.odds_ratio, dtype=float)
-    defect = _scale_odds(base_defect[:, :, None, :], odds[None, None, :, None])
+    # (R, 3): one set of memory odds ratios per run (each may carry a distribution).
+    odds = np.stack([v(f"memory.odds_ratio.{k}") for k in range(3)], axis=1)
+    defect = _scale_odds(base_defect[:, :, None, :], odds[:, None, :, None])
 
     value = np.stack(
         [

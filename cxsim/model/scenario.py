@@ -22,6 +22,7 @@ from cxsim.model.costs_section import ExperienceCosts
 from cxsim.model.distributions import (
     Count,
     Money,
+    OddsRatio,
     People,
     Positive,
     Probability,
@@ -359,10 +360,10 @@ class Memory(Model):
     dynamics settle into; `clean` starts everyone with no unresolved failure.
     """
 
-    odds_ratio: list[Annotated[float, Field(gt=0, le=1000)]] = Field(
+    odds_ratio: list[OddsRatio] = Field(
         description=(
             "Odds multipliers on defection for customers with 0, 1 and 2 or "
-            "more unresolved earlier failures."
+            "more unresolved earlier failures (each a number or a distribution)."
         ),
         default=[1.0, 3.0, 7.0],
         min_length=3,

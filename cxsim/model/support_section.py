@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from pydantic import Field, model_validator
 
 from cxsim.model.base import Model, Name
-from cxsim.model.distributions import Count, Probability
+from cxsim.model.distributions import Count, Probability, ResponseHours
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -118,16 +118,13 @@ class ResolutionBySpeed(Model):
     dissatisfied_slow: Probability = Field(
         default=0.60, description="Share dissatisfied when answered very late."
     )
-    midpoint_hours: Annotated[
-        float,
-        Field(
-            description=(
-                "Response time, in hours, at which the split is halfway between fast and slow."
-            ),
-            gt=0,
-            le=10_000,
+    midpoint_hours: ResponseHours = Field(
+        default=6.0,
+        description=(
+            "Response time, in hours, at which the split is halfway between fast and slow "
+            "(a number or a distribution)."
         ),
-    ] = 6.0
+    )
 
 
 class Support(Model):

@@ -121,7 +121,7 @@ PHRASES: dict[str, dict[str, str]] = {
     # subtitles
     "sub_distribution": {
         "en": "Expected {mean}; in 90% of runs between {p5} and {p95}",
-        "ja": "期待値 {mean}。90%の試行が {p5}〜{p95} の範囲",
+        "ja": "期待値{mean}。90%の試行が{p5}〜{p95}の範囲",
     },
     "sub_distribution_one": {
         "en": "Expected-value model: a single figure, {mean}",
@@ -129,7 +129,7 @@ PHRASES: dict[str, dict[str, str]] = {
     },
     "sub_waterfall": {
         "en": "Mean over {runs} runs; total {total}",
-        "ja": "{runs}回の試行の平均。合計 {total}",
+        "ja": "{runs}回の試行の平均。合計{total}",
     },
     "sub_pathway_silent": {
         "en": "Customers who never complained cause {silent} of the loss, "
@@ -153,7 +153,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "sub_tornado_q": {
         "en": "Each input moved from its {low} to its {high}, the others at their means "
         "({model}); base {base}{why}",
-        "ja": "各入力を{low}から{high}へ動かし、他は平均値に固定（{model}）。基準値 {base}{why}",
+        "ja": "各入力を{low}から{high}へ動かし、他は平均値に固定（{model}）。基準値{base}{why}",
     },
     "sub_tornado_why": {
         "en": " (all inputs at their means, so not the Monte Carlo mean of the headline)",
@@ -161,7 +161,7 @@ PHRASES: dict[str, dict[str, str]] = {
     },
     "sub_tornado": {
         "en": "Each input moved from its low to its high value; base {base}",
-        "ja": "各入力を低い値から高い値へ動かした場合。基準値 {base}",
+        "ja": "各入力を低い値から高い値へ動かした場合。基準値{base}",
     },
     "sub_bands_cmp": {
         "en": "Mean over {runs} runs. Left: band = 90% of baseline runs (P5–P95). "
@@ -216,7 +216,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "en": "Best intervention by expected NPV: {name}, NPV {npv} "
         "(90% interval {p5} to {p95}); it pays in {p} of runs.",
         "ja": "期待NPVが最も高い施策は「{name}」：NPV {npv}"
-        "（90%区間 {p5}〜{p95}）、回収できる確率 {p}。",
+        "（90%区間{p5}〜{p95}）、回収できる確率{p}。",
     },
     "headline_none": {
         "en": "None of the {n} interventions compared has a positive expected NPV.",
@@ -255,7 +255,7 @@ PHRASES: dict[str, dict[str, str]] = {
     },
     "a_resolution": {
         "en": "Complaints ending satisfied: {s}; mollified: {m}",
-        "ja": "苦情の結果 満足：{s}、一応納得：{m}",
+        "ja": "苦情の結果：満足{s}、一応納得{m}",
     },
     "a_support": {
         "en": "Complaint outcomes set by the contact centre's response times ({channels})",
@@ -264,7 +264,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "a_defection": {
         "en": "Defection after a minor / major failure: silent {s1} / {s2}; "
         "dissatisfied complainers {d1} / {d2}",
-        "ja": "軽微／重大な失敗後の離反率：苦情なし {s1}／{s2}、不満の苦情 {d1}／{d2}",
+        "ja": "軽微／重大な失敗後の離反率：苦情なし{s1}／{s2}、不満の苦情{d1}／{d2}",
     },
     "a_wom": {
         "en": "People told: {low} (satisfied) to {high} (dissatisfied); "
@@ -277,11 +277,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "ja": "未解決の失敗が続くと離反のオッズは{one}倍（1回）、{more}倍（複数回）",
     },
     "a_interventions": {"en": "Interventions compared", "ja": "比較した施策"},
-    "a_cost_one_off": {"en": "{x} one-off", "ja": "初期費用 {x}"},
-    "a_cost_per_period": {"en": "{x} per {period}", "ja": "{period}あたり {x}"},
+    "a_cost_one_off": {"en": "{x} one-off", "ja": "初期費用{x}"},
+    "a_cost_per_period": {"en": "{x} per {period}", "ja": "{period}あたり{x}"},
     "a_cost_per_customer": {
         "en": "{x} per customer per {period}",
-        "ja": "顧客1人・{period}あたり {x}",
+        "ja": "顧客1人・{period}あたり{x}",
     },
     "a_cost_none": {"en": "no cost given", "ja": "費用の記載なし"},
     "monte_carlo": {"en": "Monte Carlo", "ja": "モンテカルロ法"},
@@ -307,7 +307,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "cost": {"en": "Cost", "ja": "コスト"},
     "npv": {"en": "Net present value", "ja": "正味現在価値（NPV）"},
     "npv_axis": {"en": "Net present value, {view}", "ja": "正味現在価値（{view}、割引後）"},
-    "p_pays": {"en": "pays in {p} of runs", "ja": "回収確率 {p}"},
+    "p_pays": {"en": "pays in {p} of runs", "ja": "回収確率{p}"},
     "payback": {"en": "median payback {n} {unit}", "ja": "回収期間（中央値）{n}{unit}"},
     "payback_never": {"en": "no payback in horizon", "ja": "期間内に回収できず"},
     "low_input": {"en": "Input at its low value", "ja": "入力が低い場合"},
@@ -317,6 +317,10 @@ PHRASES: dict[str, dict[str, str]] = {
     "footnote": {
         "en": "{scenario} · {runs} runs · seed {seed} · cxsim {version}",
         "ja": "{scenario} · 試行{runs}回 · シード {seed} · cxsim {version}",
+    },
+    "footnote_expected": {
+        "en": "{scenario} · expected-value model · cxsim {version}",
+        "ja": "{scenario} · 期待値モデル · cxsim {version}",
     },
     "page": {"en": "page {n} of {total}", "ja": "{n} / {total} ページ"},
     "md_figures": {"en": "Key figures", "ja": "主要な数値"},
@@ -330,6 +334,63 @@ PHRASES: dict[str, dict[str, str]] = {
     "md_p_pays": {"en": "P(pays)", "ja": "回収確率"},
     "md_payback": {"en": "Median payback", "ja": "回収期間（中央値）"},
     "md_never": {"en": "not within the horizon", "ja": "期間内に回収できず"},
+    # the P&L page (cxsim.outputs.pnl_page): both sides of the cost of poor experience
+    "cost_of_poor_experience": {"en": "Cost of poor experience", "ja": "顧客体験の失敗のコスト"},
+    "serving_cost": {"en": "Contacts failures create", "ja": "失敗が生む問い合わせの対応費"},
+    "recovery_cost": {
+        "en": "Recovery: refunds, credits, goodwill",
+        "ja": "リカバリー費用（返金・クレジット・お詫び）",
+    },
+    "replacement_cost": {"en": "Replacing lost customers", "ja": "失った顧客の補充費用"},
+    "routine_cost": {
+        "en": "Routine contacts lost customers no longer make",
+        "ja": "失った顧客の通常問い合わせ（減少分）",
+    },
+    "pnl_revenue_side": {"en": "Revenue side: {what}", "ja": "収益面：{what}"},
+    "pnl_cost_side": {"en": "Cost side: costs failures cause", "ja": "費用面：失敗が生む費用"},
+    "pnl_find": {
+        "en": "Poor experience costs {total}: {revenue} of lost {basis} and {costs} of costs",
+        "ja": "顧客体験の失敗のコストは{total}（{what}{revenue}、費用{costs}）",
+    },
+    "pnl_find_revenue": {
+        "en": "Poor experience costs {total} of lost {basis}; the scenario states no costs",
+        "ja": "顧客体験の失敗による{what}は{total}（費用の記載なし）",
+    },
+    "pnl_sub": {
+        "en": "Expected values over {runs} runs, {view}, discounted",
+        "ja": "{runs}回の試行の期待値（{view}、割引後）",
+    },
+    "pnl_no_costs": {
+        "en": "The scenario states no costs of failures (its costs: section): the cost side is "
+        "zero.",
+        "ja": "シナリオに失敗の費用（costs:）の記載がないため、費用面はゼロです。",
+    },
+    "pnl_statement": {"en": "The cost of poor experience", "ja": "顧客体験の失敗のコスト"},
+    "pnl_interventions": {
+        "en": "What the interventions change (against the status quo)",
+        "ja": "施策による変化（現状との比較）",
+    },
+    "pnl_loss_avoided": {"en": "Loss avoided (revenue side)", "ja": "回避できる損失（収益面）"},
+    "pnl_cost_avoided": {
+        "en": "Failure costs avoided (cost side)",
+        "ja": "回避できる失敗の費用（費用面）",
+    },
+    "pnl_of_which": {"en": "of which {line}", "ja": "うち{line}"},
+    "pnl_contacts_avoided": {
+        "en": "contacts (bot included)",
+        "ja": "問い合わせ対応（ボット含む）",
+    },
+    "pnl_recovery_avoided": {"en": "recovery", "ja": "リカバリー"},
+    "pnl_replacement_avoided": {"en": "replacement", "ja": "顧客の補充"},
+    "pnl_routine_avoided": {"en": "routine contacts", "ja": "通常の問い合わせ"},
+    "pnl_cost": {"en": "Less: cost of the intervention", "ja": "差し引き：施策の費用"},
+    "pnl_saving": {
+        "en": "A positive figure on the cost line is a saving (agents retired, a licence dropped).",
+        "ja": "施策の費用の行がプラスの場合は節約（人員削減など）です。",
+    },
+    "pnl_net": {"en": "Net (NPV)", "ja": "正味（NPV）"},
+    "pnl_mean": {"en": "Expected", "ja": "期待値"},
+    "pnl_share": {"en": "Share", "ja": "構成比"},
     "md_files": {"en": "Files", "ja": "ファイル"},
     "md_files_text": {
         "en": "`report.pdf` (summary, assumptions and every chart), `charts/` (each chart as "
@@ -398,7 +459,56 @@ _PATHS = {
         "遅い回答時の不満率",
     ),
     "support.resolution.midpoint_hours": ("Hours until half the effect", "効果半減までの時間"),
+    "costs.per_contact": ("Cost per contact", "問い合わせ1件あたりの対応費"),
+    "costs.repeat_contacts.satisfied": (
+        "Repeat contacts per satisfied complaint",
+        "満足した苦情1件あたりの再問い合わせ数",
+    ),
+    "costs.repeat_contacts.mollified": (
+        "Repeat contacts per mollified complaint",
+        "一応納得した苦情1件あたりの再問い合わせ数",
+    ),
+    "costs.repeat_contacts.dissatisfied": (
+        "Repeat contacts per dissatisfied complaint",
+        "不満の苦情1件あたりの再問い合わせ数",
+    ),
+    "costs.deflection.share": (
+        "Share of contacts sent to the bot",
+        "ボットに誘導する問い合わせの割合",
+    ),
+    "costs.deflection.containment": ("Bot containment rate", "ボットで完結する割合"),
+    "costs.deflection.cost": ("Cost of a bot contact", "ボット対応1件あたりの費用"),
+    "costs.recovery.satisfied": (
+        "Recovery per satisfied complaint",
+        "満足した苦情1件あたりのリカバリー費用",
+    ),
+    "costs.recovery.mollified": (
+        "Recovery per mollified complaint",
+        "一応納得した苦情1件あたりのリカバリー費用",
+    ),
+    "costs.recovery.dissatisfied": (
+        "Recovery per dissatisfied complaint",
+        "不満の苦情1件あたりのリカバリー費用",
+    ),
+    "costs.acquisition": ("Acquisition cost per new customer", "新規顧客1人あたりの獲得費用"),
+    "costs.replaced": ("Share of lost customers replaced", "失った顧客を補充する割合"),
+    "memory.odds_ratio.0": (
+        "Defection odds, no unresolved failure",
+        "離反オッズ：未解決の失敗なし",
+    ),
+    "memory.odds_ratio.1": (
+        "Defection odds, one unresolved failure",
+        "離反オッズ：未解決の失敗1回",
+    ),
+    "memory.odds_ratio.2": (
+        "Defection odds, several unresolved failures",
+        "離反オッズ：未解決の失敗が複数",
+    ),
 }
+
+
+#: How an intervention's effect on an input is labelled in a sensitivity analysis.
+_EFFECTS = ("add", "set", "scale", "multiply")
 
 
 def input_name(label: str, language: str = "en") -> str:
@@ -416,6 +526,12 @@ def input_name(label: str, language: str = "en") -> str:
         group = pick(_GROUPS[parts[3]])
         return f"口コミで伝える人数：{group}" if ja else f"People told by {group}"
     name, sep, field = label.rpartition(": ")
+    verb, _, path = field.partition(" ")
+    if sep and verb in _EFFECTS and path:  # an intervention's effect: "Live chat: add PATH"
+        words = input_name(path, language)
+        if ja:
+            return f"{name}：{words}への効果"
+        return f"{name}: effect on {words[:1].lower() + words[1:]}"
     if sep and field in _FIELDS:
         return f"{name}{'：' if ja else ': '}{pick(_FIELDS[field])}"
     return label

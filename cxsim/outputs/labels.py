@@ -7,10 +7,10 @@ One place for the words, so a chart's subtitle and the report's sentence say the
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from cxsim.engine.results import Results
-from cxsim.formatting.money import format_money_label
+from cxsim.formatting.money import format_money_label, shared_unit
 from cxsim.outputs.i18n import language_of, text
 
 
@@ -64,9 +64,23 @@ def money_formatter(results: Results, language: str) -> Callable[[float], str]:
     return lambda v: format_money_label(float(v), cur, language=language)
 
 
+def money_in_one_unit(
+    results: Results, language: str, values: Iterable[float], decimals: int | None = None
+) -> Callable[[float], str]:
+    """Amounts printed together (an interval, a chart's labels, a table's column) in one unit,
+    chosen from the largest: 0.6億円〜2.0億円, never 6,361万円〜2億円."""
+    return shared_unit([float(v) for v in values], results.currency, language, decimals)
+
+
 def text_width(s: str) -> int:
     """Display width: East Asian wide characters count twice."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+
+#: Characters a line may not start with (Japanese line breaking, kinsoku shori).
+NO_LINE_START = frozenset(
+    "、。，．,.)）」』】〕〉》％%:：;；!！?？・ーぁぃぅぇぉっゃゅょァィゥェォッャュョ"
+)
 
 
 def wrap_label(label: str, width: int = 32, lines: int = 12) -> str:
@@ -82,7 +96,8 @@ def wrap_label(label: str, width: int = 32, lines: int = 12) -> str:
             out.append(line)
             line = ""
         for ch in word:  # a word too long for a line (Japanese has no spaces): break anywhere
-            if text_width(line + ch) > width:
+            # but never before closing punctuation (kinsoku): it stays on the line it closes
+            if text_width(line + ch) > width and not (line and ch in NO_LINE_START):
                 out.append(line)
                 line = ""
             line += ch
@@ -105,3 +120,29 @@ def percent_words(x: float) -> str:
 
 #: Charts and sentences show a percent at one precision, so a chart and the summary agree.
 percent_label = percent_words
+
+
+def members_of(name: str, description: str, known: list[str]) -> list[str]:
+    """The interventions an outcome stands for: itself, or a combination's members as
+    `cxsim.analysis.compare` lists them ("Members: A, B. ..."), matched against the scenario's
+    intervention names (`known`), so a name holding ", " still reads whole."""
+    if name in known:
+        return [name]
+    head = "Members: "
+    if not description.startswith(head):
+        return [name]
+    rest = description[len(head) :]
+
+    def parse(s: str) -> list[str] | None:
+        for k in sorted(known, key=len, reverse=True):
+            if s.startswith(k):
+                tail = s[len(k) :]
+                if tail.startswith("."):
+                    return [k]
+                if tail.startswith(", "):
+                    more = parse(tail[2:])
+                    if more is not None:
+                        return [k, *more]
+        return None
+
+    return parse(rest) or [name]

@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from cxsim.engine.results import Results
 from cxsim.outputs import charts
+from cxsim.outputs.i18n import input_name as words_for_input
 from cxsim.outputs.i18n import language_of
 from cxsim.outputs.labels import title_weight, wrap_label
 from cxsim.outputs.sources import input_sources
@@ -63,6 +64,9 @@ WORDS: dict[str, dict[str, Any]] = {
             [
                 "- Lost revenue (or margin): what customers who leave after a failure, and "
                 "customers never won because of what others were told, would have brought.",
+                "- Cost of poor experience: the lost revenue (or margin) plus the costs failures "
+                "cause: the contacts they create, recovery (refunds, credits, goodwill) and "
+                "replacing lost customers.",
                 "- Silent defection: customers who leave without ever complaining.",
                 "- Mollified: a complaint resolved, but not to the customer's full satisfaction.",
                 "- Mean: the average over all runs. P5 / P95: 5% of runs fall below P5, 5% "
@@ -81,6 +85,9 @@ WORDS: dict[str, dict[str, Any]] = {
             [
                 "- 逸失売上（または逸失粗利）：失敗後に離反した顧客と、口コミにより獲得"
                 "できなかった顧客がもたらしたはずの金額。",
+                "- 顧客体験の失敗のコスト：逸失売上（または逸失粗利）に、失敗が生む費用"
+                "（問い合わせ対応・リカバリー〈返金・クレジット・お詫び〉・顧客の補充）を"
+                "加えたもの。",
                 "- 苦情なし離反：一度も苦情を言わずに離反する顧客。",
                 "- 一応納得：苦情は解決したが、顧客が十分には満足していない状態。",
                 "- 平均：全試行の平均。P5・P95：試行の5%がP5を下回り、5%がP95を上回る。"
@@ -104,8 +111,9 @@ WORDS: dict[str, dict[str, Any]] = {
                 "- Inputs are drawn independently unless the scenario couples them; related "
                 "uncertainties may make the real spread wider than shown.",
                 "- The model counts revenue lost through customers leaving and prospects "
-                "deterred; it leaves out costs of handling failures, brand effects beyond "
-                "word of mouth, and competitors' responses.",
+                "deterred, and the costs failures cause where the scenario states them "
+                "(contacts, recovery, replacing lost customers); it leaves out brand effects "
+                "beyond word of mouth, and competitors' responses.",
                 "- Interventions are assumed to work as described from their start; how "
                 "fast and how fully they take hold is itself uncertain.",
                 "- The percentiles come from a finite number of runs: the standard error on "
@@ -119,7 +127,8 @@ WORDS: dict[str, dict[str, Any]] = {
                 "この事業に当てはまるとは限りません。",
                 "- シナリオで関連付けない限り、入力は独立に抽出されます。関連する不確実性に"
                 "より、実際のばらつきは示したものより大きい可能性があります。",
-                "- モデルは顧客の離反と見込み客の喪失による損失を数えます。失敗対応の費用、"
+                "- モデルは顧客の離反と見込み客の喪失による損失と、シナリオに記載がある場合は"
+                "失敗が生む費用（問い合わせ対応・リカバリー・顧客の補充）を数えます。"
                 "口コミ以外のブランドへの影響、競合の反応は含みません。",
                 "- 施策は開始時から記載どおりに効くと仮定しています。浸透の速さと程度も"
                 "不確実です。",
@@ -171,19 +180,44 @@ def words_page(
 ) -> Figure:
     """A page of words: a bold title, then paragraphs; those starting "- " are bullets. What
     does not fit above the page number is counted in a last line, never drawn over it."""
+    fig, y, rest = _fill_page(title, paragraphs, lang, size, gap)
+    if rest:
+        more = len(rest)
+        note = f"ほか{more}件（シナリオファイル参照）" if lang == "ja" else f"+ {more} more"
+        paragraph(fig, y + gap, note, size, 150, color=charts.MUTED)
+    return fig
+
+
+def words_pages(
+    title: str, paragraphs: list[str], lang: str, size: float = 10.0, gap: float = 0.04
+) -> list[Figure]:
+    """As `words_page`, but what does not fit continues on further pages (titled "… (cont.)"),
+    so nothing is dropped."""
+    out: list[Figure] = []
+    rest = paragraphs
+    while True:
+        heading = title if not out else f"{title}{'（続き）' if lang == 'ja' else ' (continued)'}"
+        fig, _, rest = _fill_page(heading, rest, lang, size, gap)
+        out.append(fig)
+        if not rest:
+            return out
+
+
+def _fill_page(
+    title: str, paragraphs: list[str], lang: str, size: float, gap: float
+) -> tuple[Figure, float, list[str]]:
+    """A page with `title` and as many of `paragraphs` as fit (at least one): the page, where
+    its words end (inches from the top), and the paragraphs left over."""
     fig = blank_page()
     y = paragraph(fig, 0.22, title, 15, 70, fontweight=title_weight(lang), color=charts.INK)
     room = fig.get_figheight() - 0.45
     for i, p in enumerate(paragraphs):
         body = p.removeprefix("- ")
         lines = wrap_label(body, 150, lines=12).count("\n") + 1
-        if y + lines * size * 1.35 / 72 > room - 0.25 and i < len(paragraphs) - 1:
-            more = len(paragraphs) - i
-            note = f"ほか{more}件（シナリオファイル参照）" if lang == "ja" else f"+ {more} more"
-            paragraph(fig, y + gap, note, size, 150, color=charts.MUTED)
-            break
+        if i > 0 and y + gap + lines * size * 1.35 / 72 > room - 0.25:
+            return fig, y, paragraphs[i:]
         y = paragraph(fig, y + gap, body, size, 150, p.startswith("- "), color=charts.INK)
-    return fig
+    return fig, y, []
 
 
 @charts.styled
@@ -204,15 +238,35 @@ def limitations_page(results: Results, *, language: str | None = None) -> Figure
     return words_page(*WORDS["limitations"][lang], lang)
 
 
-def source_notes(results: Results) -> list[str]:
+def source_notes(results: Results, language: str = "en") -> list[str]:
     """The scenario's comments on its inputs, each once in file order, after the first input
-    it is the source of: "Monthly plan: customers: solved by cxsim calibrate"."""
+    it is the source of: "Monthly plan: customers: solved by cxsim calibrate"; cxsim's names
+    of inputs in the report's language ("Complaint rate", 苦情を言う割合)."""
     notes = input_sources(results.scenario, results.source)
     first: dict[str, str] = {}
     for path, note in notes.items():
         if note.strip():
             first.setdefault(note, path)
-    return [f"{input_name(results.scenario, path)}: {note}" for note, path in first.items()]
+    colon = "：" if language == "ja" else ": "
+    return [
+        f"{_named(results.scenario, path, language)}{colon}{note}" for note, path in first.items()
+    ]
+
+
+def _named(scenario: Any, path: str, language: str) -> str:
+    """An input in words, through the sensitivity labels where they know it (the loss tree,
+    costs, support; a segment's or touchpoint's field), else `input_name`."""
+    words = input_name(scenario, path)
+    known = words_for_input(path, language)
+    if known != path:
+        return known
+    name, sep, _ = words.rpartition(": ")
+    field = path.rsplit(".", 1)[-1]
+    if sep:
+        labelled = words_for_input(f"{name}: {field}", language)
+        if labelled != f"{name}: {field}":
+            return labelled
+    return words
 
 
 def input_name(scenario: Any, path: str) -> str:
@@ -233,10 +287,23 @@ def input_name(scenario: Any, path: str) -> str:
     return f"{named}: {rest}" if named and rest else (named or rest)
 
 
-@charts.styled
-def sources_page(results: Results, *, language: str | None = None) -> Figure:
-    """Where the figures come from: the comments in the scenario file."""
+def sources_pages(results: Results, *, language: str | None = None) -> list[Figure]:
+    """Where the figures come from: the comments in the scenario file, on as many pages as
+    they need."""
     lang = language_of(language, default=results.scenario.language)
     title, none = WORDS["sources"][lang]
-    notes = source_notes(results)
+    notes = source_notes(results, lang)
+    with charts.theme(lang):
+        figs = words_pages(title, [f"- {n}" for n in notes] or [none], lang, size=8.5, gap=-0.02)
+        for fig in figs:
+            fig.draw_without_rendering()
+    return figs
+
+
+@charts.styled
+def sources_page(results: Results, *, language: str | None = None) -> Figure:
+    """The first page of `sources_pages` (the rest counted in a last line)."""
+    lang = language_of(language, default=results.scenario.language)
+    title, none = WORDS["sources"][lang]
+    notes = source_notes(results, lang)
     return words_page(title, [f"- {n}" for n in notes] or [none], lang, size=8.5, gap=-0.02)

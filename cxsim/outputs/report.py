@@ -37,18 +37,28 @@ from cxsim.model.scenario import PATHWAYS, ConstantChurn
 from cxsim.outputs import charts, pages
 from cxsim.outputs import files as output_files
 from cxsim.outputs.charts.frame import PercentTicks, money_axis
+from cxsim.outputs.decisions import decisions_page
 from cxsim.outputs.files import staged_folder
 from cxsim.outputs.i18n import language_of, text
 from cxsim.outputs.labels import (
+    members_of,
     money_formatter,
+    money_in_one_unit,
     percent_words,
     title_weight,
     view_words,
     what_is_lost,
     wrap_label,
 )
+from cxsim.outputs.pnl_page import pnl_page
+from cxsim.outputs.provenance import provenance_page
 from cxsim.outputs.reconciliation import reconciliation_page
-from cxsim.outputs.words import headline, provenance_line, summary_markdown
+from cxsim.outputs.words import (
+    headline,
+    interval_formatter,
+    provenance_line,
+    summary_markdown,
+)
 
 if TYPE_CHECKING:
     from cxsim.analysis.compare import Comparison
@@ -108,10 +118,13 @@ def _build(
     page_list = [
         summary_page(results, comparison, language=lang),
         assumptions_page(results, language=lang),
-        *([reconciliation_page(table, RECONCILIATION_TITLE[lang])] if table else []),
+        pnl_page(results, comparison, language=lang),
+        *([reconciliation_page(table, RECONCILIATION_TITLE[lang], language=lang)] if table else []),
         *figs.values(),
+        *([decisions_page(comparison, language=lang)] if comparison is not None else []),
         pages.method_page(results, language=lang),
-        pages.sources_page(results, language=lang),
+        *pages.sources_pages(results, language=lang),
+        provenance_page(results, language=lang),
         pages.glossary_page(results, language=lang),
         pages.limitations_page(results, language=lang),
     ]
@@ -205,18 +218,26 @@ def summary_page(
         )
     y += 0.1
     sentences = headline(results, comparison, lang)
-    # the words keep to the left; the exceedance curve stands to their right
-    y = _paragraph(fig, y, sentences[0], 12.5, 64, color=charts.INK)
-    for line in sentences[1:]:
-        y = _paragraph(fig, y, line, 10.5, 74, bullet=True, color=charts.INK)
+    # the words keep to the left; the exceedance curve stands to their right. They must end
+    # above the tiles' rule (3.6 in from the top): smaller type where they would not.
+    start, drawn = y, len(fig.texts)
+    for lead, size in ((12.5, 10.5), (11.5, 9.5), (10.5, 8.5)):
+        for artist in list(fig.texts)[drawn:]:
+            artist.remove()
+        y = _paragraph(fig, start, sentences[0], lead, 64, color=charts.INK)
+        for line in sentences[1:]:
+            y = _paragraph(fig, y, line, size, 74, bullet=True, color=charts.INK)
+        if y <= SUMMARY_WORDS_END_IN:
+            break
 
     # the figures, as tiles along the bottom
     s = results.stats("lost_revenue")
+    interval = interval_formatter(results, lang, s)
     tiles = [
         (
             text("kpi_loss", lang, what=what_is_lost(results, lang)),
             money(s["mean"]),
-            f"{text('kpi_interval', lang)} {money(s['p5'])}–{money(s['p95'])}\n"
+            f"{text('kpi_interval', lang)} {interval(s['p5'])}{_dash(lang)}{interval(s['p95'])}\n"
             + _standard_error(s, money, lang)
             if results.runs > 1
             else text("expected", lang),
@@ -239,7 +260,7 @@ def summary_page(
             (
                 text("kpi_best", lang),
                 money(best.stats("npv")["mean"]),
-                wrap_label(best.name, 38, 3),
+                _best_words(best, results, lang),
             )
         )
     elif total > 0:
@@ -274,6 +295,31 @@ def summary_page(
     return fig
 
 
+#: Where the summary page's words may end (inches from the top, with the 0.12 in gap a
+#: paragraph leaves after it): above the tiles' rule, at 3.58 in.
+SUMMARY_WORDS_END_IN = 3.6
+
+
+def _dash(lang: str) -> str:
+    """Between an interval's bounds: an en dash, or a wave dash in Japanese."""
+    return "〜" if lang == "ja" else "–"
+
+
+def _best_words(best: Any, results: Results, lang: str) -> str:
+    """The best outcome's name and, for a combination, its members, one per line (at most
+    four lines; the rest counted)."""
+    known = [iv.name for iv in getattr(results.scenario, "interventions", []) or []]
+    members = members_of(best.name, best.description, known)
+    if members == [best.name]:
+        return wrap_label(best.name, 38, 3)
+    shown = members[:3] if len(members) > 4 else members
+    lines = [wrap_label(best.name, 38, 1)] + [f"• {wrap_label(m, 36, 1)}" for m in shown]
+    if len(members) > len(shown):
+        more = len(members) - len(shown)
+        lines.append(f"ほか{more}件" if lang == "ja" else f"+ {more} more")
+    return "\n".join(lines)
+
+
 def _standard_error(s: dict, money: Callable[[float], str], lang: str) -> str:
     """The mean's standard error over the runs, in words."""
     se = s.get("sem")
@@ -299,11 +345,22 @@ def _exceedance_panel(fig: Figure, results: Results, lang: str) -> None:
     ax.set_title(label, fontsize=9, color=charts.INK, pad=6, loc="left")
 
 
-def _dist(d: Dist, fmt: Callable[[float], str]) -> str:
-    """A fixed input as itself; an uncertain one as its mean with its P10–P90 range."""
+def _dist(
+    d: Dist,
+    fmt: Callable[[float], str],
+    lang: str = "en",
+    in_one_unit: Callable[[list[float]], Callable[[float], str]] | None = None,
+) -> str:
+    """A fixed input as itself; an uncertain one as its mean with its P10–P90 range, in
+    Japanese with full-width brackets and a wave dash: 45%（37%〜53%）. Money ranges take
+    `in_one_unit` (a formatter for the three values), so they never mix units."""
     if d.is_fixed:
         return fmt(d.mean())
     lo, hi = (d.quantile(q) for q in INPUT_RANGE)
+    if in_one_unit is not None:
+        fmt = in_one_unit([d.mean(), lo, hi])
+    if lang == "ja":
+        return f"{fmt(d.mean())}（{fmt(lo)}〜{fmt(hi)}）"
     return f"{fmt(d.mean())} ({fmt(lo)}–{fmt(hi)})"
 
 
@@ -311,15 +368,15 @@ def _assumption_lines(results: Results, lang: str) -> list[str]:
     sc = results.scenario
     tree = sc.loss_tree
     lines = [
-        text("a_complaint", lang, x=_dist(tree.complaint_rate, percent_words)),
+        text("a_complaint", lang, x=_dist(tree.complaint_rate, percent_words, lang)),
     ]
     if tree.resolution is not None:
         lines.append(
             text(
                 "a_resolution",
                 lang,
-                s=_dist(tree.resolution.satisfied, percent_words),
-                m=_dist(tree.resolution.mollified, percent_words),
+                s=_dist(tree.resolution.satisfied, percent_words, lang),
+                m=_dist(tree.resolution.mollified, percent_words, lang),
             )
         )
     support = getattr(sc, "support", None)
@@ -331,10 +388,10 @@ def _assumption_lines(results: Results, lang: str) -> list[str]:
         text(
             "a_defection",
             lang,
-            s1=_dist(d.silent.minor, percent_words),
-            s2=_dist(d.silent.major, percent_words),
-            d1=_dist(d.dissatisfied.minor, percent_words),
-            d2=_dist(d.dissatisfied.major, percent_words),
+            s1=_dist(d.silent.minor, percent_words, lang),
+            s2=_dist(d.silent.major, percent_words, lang),
+            d1=_dist(d.dissatisfied.minor, percent_words, lang),
+            d2=_dist(d.dissatisfied.major, percent_words, lang),
         )
     )
     told = tree.word_of_mouth.told
@@ -345,21 +402,28 @@ def _assumption_lines(results: Results, lang: str) -> list[str]:
             lang,
             low=number(told.satisfied.mean()),
             high=number(told.dissatisfied.mean()),
-            deterred=_dist(tree.word_of_mouth.deterred, percent_words),
+            deterred=_dist(tree.word_of_mouth.deterred, percent_words, lang),
         )
     )
     odds = sc.memory.odds_ratio
-    lines.append(text("a_memory", lang, one=f"{odds[1]:g}", more=f"{odds[2]:g}"))
+    lines.append(text("a_memory", lang, one=_dist(odds[1], number), more=_dist(odds[2], number)))
     return lines
 
 
-def _costs(costs: Any, money: Callable[[float], str], period: str, lang: str) -> str:
+def _costs(
+    costs: Any,
+    money: Callable[[float], str],
+    period: str,
+    lang: str,
+    in_one_unit: Callable[[list[float]], Callable[[float], str]] | None = None,
+) -> str:
     """The non-zero parts of an intervention's cost, in words."""
     parts = []
     for field in ("one_off", "per_period", "per_customer"):
         d = getattr(costs, field)
         if d.mean() > 0:
-            parts.append(text(f"a_cost_{field}", lang, x=_dist(d, money), period=period))
+            x = _dist(d, money, lang, in_one_unit)
+            parts.append(text(f"a_cost_{field}", lang, x=x, period=period))
     return ("、" if lang == "ja" else ", ").join(parts) or text("a_cost_none", lang)
 
 
@@ -402,6 +466,11 @@ RANGE_NOTE = {
 }
 
 
+def _bracket(words: str, lang: str) -> str:
+    """' (45%)', or '（45%）' in Japanese."""
+    return f"（{words}）" if lang == "ja" else f" ({words})"
+
+
 def _period_words(results: Results, lang: str) -> str:
     period = results.scenario.economics.period
     return text(period, lang).lower() if lang == "en" else text(period, lang)
@@ -424,7 +493,7 @@ def _economics_words(results: Results, lang: str) -> str:
 def _churn_words(seg: Any, period: str, lang: str) -> str:
     churn = seg.churn
     if isinstance(churn, ConstantChurn):
-        return _dist(churn.rate, percent_words)
+        return _dist(churn.rate, percent_words, lang)
     rate = churn.alpha.mean() / (churn.alpha.mean() + churn.beta.mean())
     return text("a_sbg", lang, period=period, rate=percent_words(rate))
 
@@ -456,10 +525,10 @@ def _segments_table(fig: Figure, y: float, results: Results, lang: str, most: in
     for seg in shown:
         cells = [
             wrap_label(seg.name, 48, 1),
-            _dist(seg.customers, format_count),
+            _dist(seg.customers, format_count, lang),
             format_count(seg.prospects.mean() * seg.conversion.mean()),
-            _dist(seg.revenue, money)
-            + (f" ({percent_words(seg.margin.mean())})" if margin else ""),
+            _dist(seg.revenue, money, lang)
+            + (_bracket(percent_words(seg.margin.mean()), lang) if margin else ""),
             _churn_words(seg, period, lang),
         ]
         for (_, x, ha), cell in zip(columns, cells, strict=True):
@@ -489,6 +558,7 @@ def _interventions_list(fig: Figure, y: float, results: Results, lang: str, most
     money = money_formatter(results, lang)
     period = _period_words(results, lang)
     colon = "：" if lang == "ja" else ": "
+    one_unit = lambda values: money_in_one_unit(results, lang, values)  # noqa: E731
     for iv in interventions[:most]:
-        line = iv.name + colon + _costs(iv.costs, money, period, lang)
+        line = iv.name + colon + _costs(iv.costs, money, period, lang, one_unit)
         y = _paragraph(fig, y - 0.04, line, 9, 150, bullet=True, color=charts.INK) - 0.01

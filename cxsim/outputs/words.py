@@ -19,7 +19,13 @@ from cxsim.engine.results import Results
 from cxsim.formatting.money import format_count
 from cxsim.model.scenario import GROUPS, PATHWAYS
 from cxsim.outputs.i18n import language_of, text
-from cxsim.outputs.labels import money_formatter, percent_words, view_words, what_is_lost
+from cxsim.outputs.labels import (
+    money_formatter,
+    money_in_one_unit,
+    percent_words,
+    view_words,
+    what_is_lost,
+)
 
 if TYPE_CHECKING:
     from cxsim.analysis.compare import Comparison
@@ -48,17 +54,18 @@ def headline(
     the best intervention; `name` shows the user's names (`md_text` for Markdown)."""
     money = money_formatter(results, lang)
     s = results.stats("lost_revenue")
+    interval = interval_formatter(results, lang, s)
     basis = text(results.scenario.economics.value, lang)
     lines = [
         text(
             "headline" if results.runs > 1 else "headline_one",
             lang,
-            amount=money(s["mean"]),
+            amount=interval(s["mean"]),
             basis=basis,
             what=what_is_lost(results, lang),
             view=view_words(results, lang) + _cap_words(results, lang),
-            p5=money(s["p5"]),
-            p95=money(s["p95"]),
+            p5=interval(s["p5"]),
+            p95=interval(s["p95"]),
         )
     ]
     space = "" if lang == "ja" else " "
@@ -97,20 +104,29 @@ def headline(
         best = comparison.outcomes[0]
         npv = best.stats("npv")
         if (npv["mean"] or 0) > 0:
+            in_unit = interval_formatter(results, lang, npv)
             lines.append(
                 text(
                     "headline_best",
                     lang,
                     name=name(best.name),
-                    npv=money(npv["mean"]),
-                    p5=money(npv["p5"]),
-                    p95=money(npv["p95"]),
+                    npv=in_unit(npv["mean"]),
+                    p5=in_unit(npv["p5"]),
+                    p95=in_unit(npv["p95"]),
                     p=percent_words(best.p_pays),
                 )
             )
         else:
             lines.append(text("headline_none", lang, n=len(comparison.outcomes)))
     return lines
+
+
+def interval_formatter(
+    results: Results, lang: str, stats: dict[str, float | None]
+) -> Callable[[float], str]:
+    """The mean and its 90% interval in one unit (the largest of the three's)."""
+    values = [stats.get(k) for k in ("mean", "p5", "p95")]
+    return money_in_one_unit(results, lang, (float(v) for v in values if v is not None))
 
 
 def _cap_words(results: Results, lang: str) -> str:
@@ -153,7 +169,6 @@ def provenance_line(results: Results, lang: str) -> str:
 
 def summary_markdown(results: Results, comparison: Comparison | None, lang: str) -> str:
     """A short Markdown summary: the findings, the headline figures, the top sources."""
-    money = money_formatter(results, lang)
     t = lambda key, **kw: text(key, lang, **kw)  # noqa: E731
     out = [f"# {t('report_title', scenario=md_text(results.scenario.name))}", ""]
     sentences = headline(results, comparison, lang, md_text)
@@ -161,9 +176,10 @@ def summary_markdown(results: Results, comparison: Comparison | None, lang: str)
     out += [f"## {t('md_figures')}", ""]
     out += [f"| {t('md_metric')} | {t('md_mean')} | P5 | P50 | P95 |", "|---|--:|--:|--:|--:|"]
     s = results.stats("lost_revenue")
+    row = money_in_one_unit(results, lang, (s[k] for k in ("mean", "p5", "p50", "p95")))
     out.append(
-        f"| {what_is_lost(results, lang)} | {money(s['mean'])} | {money(s['p5'])} "
-        f"| {money(s['p50'])} | {money(s['p95'])} |"
+        f"| {what_is_lost(results, lang)} | {row(s['mean'])} | {row(s['p5'])} "
+        f"| {row(s['p50'])} | {row(s['p95'])} |"
     )
     for key, metric in (
         ("kpi_customers", "customers_lost"),
@@ -181,9 +197,10 @@ def summary_markdown(results: Results, comparison: Comparison | None, lang: str)
     ]
     table = results.attribution_table("touchpoint").sort_values("mean", ascending=False)
     stage_of = dict(zip(results.touchpoints, results.stages, strict=True))
+    column = money_in_one_unit(results, lang, table.head(5)["mean"])
     for name, row in table.head(5).iterrows():
         out.append(
-            f"| {md_text(name)} | {md_text(stage_of[str(name)])} | {money(row['mean'])} "
+            f"| {md_text(name)} | {md_text(stage_of[str(name)])} | {column(row['mean'])} "
             f"| {percent_words(row['share'])} |"
         )
     if comparison is not None and comparison.outcomes:
@@ -193,14 +210,17 @@ def summary_markdown(results: Results, comparison: Comparison | None, lang: str)
             f"| {t('md_intervention')} | NPV | P5 | P95 | {t('md_p_pays')} | {t('md_payback')} |",
             "|---|--:|--:|--:|--:|--:|",
         ]
+        npvs = [o.stats("npv") for o in comparison.outcomes]
+        cells = [n[k] for n in npvs for k in ("mean", "p5", "p95")]
+        table_unit = money_in_one_unit(results, lang, (v for v in cells if v is not None))
         for o in comparison.outcomes:
             payback = o.stats("payback_periods")["p50"]
             space = "" if lang == "ja" else " "
             pb = f"{payback:.0f}{space}{unit}" if payback is not None else t("md_never")
             npv = o.stats("npv")
             out.append(
-                f"| {md_text(o.name)} | {money(npv['mean'])} | {money(npv['p5'])} "
-                f"| {money(npv['p95'])} | {percent_words(o.p_pays)} | {pb} |"
+                f"| {md_text(o.name)} | {table_unit(npv['mean'])} | {table_unit(npv['p5'])} "
+                f"| {table_unit(npv['p95'])} | {percent_words(o.p_pays)} | {pb} |"
             )
     out += [
         "",

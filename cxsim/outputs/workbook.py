@@ -27,6 +27,7 @@ from cxsim.engine.results import Results
 from cxsim.model.paths import input_label, iter_inputs
 from cxsim.model.scenario import PATHWAYS
 from cxsim.outputs.i18n import input_name, text
+from cxsim.outputs.provenance import provenance_sheet
 from cxsim.outputs.reconciliation import reconciliation_sheet
 from cxsim.outputs.sources import input_sources
 from cxsim.outputs.workbook_cells import (
@@ -71,6 +72,7 @@ def write_workbook(
         flows.interventions_sheet(case, book, outcomes, layout, runs)
     if reconciliation is not None:
         reconciliation_sheet(wb.create_sheet("Reconciliation"), reconciliation)
+    provenance_sheet(wb.create_sheet("Provenance"), results)
     wb.save(path)
 
 

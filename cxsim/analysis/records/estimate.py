@@ -73,12 +73,19 @@ def counts_by_cell(
     return k, n
 
 
-def excess_defection(path: Rate, baseline: Rate, draws: int = 20_000, seed: int = 0) -> Beta:
+def excess_defection(
+    path: Rate, baseline: Rate | list[tuple[float, Rate]], draws: int = 20_000, seed: int = 0
+) -> Beta:
     """The failure-caused defection 1 - (1 - p_path) / (1 - p_base) (independent competing
-    risks), as a Beta matched to the moments of its posterior draws."""
+    risks), as a Beta matched to the moments of its posterior draws.
+
+    `baseline` is one rate, or (weight, rate) pairs whose weighted mean is the baseline (the
+    segments' baselines weighted by the complainers' segments).
+    """
     rng = np.random.default_rng(seed)
     p = rng.beta(path.alpha, path.beta, draws)
-    b = rng.beta(baseline.alpha, baseline.beta, draws)
+    mix = [(1.0, baseline)] if isinstance(baseline, Rate) else baseline
+    b = sum(w * rng.beta(r.alpha, r.beta, draws) for w, r in mix)
     d = np.clip(1.0 - (1.0 - p) / (1.0 - b), 1e-4, 1.0 - 1e-4)
     return beta_from_moments(float(d.mean()), float(d.std()))
 
@@ -187,7 +194,7 @@ def _shares(theta: FloatArray, hours: FloatArray) -> FloatArray:
     return slow[None, :] + (fast - slow)[None, :] * q[:, None]
 
 
-def fit_response_curve(hours: FloatArray, outcome: NDArray[np.int64]) -> CurveFit | None:
+def fit_response_curve(hours: FloatArray, outcome: NDArray[np.integer]) -> CurveFit | None:
     """Maximum likelihood of outcomes (0 satisfied, 1 mollified, 2 dissatisfied) given hours.
 
     None with fewer than 30 complaints or no spread in response times.

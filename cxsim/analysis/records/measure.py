@@ -9,7 +9,9 @@ Definitions (stated in every output):
 - An unresolved complaint is a dissatisfied one (satisfied resets memory, mollified leaves it:
   as in the engine); silent failures are not in the records, so memory counts only complaints.
 - Baseline: calendar windows of the same length from the first start; a customer counts in a
-  window when active at its start with no contact in it or in the window before it.
+  window when active at its start with no contact in it or in the window before it. Counted per
+  segment too, so that a path is set against the baseline of the segments its complainers are
+  in (a segment too small for its own baseline takes the pooled one).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class Windows:
     prior: np.ndarray
     churned: np.ndarray
     first: np.ndarray
+    segment: np.ndarray
     dropped_after_end: int
     unfollowed: int
     no_outcome: int
@@ -67,6 +70,7 @@ def complaint_windows(records: Records, window_days: int) -> Windows:
         prior=prior[keep],
         churned=np.asarray(churned[keep], bool),
         first=first[keep],
+        segment=cust.loc[c["customer"], "segment"].to_numpy()[keep],
         dropped_after_end=int((~alive).sum()),
         unfollowed=int((alive & ~followed).sum()),
         no_outcome=int((alive & followed & (cell < 0)).sum()),
@@ -80,12 +84,29 @@ def path_counts(w: Windows) -> tuple[np.ndarray, np.ndarray]:
 
 def baseline_counts(records: Records, window_days: int) -> tuple[int, int, int]:
     """(churned, customer-windows, windows) for customers with no contact in or before a window."""
+    churned, counted, n_windows = _baseline_windows(records, window_days)
+    return int(churned.sum()), int(counted.sum()), n_windows
+
+
+def baseline_by_segment(records: Records, window_days: int) -> dict[str, tuple[int, int]]:
+    """(churned, customer-windows) without a contact, per segment of the customer table."""
+    churned, counted, _ = _baseline_windows(records, window_days)
+    segment = records.customers["segment"].to_numpy()
+    return {
+        str(name): (int(churned[segment == name].sum()), int(counted[segment == name].sum()))
+        for name in pd.unique(segment)
+    }
+
+
+def _baseline_windows(records: Records, window_days: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per customer: windows without a contact that ended in churn, and all such windows."""
     cust = records.customers
     t0 = records.first_date
     step = pd.Timedelta(days=window_days)
     n_windows = int((records.as_of - t0) / step)
     if n_windows < 1:
-        return 0, 0, 0
+        zero = np.zeros(len(cust), dtype=np.int64)
+        return zero, zero, 0
     starts = np.array([t0 + k * step for k in range(n_windows)], dtype="datetime64[ns]")
     start = cust["start"].to_numpy()[:, None]
     end = cust["end"].to_numpy()[:, None]
@@ -100,13 +121,14 @@ def baseline_counts(records: Records, window_days: int) -> tuple[int, int, int]:
         ok = (k + shift >= 0) & (k + shift < n_windows)
         touched[who[ok], k[ok] + shift] = True
     counted = active & ~touched
-    return int((counted & churned).sum()), int(counted.sum()), n_windows
+    return (counted & churned).sum(axis=1), counted.sum(axis=1), n_windows
 
 
 def touchpoint_counts(records: Records, period_days: float) -> tuple[pd.Series, float]:
     """Contacts per touchpoint and the customer-periods of exposure (active time / period)."""
     cust = records.customers
-    end = cust["end"].fillna(records.as_of).clip(upper=records.as_of)
+    end = cust["end"].fillna(records.as_of)
+    end = end.where(end <= records.as_of, records.as_of)  # no exposure after the as-of date
     exposure = float(((end - cust["start"]).dt.days.clip(lower=0)).sum()) / period_days
     counts = records.contacts["touchpoint"].value_counts().sort_index()
     return counts, exposure
@@ -126,7 +148,8 @@ def revenue_split(records: Records) -> dict[str, float]:
         "left_mean": float(left.mean()) if left.size else float("nan"),
         "stayed_mean": float(stayed.mean()) if stayed.size else float("nan"),
     }
-    if left.size > 1 and stayed.size > 1:
+    varies = np.ptp(left) > 0 or np.ptp(stayed) > 0 if left.size and stayed.size else False
+    if left.size > 1 and stayed.size > 1 and varies:  # no interval when every revenue is equal
         test = stats.ttest_ind(left, stayed, equal_var=False)
         ci = test.confidence_interval(0.95)
         out.update(difference_low=float(ci.low), difference_high=float(ci.high))

@@ -161,6 +161,11 @@ def _row(index: int) -> int:
     return int(index) + 2
 
 
+def _first(mask: pd.Series) -> int:
+    """The position of the first true value of `mask` (the tables keep read_csv's 0..n-1)."""
+    return int(np.flatnonzero(mask.to_numpy())[0])
+
+
 def _fail(path: str, index: int, column: str, m: ColumnMap, message: str) -> UserError:
     shown = m.column(column)
     return UserError(f"{path}: row {_row(index)}, column {shown!r}: {message}")
@@ -172,8 +177,8 @@ def _dates(
     parsed = pd.to_datetime(values, format=DATE_FORMAT, errors="coerce")
     bad = parsed.isna() & ~((values == "") & optional)
     if bad.any():
-        i = bad.idxmax()
-        raise _fail(path, i, column, m, f"{values[i]!r} is not a date (YYYY-MM-DD)")
+        i = _first(bad)
+        raise _fail(path, i, column, m, f"{values.iloc[i]!r} is not a date (YYYY-MM-DD)")
     return parsed
 
 
@@ -183,8 +188,8 @@ def _numbers(
     parsed = pd.to_numeric(values.where(values != ""), errors="coerce")
     bad = (parsed.isna() & ~((values == "") & optional)) | (parsed < 0)
     if bad.any():
-        i = bad.idxmax()
-        raise _fail(path, i, column, m, f"{values[i]!r} is not a number >= 0")
+        i = _first(bad)
+        raise _fail(path, i, column, m, f"{values.iloc[i]!r} is not a number >= 0")
     return parsed.astype(float)
 
 
@@ -200,12 +205,12 @@ def read_customers(path: str | Path, m: ColumnMap = ColumnMap()) -> pd.DataFrame
         )
     dup = frame["id"].duplicated()
     if dup.any():
-        i = dup.idxmax()
-        first = frame.index[frame["id"] == frame["id"][i]][0]
-        raise _fail(p, i, "id", m, f"id {frame['id'][i]!r} repeats row {_row(first)}")
+        i = _first(dup)
+        first = frame.index[frame["id"] == frame["id"].iloc[i]][0]
+        raise _fail(p, i, "id", m, f"id {frame['id'].iloc[i]!r} repeats row {_row(first)}")
     empty = frame["id"] == ""
     if empty.any():
-        raise _fail(p, empty.idxmax(), "id", m, "the id is empty")
+        raise _fail(p, _first(empty), "id", m, "the id is empty")
     start = _dates(frame["start"], p, "start", m)
     if "end" in frame:
         end = _dates(frame["end"], p, "end", m, optional=True)
@@ -213,16 +218,18 @@ def read_customers(path: str | Path, m: ColumnMap = ColumnMap()) -> pd.DataFrame
         flag = frame["churned"].str.lower()
         ok = flag.isin(["0", "1", "true", "false", "yes", "no", ""])
         if not ok.all():
-            i = (~ok).idxmax()
-            raise _fail(p, i, "churned", m, f"{frame['churned'][i]!r} is not 0/1, yes/no")
+            i = _first(~ok)
+            raise _fail(p, i, "churned", m, f"{frame['churned'].iloc[i]!r} is not 0/1, yes/no")
         raise UserError(
             f"{p}: a churn flag without dates cannot time churn after a contact; give the "
             f"date each customer left in an 'end' column (--map end=COLUMN)"
         )
     before = end < start
     if before.any():
-        i = before.idxmax()
-        raise _fail(p, i, "end", m, f"{frame['end'][i]} is before the start {frame['start'][i]}")
+        i = _first(before)
+        raise _fail(
+            p, i, "end", m, f"{frame['end'].iloc[i]} is before the start {frame['start'].iloc[i]}"
+        )
     revenue = _numbers(frame["revenue"], p, "revenue", m)
     return pd.DataFrame(
         {
@@ -250,14 +257,14 @@ def read_contacts(
         )
     dup = raw.duplicated()
     if dup.any():
-        i = dup.idxmax()
-        twin = raw.index[(raw == raw.loc[i]).all(axis=1)][0]
+        i = _first(dup)
+        twin = raw.index[(raw == raw.iloc[i]).all(axis=1)][0]
         raise _fail(p, i, "customer", m, f"the row repeats row {_row(twin)} exactly")
     known = customers.set_index("id")
     unknown = ~frame["customer"].isin(known.index)
     if unknown.any():
-        i = unknown.idxmax()
-        raise _fail(p, i, "customer", m, f"no customer with id {frame['customer'][i]!r}")
+        i = _first(unknown)
+        raise _fail(p, i, "customer", m, f"no customer with id {frame['customer'].iloc[i]!r}")
     date = _dates(frame["date"], p, "date", m)
     start = known.loc[frame["customer"], "start"].to_numpy()
     early = date.to_numpy() < start
@@ -268,18 +275,18 @@ def read_contacts(
             i,
             "date",
             m,
-            f"{frame['date'][i]} is before customer {frame['customer'][i]!r} started "
+            f"{frame['date'].iloc[i]} is before customer {frame['customer'].iloc[i]!r} started "
             f"({pd.Timestamp(start[int(np.argmax(early))]).date()})",
         )
     empty_tp = frame["touchpoint"] == ""
     if empty_tp.any():
-        raise _fail(p, empty_tp.idxmax(), "touchpoint", m, "the touchpoint is empty")
+        raise _fail(p, _first(empty_tp), "touchpoint", m, "the touchpoint is empty")
     outcome, source = _outcomes(frame, p, m)
     severity = frame["severity"].str.lower() if "severity" in frame else pd.Series("", frame.index)
     bad = ~severity.isin([*SEVERITIES, ""])
     if bad.any():
-        i = bad.idxmax()
-        raise _fail(p, i, "severity", m, f"{frame['severity'][i]!r} is not minor or major")
+        i = _first(bad)
+        raise _fail(p, i, "severity", m, f"{frame['severity'].iloc[i]!r} is not minor or major")
     hours = (
         _numbers(frame["response_hours"], p, "response_hours", m, optional=True)
         if "response_hours" in frame
@@ -305,13 +312,13 @@ def _outcomes(frame: pd.DataFrame, path: str, m: ColumnMap) -> tuple[pd.Series, 
         outcome = frame["outcome"].str.lower()
         bad = ~outcome.isin([*OUTCOMES, ""])
         if bad.any():
-            i = bad.idxmax()
+            i = _first(bad)
             raise _fail(
                 path,
                 i,
                 "outcome",
                 m,
-                f"{frame['outcome'][i]!r} is not satisfied, mollified or dissatisfied",
+                f"{frame['outcome'].iloc[i]!r} is not satisfied, mollified or dissatisfied",
             )
         return outcome, f"the {m.column('outcome')!r} column"
     score = _numbers(frame["csat"], path, "csat", m, optional=True)

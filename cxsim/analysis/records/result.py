@@ -18,6 +18,8 @@ from cxsim.analysis.records.estimate import (
 )
 from cxsim.analysis.records.measure import (
     SEVERITY_CELLS,
+    Windows,
+    baseline_by_segment,
     baseline_counts,
     complaint_windows,
     path_counts,
@@ -33,6 +35,11 @@ if TYPE_CHECKING:
     from cxsim.model.scenario import Scenario
 
 PERIOD_DAYS = {"week": 7.0, "month": 365.25 / 12, "quarter": 365.25 / 4, "year": 365.25}
+#: A segment's own baseline needs this many customer-windows without a contact and this many
+#: churns among them; below, its interval is too wide to be worth more than the pooled rate
+#: (an assumption: with 200 windows and 5 churns the Jeffreys interval spans about 0.01-0.05).
+MIN_SEGMENT_WINDOWS = 200
+MIN_SEGMENT_CHURNS = 5
 
 
 @dataclass(frozen=True)
@@ -143,7 +150,6 @@ def calibrate_records(
     failures, the complaint rate) from `scenario` and mark them as assumptions."""
     period = scenario.economics.period if scenario is not None else "month"
     w = complaint_windows(records, window_days)
-    k, n = path_counts(w)
     base = Rate(*baseline_counts(records, window_days)[:2])
     rows: list[Row] = [
         Row(
@@ -155,7 +161,26 @@ def calibrate_records(
             f"{base.k:,} of {base.n:,} customer-windows without a contact ended in churn",
         )
     ]
-    rows += _path_rows(k, n, base, window_days)
+    baselines, small = _segment_baselines(records, window_days, base)
+    if len(baselines) > 1:
+        for seg, r in baselines.items():
+            own = seg not in small
+            rows.append(
+                Row(
+                    f"baseline churn, {seg} (no contact)",
+                    "",
+                    "records",
+                    r.mean,
+                    *r.interval(),
+                    (
+                        f"{r.k:,} of {r.n:,} customer-windows of {seg} without a contact "
+                        "ended in churn"
+                        if own
+                        else "too few customer-windows without a contact: the pooled baseline"
+                    ),
+                )
+            )
+    rows += _path_rows(w, base, baselines, window_days)
     rows += _resolution_rows(records)
     memory = fit_memory(w.cell, w.prior, w.churned, 9)
     if memory is not None:
@@ -181,6 +206,13 @@ def calibrate_records(
     if scenario is not None:
         rows += _assumption_rows(scenario)
     notes = _notes(w, records, window_days)
+    for name in small:
+        n_seg = small[name]
+        notes.append(
+            f"Segment {name!r} has {n_seg[1]:,} customer-windows without a contact and "
+            f"{n_seg[0]:,} churns among them (fewer than {MIN_SEGMENT_WINDOWS} or "
+            f"{MIN_SEGMENT_CHURNS}): its complainers are set against the pooled baseline."
+        )
     return RecordsCalibration(
         customers_file=records.customers_file,
         contacts_file=records.contacts_file,
@@ -198,7 +230,24 @@ def calibrate_records(
     )
 
 
-def _path_rows(k: np.ndarray, n: np.ndarray, base: Rate, window_days: int) -> list[Row]:
+def _segment_baselines(
+    records: Records, window_days: int, pooled: Rate
+) -> tuple[dict[str, Rate], dict[str, tuple[int, int]]]:
+    """Each segment's baseline (the pooled one where the segment is too small), and the counts
+    of the segments that were too small."""
+    counts = baseline_by_segment(records, window_days)
+    small = {
+        name: (k, n)
+        for name, (k, n) in counts.items()
+        if n < MIN_SEGMENT_WINDOWS or k < MIN_SEGMENT_CHURNS
+    }
+    rates = {name: pooled if name in small else Rate(k, n) for name, (k, n) in counts.items()}
+    return rates, small
+
+
+def _path_rows(w: Windows, pooled: Rate, baselines: dict[str, Rate], window_days: int) -> list[Row]:
+    k, n = path_counts(w)
+    cells, segments = w.cell[w.first], w.segment[w.first]
     rows: list[Row] = []
     for o, outcome in enumerate(OUTCOMES):
         for s, sev in enumerate(SEVERITY_CELLS):
@@ -214,7 +263,17 @@ def _path_rows(k: np.ndarray, n: np.ndarray, base: Rate, window_days: int) -> li
             rows.append(
                 Row(f"churn after {outcome} ({sev})", "", "records", r.mean, *r.interval(), basis)
             )
-            d = excess_defection(r, base)
+            names, counts = np.unique(segments[cells == cell], return_counts=True)
+            mix = [
+                (c / counts.sum(), baselines.get(str(m), pooled))
+                for m, c in zip(names, counts, strict=True)
+            ]
+            if len(set(baselines.values())) <= 1:
+                d = excess_defection(r, pooled)
+                against = f"baseline {pooled.k:,} of {pooled.n:,}"
+            else:
+                d = excess_defection(r, mix)
+                against = "baseline of their segments, weighted by their number"
             target = ["minor", "major"] if sev == "any" else [sev]
             for t in target:
                 rows.append(
@@ -224,8 +283,7 @@ def _path_rows(k: np.ndarray, n: np.ndarray, base: Rate, window_days: int) -> li
                         "records",
                         d.mean,
                         *d.interval(),
-                        f"{basis}; baseline {base.k:,} of {base.n:,}; "
-                        "1 - (1 - churn) / (1 - baseline)",
+                        f"{basis}; {against}; 1 - (1 - churn) / (1 - baseline)",
                         d,
                     )
                 )

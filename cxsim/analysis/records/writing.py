@@ -38,11 +38,18 @@ def _child(node: yaml.Node, key: str) -> tuple[yaml.Node, yaml.Node] | None:
     return None
 
 
+def _root(text: str) -> yaml.Node:
+    """The YAML node tree of a scenario's text (which has loaded, so it is not empty)."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if root is None:
+        raise UserError("the scenario file is empty")
+    return root
+
+
 def set_block(text: str, loc: tuple[str, ...], lines: list[str]) -> str:
     """`text` with the value at `loc` (mapping keys) replaced by `lines` in block style, or added
     under its parent mapping (or at the end of the file for a top-level key)."""
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    parent: yaml.Node = root
+    parent: yaml.Node = _root(text)
     for depth, key in enumerate(loc):
         found = _child(parent, key)
         if found is None:
@@ -143,7 +150,7 @@ def write_scenario(text: str, scenario: Scenario, cal: RecordsCalibration) -> st
     if cal.memory is not None:
         m = cal.memory
         old = scenario.memory.odds_ratio
-        several = m.several if m.n_several >= MIN_SEVERAL else old[2]
+        several = m.several if m.n_several >= MIN_SEVERAL else old[2].mean()
         lines = [
             f"[1.0, {m.one:.4g}, {several:.4g}]  # records: one unresolved {m.one:.3g} "
             f"(95% {m.one_interval[0]:.3g} to {m.one_interval[1]:.3g}, {m.n_one:,} complaints); "
@@ -160,8 +167,7 @@ def write_scenario(text: str, scenario: Scenario, cal: RecordsCalibration) -> st
 
 def _set_inline(text: str, loc: tuple[str, ...], value: str) -> str:
     """Like `set_block` for a one-line value (a flow list with its comment)."""
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    memory = _child(root, loc[0])
+    memory = _child(_root(text), loc[0])
     found = _child(memory[1], loc[1]) if memory else None
     if found is None:
         return (

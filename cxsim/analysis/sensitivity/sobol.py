@@ -236,6 +236,8 @@ def _bootstrap_indices(
     d, n = f_ab.shape[0], f_a.shape[1]
 
     def indices(idx: NDArray[np.intp]) -> FloatArray:
+        if d == 1:  # scipy's sobol_indices fails on one input (its arrays become scalars)
+            return _one_input_indices(f_a[0, idx], f_b[0, idx], f_ab[0, 0, idx])
         res = sobol_indices(
             func={"f_A": f_a[:, idx], "f_B": f_b[:, idx], "f_AB": f_ab[..., idx]}, n=n
         )
@@ -254,6 +256,17 @@ def _bootstrap_indices(
     low = np.asarray(boot.confidence_interval.low, dtype=float)
     high = np.asarray(boot.confidence_interval.high, dtype=float)
     return point, low, high
+
+
+def _one_input_indices(f_a: FloatArray, f_b: FloatArray, f_ab: FloatArray) -> FloatArray:
+    """S1 and ST of a single input, by the estimators `scipy.stats.sobol_indices` uses
+    (Saltelli et al. 2010, Table 2 (b) and (f)); 0 where the output does not vary."""
+    var = float(np.var(np.concatenate([f_a, f_b])))
+    if var == 0.0:
+        return np.zeros(2)
+    s1 = float(np.mean(f_b * (f_ab - f_a))) / var
+    st = 0.5 * float(np.mean((f_a - f_ab) ** 2)) / var
+    return np.array([s1, st])
 
 
 def _sample_problems(

@@ -11,7 +11,8 @@ package, which would change matplotlib's global settings) as a fallback behind m
 default font.
 
 The package: `style` (look and fonts), `frame` (formatters and the figure frame), one module
-per family of charts (`loss`, `time`, `comparison`, `tornado`); every chart is importable from
+per family of charts (`loss`, `time`, `comparison`, `tornado`, and `analysis` for the
+notebooks' analyses); every chart is importable from
 here. Shared wording lives in `cxsim.outputs.labels`.
 
     >>> from cxsim import charts
@@ -26,6 +27,12 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from cxsim.engine.results import Results
+from cxsim.outputs.charts.analysis import (
+    convergence,
+    resolution_curve,
+    sobol_indices,
+    staffing_levels,
+)
 from cxsim.outputs.charts.comparison import intervention_npv, intervention_value
 from cxsim.outputs.charts.frame import ComparisonLike, OutcomeLike, PercentTicks, TickFormatter
 from cxsim.outputs.charts.loss import loss_by_pathway, loss_distribution, loss_waterfall
@@ -80,6 +87,7 @@ __all__ = [
     "PercentTicks",
     "TickFormatter",
     "all_charts",
+    "convergence",
     "customers_over_time",
     "fonts",
     "indicators",
@@ -89,7 +97,10 @@ __all__ = [
     "loss_by_pathway",
     "loss_distribution",
     "loss_waterfall",
+    "resolution_curve",
     "save",
+    "sobol_indices",
+    "staffing_levels",
     "style",
     "styled",
     "theme",

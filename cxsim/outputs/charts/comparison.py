@@ -20,11 +20,10 @@ from cxsim.outputs.charts.frame import (
     new_figure,
     room_right,
 )
-from cxsim.outputs.charts.style import ACCENT, FIGSIZE, INK, MID, PALE, FloatArray, styled
+from cxsim.outputs.charts.style import ACCENT, FIGSIZE, INK, LIGHT, MID, PALE, FloatArray, styled
 from cxsim.outputs.i18n import text
 from cxsim.outputs.labels import (
     language_for,
-    money_formatter,
     percent_label,
     title_weight,
     value_basis,
@@ -40,6 +39,8 @@ def _outcome_table(comparison: ComparisonLike) -> list[dict[str, Any]]:
             {
                 "name": o.name,
                 "avoided": interval_of(o.loss_avoided),
+                # the cost side: serving, recovery and replacement costs spared (issue 14)
+                "spared": interval_of(np.asarray(getattr(o, "cost_avoided", np.zeros(1)))),
                 "cost": interval_of(o.cost),
                 "npv": interval_of(o.npv),
                 "p_pays": float(o.p_pays),
@@ -60,8 +61,10 @@ SEPARATE_COSTS = 0.1
 
 _LOOKS: dict[str, dict[str, Any]] = {
     "avoided": {"color": MID, "edgecolor": MID},
+    "spared": {"color": LIGHT, "edgecolor": MID, "hatch": "..."},
     "cost": {"color": PALE, "edgecolor": MID, "hatch": "///"},
 }
+_LABELS = {"avoided": "loss_avoided", "spared": "pnl_cost_avoided", "cost": "cost"}
 
 
 @styled
@@ -77,17 +80,26 @@ def intervention_value(
     top_cost = max((r["cost"][2] for r in rows), default=0.0)
     top_avoided = max((r["avoided"][2] for r in rows), default=0.0)
     apart = ax is None and 0 < top_cost < SEPARATE_COSTS * top_avoided
+    spared = any(r["spared"][0] != 0 or r["spared"][2] != 0 for r in rows)
     if apart:
         fig = Figure(figsize=size, layout="constrained")
         left, right = fig.subplots(1, 2, sharey=True, width_ratios=(3, 2))
-        _value_bars(left, rows, base, lang, [("avoided", 0.0, 0.6)])
+        benefits = [("avoided", -0.16, 0.32), ("spared", 0.16, 0.32)] if spared else []
+        _value_bars(left, rows, base, lang, benefits or [("avoided", 0.0, 0.6)])
+        if spared:
+            left.legend(loc="lower right")
         _value_bars(right, rows, base, lang, [("cost", 0.0, 0.6)])
         right.tick_params(axis="y", labelleft=False)
         right.set_xlabel(text("cost", lang) + (" （別目盛）" if lang == "ja" else " (own scale)"))
         axes, own = left, True
     else:
         fig, axes, own = new_figure(ax, size)
-        _value_bars(axes, rows, base, lang, [("avoided", -0.18, 0.36), ("cost", 0.18, 0.36)])
+        series = (
+            [("avoided", -0.26, 0.25), ("spared", 0.0, 0.25), ("cost", 0.26, 0.25)]
+            if spared
+            else [("avoided", -0.18, 0.36), ("cost", 0.18, 0.36)]
+        )
+        _value_bars(axes, rows, base, lang, series)
         axes.legend(loc="lower right")
     frame_figure(
         fig,
@@ -108,7 +120,7 @@ def _value_bars(
     series: list[tuple[str, float, float]],
 ) -> None:
     """Bars with P5–P95 whiskers for each (key, offset, height) of `series`, on one axes."""
-    # one unit for every label of the chart: ¥0.7億 beside ¥2億, not ¥7,156万
+    # one unit for every label of the chart: 0.7億円 beside 2.0億円, not 7,156万円
     money = shared_unit([r[k][0] for r in rows for k, _, _ in series], base.currency, lang)
     ys = np.arange(len(rows), dtype=float)
     ends: list[float] = []
@@ -116,7 +128,7 @@ def _value_bars(
         means = np.array([r[key][0] for r in rows])
         lo = np.array([r[key][1] for r in rows])
         hi = np.array([r[key][2] for r in rows])
-        label = text("loss_avoided" if key == "avoided" else "cost", lang)
+        label = text(_LABELS[key], lang)
         ax.barh(ys + offset, means, height=h, linewidth=0.7, label=label, **_LOOKS[key])
         ax.errorbar(
             means,
@@ -151,8 +163,8 @@ def intervention_npv(
     """NPV of each intervention (mean, P5–P95), with its chance of paying and payback."""
     base = comparison.baseline
     lang = language_for(base, language)
-    money = money_formatter(base, lang)
     rows = _outcome_table(comparison)
+    money = shared_unit([r["npv"][0] for r in rows], base.currency, lang)
     fig, ax, own = new_figure(ax, (FIGSIZE[0], max(FIGSIZE[1], 0.42 * len(rows) + 2.0)))
     ys = np.arange(len(rows), dtype=float)
     unit = text(f"{base.scenario.economics.period}s", lang)

@@ -18,13 +18,13 @@ from cxsim.engine.stats import interval
 from cxsim.formatting.money import format_ticks
 from cxsim.outputs.charts.style import BAND_ALPHA, FIGSIZE, INK, MUTED, SERIES, FloatArray
 from cxsim.outputs.i18n import text
-from cxsim.outputs.labels import title_weight, wrap_label
+from cxsim.outputs.labels import text_width, title_weight, wrap_label
 
 # --- small helpers --------------------------------------------------------------------------
 
 
 class TickFormatter(Formatter):
-    """Tick labels in one unit with the fewest decimals: €0, €5M, €10M; ¥5,000万; 250k."""
+    """Tick labels in one unit with the fewest decimals: €0, €5M, €10M; 5,000万円; 250k."""
 
     def __init__(self, currency: str | None, language: str) -> None:
         self.currency = currency
@@ -141,10 +141,16 @@ def frame_figure(
         fontweight=title_weight(language),
     )
     if subtitle:
-        fig.text(x, 1 - 0.44 / height, subtitle, ha="left", va="top", fontsize=9.5, color=MUTED)
+        # one line across the page: smaller type where a long subtitle would run off it
+        # (about 0.55 em a character; a wide East Asian character counts 2)
+        fits = (fig.get_figwidth() - 0.24) * 72 / (0.55 * 9.5)
+        size = max(7.0, min(9.5, 9.5 * fits / max(text_width(subtitle), 1)))
+        fig.text(x, 1 - 0.44 / height, subtitle, ha="left", va="top", fontsize=size, color=MUTED)
     if results is not None:
+        # the expected-value model has no runs nor seed: say which model instead
+        expected = getattr(results, "method", "") == "expected"
         note = text(
-            "footnote",
+            "footnote_expected" if expected else "footnote",
             language,
             scenario=results.scenario.name,
             runs=f"{results.runs:,}",

@@ -40,6 +40,7 @@ from cxsim.outputs.labels import (
     language_for,
     loss_basis,
     money_formatter,
+    money_in_one_unit,
     percent_label,
 )
 
@@ -57,9 +58,9 @@ def loss_distribution(
     """Histogram of the loss over runs, with P5, P50 and P95 marked; the 90% interval darker."""
     lang = language_for(results, language)
     fig, ax, own = new_figure(ax)
-    money = money_formatter(results, lang)
     x = results.metric("lost_revenue")
     s = results.stats("lost_revenue")
+    money = money_in_one_unit(results, lang, (s[k] for k in ("mean", "p5", "p50", "p95")))
     if results.runs > 1 and np.ptp(x) > 0:
         n_bins = bins or int(np.clip(round(1.6 * np.sqrt(x.size)), 12, 45))
         _, edges, patches = ax.hist(
@@ -152,6 +153,7 @@ def loss_waterfall(
         else:
             ax.barh(y, width, left=left, height=0.7, color=DARK)
     ends = [max(start, start + value) for _, start, value, _ in rows]
+    money = money_in_one_unit(results, lang, (v for _, _, v, _ in rows))
     labels = [f"{money(v)}  ·  {share(v)}" if total else money(v) for _, _, v, _ in rows]
     label_bars(ax, ys, ends, labels)
     for y, (_, _, _, kind) in zip(ys, rows, strict=True):
@@ -191,8 +193,8 @@ def loss_by_pathway(
     of mouth and lost sales, with 90% intervals. It shows why silent customers cost most."""
     lang = language_for(results, language)
     fig, ax, own = new_figure(ax)
-    money = money_formatter(results, lang)
     x = results.loss_by("pathway")
+    money = money_in_one_unit(results, lang, x.mean(axis=0))
     total = float(results.metric("lost_revenue").mean())
     looks: dict[str, dict[str, Any]] = {
         "silent": {"color": DARK, "edgecolor": DARK},

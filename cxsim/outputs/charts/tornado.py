@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from cxsim.engine.results import Results
-from cxsim.formatting.money import format_count_compact, format_money_label
+from cxsim.formatting.money import format_count_compact, shared_unit
 from cxsim.outputs import findings
 from cxsim.outputs.charts.frame import TickFormatter, frame_figure, new_figure
 from cxsim.outputs.charts.style import FIGSIZE, INK, MID, MUTED, PALE, styled
@@ -75,14 +75,14 @@ def tornado(
             what = what_is_lost(results, lang) if results else text("lost_revenue", lang)
         else:
             what = text(output, lang) if output in ("npv", "loss_avoided", "cost") else output
-    label: Callable[[float], str] = (
-        (lambda v: format_money_label(v, cur, language=lang))
-        if is_money
-        else (lambda v: format_count_compact(v, lang))
-    )
     frame = frame.assign(_w=frame["swing"].abs()).sort_values("_w", ascending=False)
     hidden = max(0, len(frame) - top)
     frame = frame.head(top)
+    label: Callable[[float], str] = (
+        shared_unit([*frame["low"], *frame["high"], base], cur, lang)
+        if is_money
+        else (lambda v: format_count_compact(v, lang))
+    )
     fig, ax, own = new_figure(ax, (FIGSIZE[0], max(FIGSIZE[1], 0.34 * len(frame) + 2.0)))
     ys = np.arange(len(frame), dtype=float)
     for key, look in (
