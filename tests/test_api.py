@@ -229,8 +229,9 @@ def test_the_schema_accepts_the_example_scenarios_and_is_compact() -> None:
     # Compact: each distribution is defined once and referenced, never repeated inline (the
     # schema was 2,162 lines when every number repeated the eight distributions).
     assert text.count('"const": "pert"') == 1
-    # The cost side (`costs:`, issue 14) added about 110 lines of its own fields.
-    assert len(text.splitlines()) < 1800
+    # The cost side (`costs:`, issue 14) added about 110 lines of its own fields; promoters
+    # and smaller wallets (issue 14) about 110 more.
+    assert len(text.splitlines()) < 1900
     validator = jsonschema.Draft202012Validator(schema)
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -169,6 +169,8 @@ def test_attribution_axes_come_from_one_list() -> None:
         "dissatisfied",
         "word_of_mouth",
         "lost_sales",
+        "referrals_not_made",
+        "spent_less",
     )
     for i, name in enumerate(PATHWAYS):
         assert getattr(recursion, name.upper()) == i

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import yaml
 
 import cxsim
 from cxsim.engine.results import BREAKDOWNS, PNL_METRICS
@@ -52,8 +53,20 @@ def test_each_cost_line_matches_a_hand_calculation_in_one_period() -> None:
     assert r.periods["failure_cost"][0, 0] == pytest.approx(lines * d, rel=1e-12)
 
 
-def with_costs(name: str, extra: str = "") -> cxsim.Scenario:
-    """An example with the test's cost section (and `extra` lines in it) in place of its own."""
+#: Promoters' referrals and smaller wallets, for the identity with every pathway in use.
+OPT_IN = {
+    "promoters": {"recommend": 0.2, "told": 1},
+    "smaller_wallets": {
+        "share": {"silent": 0.3, "satisfied": 0.1, "mollified": 0.2, "dissatisfied": 0.5},
+        "spend": 0.6,
+        "periods": 3,
+    },
+}
+
+
+def with_costs(name: str, extra: str = "", opt_in: bool = False) -> cxsim.Scenario:
+    """An example with the test's cost section (and `extra` lines in it) in place of its own,
+    and with `OPT_IN` when asked."""
     text = (ROOT / "scenarios" / name).read_text()
     if "\ncosts:" in text:
         start = text.index("\ncosts:")
@@ -61,7 +74,13 @@ def with_costs(name: str, extra: str = "") -> cxsim.Scenario:
         while end != -1 and text[end + 1 : end + 2] in (" ", "#", ""):
             end = text.find("\n", end + 1)
         text = text[:start] + ("\n" if end == -1 else text[end:])
-    return cxsim.loads(text.rstrip("\n") + "\n" + COSTS + extra, name)
+    text = text.rstrip("\n") + "\n" + COSTS + extra
+    if not opt_in:
+        return cxsim.loads(text, name)
+    data = yaml.safe_load(text)
+    data["loss_tree"]["word_of_mouth"]["promoters"] = OPT_IN["promoters"]
+    data["loss_tree"]["smaller_wallets"] = OPT_IN["smaller_wallets"]
+    return cxsim.validate(data, name)
 
 
 ROUTINE = "  routine_contacts: 0.3\n"
@@ -69,12 +88,19 @@ ROUTINE = "  routine_contacts: 0.3\n"
 CASH = ("serving_cost", "recovery_cost", "replacement_cost", "routine_contacts_cost")
 
 
-@pytest.mark.parametrize("name", ["subscription.yaml", "contact_centre.yaml"])
-def test_cost_of_poor_experience_is_the_difference_from_the_failure_free_world(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "opt_in"),
+    [("subscription.yaml", False), ("contact_centre.yaml", False), ("subscription.yaml", True)],
+)
+def test_cost_of_poor_experience_is_the_difference_from_the_failure_free_world(
+    name: str, opt_in: bool
+) -> None:
     """Each line, attributed, adds up to its total, and the headline is the difference between
     the world with failures and the world without them (expected-value model), in revenue and
-    in every cost paid, routine contacts included: the customers lost no longer make them."""
-    scenario = with_costs(name, ROUTINE)
+    in every cost paid, routine contacts included: the customers lost no longer make them.
+    With promoters and smaller wallets too, whose lines (referrals not made, spent less) are
+    in the loss; customers spending less make as many fewer routine contacts."""
+    scenario = with_costs(name, ROUTINE, opt_in)
     world, ideal = cxsim.expected(scenario), cxsim.expected(scenario, variant=NO_FAILURES)
     lost = ideal.metric("revenue")[0] - world.metric("revenue")[0]
     assert world.metric("lost_margin")[0] == pytest.approx(lost, rel=1e-10)
@@ -93,6 +119,9 @@ def test_cost_of_poor_experience_is_the_difference_from_the_failure_free_world(n
     for by in BREAKDOWNS:
         split = world.cost_by("cost_of_poor_experience", by).sum()
         assert split == pytest.approx(headline, rel=1e-12)
+    by_pathway = dict(zip(world.labels("pathway"), world.loss_by("pathway")[0], strict=True))
+    for line in ("referrals_not_made", "spent_less"):
+        assert (by_pathway[line] > 0) if opt_in else (by_pathway[line] == 0), line
     doc = world.to_dict()
     assert set(PNL_METRICS) <= set(doc["metrics"])
     assert "cost_attribution" in doc

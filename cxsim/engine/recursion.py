@@ -11,7 +11,8 @@ class (one for constant churn, the quadrature classes of `cxsim.model.churn` for
 3. revenue of the customers who stayed;
 4. acquisition: would-be buyers from the funnel, less sales lost at pre-purchase touchpoints,
    less prospects deterred by word of mouth, plus referrals (netted once, whatever the order of
-   the touchpoints); they pay for the period they buy in and join the segment's classes.
+   the touchpoints; tellings overlap, so the deterred saturate smoothly); they pay for the
+   period they buy in and join the segment's classes.
 
 The same recursion runs with every draw replaced by its expectation (`MeanSampler`): that is the
 expected-value model, the Monte Carlo engine's check. Each failure-caused defection is valued at
@@ -37,7 +38,9 @@ from cxsim.model.scenario import Pathway
 
 FloatArray = NDArray[np.float64]
 STATES = 3  # memory: no unresolved failure, one, several
-SILENT, SATISFIED, MOLLIFIED, DISSATISFIED, WORD_OF_MOUTH, LOST_SALES = map(int, Pathway)
+SILENT, SATISFIED, MOLLIFIED, DISSATISFIED, WORD_OF_MOUTH, LOST_SALES = tuple(map(int, Pathway))[:6]
+REFERRALS_NOT_MADE, SPENT_LESS = int(Pathway.REFERRALS_NOT_MADE), int(Pathway.SPENT_LESS)
+N_PATHWAYS = len(Pathway)
 
 #: Per-period outputs, each (runs, periods). Counts are customers; money is discounted.
 PERIOD_OUTPUTS = (
@@ -64,6 +67,9 @@ FIRST_TOUCHPOINT_SLOT = 3
 #: Streams of their own for fading memory and the initial experience states, past any
 #: touchpoint's, so that adding them moved no other stream.
 SLOT_FADE, SLOT_START = 1_000_000, 1_000_001
+#: Promoters' referrals and smaller wallets: streams of their own, used only when a scenario
+#: gives them, so that scenarios without them draw as before.
+SLOT_PROMOTE, SLOT_WALLET = 1_000_002, 1_000_003
 
 #: More customers than this in one run is a runaway (referrals feeding on themselves), not a
 #: business; counts of customers (int64, up to 9.2e18) must stay well below it.
@@ -85,10 +91,10 @@ ResolutionHook = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray
 class BlockResult:
     """A block of runs: totals per run, attribution, and per-period outputs if kept."""
 
-    attribution: FloatArray  # (R, T, 6 pathways, S) loss value
+    attribution: FloatArray  # (R, T, pathways, S) loss value
     totals: dict[str, FloatArray]
     periods: dict[str, FloatArray] = field(default_factory=dict)
-    #: (R, 3 cost lines, T, 6 pathways, S) discounted costs failures caused (`COST_LINES`).
+    #: (R, 3 cost lines, T, pathways, S) discounted costs failures caused (`COST_LINES`).
     costs: FloatArray | None = None
 
 
@@ -104,8 +110,13 @@ def stay_value(p: Params, t: int) -> FloatArray:
 
     The valuation window is the horizon plus `p.beyond` periods (0, a cap, or infinity); every
     value of the engine (defections, new customers, the revenue tail) uses this one series, so
-    the per-event values add up to the revenue difference exactly.
+    the per-event values add up to the revenue difference exactly. With promoters, a customer
+    also refers new customers every period they meet no problem; the value counts those from
+    the next period on (and theirs, and so on), and the referrals of period t itself apart
+    (`referral_value`), as a customer who fails in period t makes none then.
     """
+    if np.any(p.promote > 0):
+        return _with_referrals(p, t)
     value = p.value[:, p.group_segment]
     d = p.period_discount
     q = d * (1.0 - p.churn)
@@ -118,6 +129,78 @@ def stay_value(p: Params, t: int) -> FloatArray:
         else:
             total = total + ahead * _geometric(q, p.beyond)
     return value * d ** (t + 1) * total
+
+
+def _window(p: Params, t: int) -> float:
+    """Periods from period t to the valuation window's end (infinite for an uncapped lifetime)."""
+    return math.inf if math.isinf(p.beyond) else max(p.horizon + p.beyond - t, 0)
+
+
+_REFERRAL_SERIES: dict[int, tuple[Params, list[FloatArray]]] = {}
+
+
+def _with_referrals(p: Params, t: int) -> FloatArray:
+    """`stay_value` with promoters' referrals: j(n) = v + q (j(n-1) + r nu(n-1)) per period.
+
+    j(n) (R, G) is the value, in money of the period it starts in, of a customer with n
+    periods of the window left: this period's spend, then, if they survive churn and
+    discounting (q = d (1 - churn)), the next period's value and their referrals then, r new
+    customers each worth nu = sum over the segment's classes of class weight x j. An uncapped
+    lifetime solves the fixed point, finite only while r sum(w q / (1 - q)) < 1: customers who
+    refer more than churn and discounting take away are worth no finite amount.
+    """
+    n = _window(p, t)
+    scale = p.period_discount ** (t + 1)
+    seg = p.group_segment
+    value, w, to_seg = p.value[:, seg], p.class_weight, p.segment_matrix()
+    q = p.period_discount * (1.0 - p.churn)
+    r = p.promote[:, None]
+    if math.isinf(n):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = (w * value / (1.0 - q)) @ to_seg  # (R, S)
+            b = (w * q / (1.0 - q)) @ to_seg
+            room = 1.0 - r * b
+            if not np.all(np.isfinite(a) & (room > 0)):
+                raise UserError(
+                    "loss_tree.word_of_mouth.promoters: customers refer more new customers "
+                    "than churn and discounting take away, so a customer's lifetime value is "
+                    "infinite; lower the referrals or give economics.lifetime a cap"
+                )
+            nu = a / room
+            return scale * (value + q * r * nu[:, seg]) / (1.0 - q)
+    key = id(p)
+    cached = _REFERRAL_SERIES.get(key)
+    if cached is None or cached[0] is not p:
+        series = [np.zeros_like(value)]
+        for _ in range(p.horizon + int(p.beyond)):
+            j = series[-1]
+            nu = (w * j) @ to_seg
+            series.append(value + q * (j + r * nu[:, seg]))
+        if len(_REFERRAL_SERIES) > 64:
+            _REFERRAL_SERIES.clear()
+        _REFERRAL_SERIES[key] = cached = (p, series)
+    return scale * cached[1][int(n)]
+
+
+def referral_value(p: Params, t: int) -> FloatArray:
+    """(R, S) value of the referrals one customer with no problem makes in period t."""
+    return p.promote[:, None] * new_value(p, t)
+
+
+def wallet_values(p: Params, t: int) -> FloatArray:
+    """(R, M + 1, G) spend a customer still to spend less for m periods forgoes, m = 0..M.
+
+    From period t on, in the world without failures: (1 - spend) of the period's value while
+    they would have stayed (churn and discounting), within the valuation window.
+    """
+    m_max = p.wallet_periods
+    value = p.value[:, p.group_segment] * (1.0 - p.wallet_spend)[:, None]
+    q = p.period_discount * (1.0 - p.churn)
+    n = _window(p, t)
+    out = np.zeros((p.runs, m_max + 1, p.groups))
+    for m in range(1, m_max + 1):
+        out[:, m] = value * p.period_discount ** (t + 1) * _geometric(q, min(m, n))
+    return out
 
 
 def new_value(p: Params, t: int) -> FloatArray:
@@ -142,7 +225,7 @@ def expected_complaints(p: Params) -> FloatArray:
 class _Step:
     """The customers' part of one period: churn, then the post-purchase touchpoints."""
 
-    counts: NDArray  # (R, G, K) after both
+    counts: NDArray  # (R, G, K) after both (G: groups x wallet phases, see `_phases`)
     churned: NDArray  # (R,)
     defected: NDArray  # (R, G) failure-caused defections
     wom_lost: FloatArray  # (R, T, S) prospects deterred (expected)
@@ -150,6 +233,23 @@ class _Step:
     failures: NDArray  # (R,)
     complaints: NDArray  # (R,)
     satisfied: NDArray  # (R,)
+    promoted: FloatArray | None = None  # (R, S) referrals by customers with no problem
+    referrals_lost: FloatArray | None = None  # (R, S) those customers with a problem forwent
+    spells: NDArray | None = None  # (R, G) customers starting to spend less, by former phase
+
+
+def _phases(p: Params, counts: NDArray) -> int:
+    """Wallet phases the counts carry: customers to spend less for 0..M more periods.
+
+    With smaller wallets the group axis holds (phase, group) pairs, phase-major: phase m's
+    block is groups m G .. (m + 1) G - 1, phase 0 spending as usual.
+    """
+    return counts.shape[1] // p.groups
+
+
+def _tile(x: NDArray, phases: int) -> NDArray:
+    """A per-group array (last axis G) repeated for every wallet phase."""
+    return x if phases == 1 else np.concatenate([x] * phases, axis=-1)
 
 
 def _customers(
@@ -162,30 +262,52 @@ def _customers(
     attribution: FloatArray | None = None,
     costs: FloatArray | None = None,
     discount: float = 1.0,
+    v_refer: FloatArray | None = None,
+    v_wallet: FloatArray | None = None,
 ) -> _Step:
     """Baseline churn, then each post-purchase touchpoint's loss tree, on (R, G, K) counts.
 
     Defections are valued at `v_stay` into `attribution` when both are given; the costs the
     failures cause (contacts, recovery, replacement), discounted by `discount`, go to `costs`.
+    With promoters, customers with no problem so far this period are followed (`clean`): one
+    who meets a failure forgoes the period's referrals, valued at `v_refer` (R, S). With
+    smaller wallets (counts carrying wallet phases), a share of each group's stayers moves to
+    the last phase, valued at `v_wallet` (R, phases x G): what they forgo spending, less what
+    their current phase already forgoes.
     """
     runs, n_tp, n_seg = p.runs, p.tp_prob.shape[1], p.segments
-    seg_of, to_seg = p.group_segment, p.segment_matrix()
-    churned = sampler.binomial(SLOT_CHURN, counts, pt.churn[:, :, None])
+    phases = _phases(p, counts)
+    seg_of = _tile(p.group_segment, phases)
+    to_seg = np.concatenate([p.segment_matrix()] * phases, axis=0)
+    churned = sampler.binomial(SLOT_CHURN, counts, _tile(pt.churn, phases)[:, :, None])
     counts = counts - churned
     out = _Step(
         counts=counts,
         churned=churned.sum(axis=(1, 2)),
-        defected=np.zeros((runs, p.groups)),
+        defected=np.zeros((runs, counts.shape[1])),
         wom_lost=np.zeros((runs, n_tp, n_seg)),
         wom_won=np.zeros((runs, n_tp, n_seg)),
         failures=np.zeros(runs),
         complaints=np.zeros(runs),
         satisfied=np.zeros(runs),
     )
+    promoting = bool(np.any(pt.promote > 0))
+    clean = counts.copy() if promoting else None
+    refs_lost = np.zeros((runs, n_seg))
+    wallets = phases > 1 and bool(np.any(pt.wallet_share > 0))
     for j in np.flatnonzero(p.tp_customers):
         slot = FIRST_TOUCHPOINT_SLOT + int(j)
         prob = pt.tp_prob[:, j, seg_of][:, :, None]  # (R, G, 1)
-        failed = sampler.binomial(slot, counts, prob)
+        if clean is None:
+            failed = sampler.binomial(slot, counts, prob)
+        else:  # those with no problem so far and the others, drawn apart
+            first = sampler.binomial(slot, clean, prob)
+            failed = first + sampler.binomial(slot, counts - clean, prob)
+            clean = clean - first
+            lost = _over_states(first) @ to_seg  # (R, S) customers' referrals forgone
+            refs_lost += lost
+            if attribution is not None and v_refer is not None:
+                attribution[:, j, REFERRALS_NOT_MADE, :] += lost * v_refer
         complained = sampler.binomial(slot, failed, pt.tp_complaint[:, j, None, None])
         sat = sampler.binomial(slot, complained, split[:, 0, None, None])
         rest = split[:, 1] / np.maximum(split[:, 1] + split[:, 2], 1e-300)
@@ -200,11 +322,16 @@ def _customers(
         stay = groups - defected
 
         counts = counts - failed
-        counts[:, :, 0] += _over_states(stay[..., SATISFIED])
-        counts += stay[..., MOLLIFIED]
-        worse = stay[..., SILENT] + stay[..., DISSATISFIED]
-        counts[:, :, 1:] += worse[:, :, :-1]
-        counts[:, :, -1] += worse[:, :, -1]
+        if wallets:
+            spell = sampler.binomial(SLOT_WALLET, stay, pt.wallet_share[:, None, None, :])
+            stay = stay - spell
+            started = _over_states(spell).sum(axis=2)
+            out.spells = started if out.spells is None else out.spells + started
+            counts = _into_last_phase(counts, _add_moved(np.zeros_like(counts), spell), p.groups)
+            if attribution is not None and v_wallet is not None:
+                value = np.einsum("rgk,rg,gs->rs", _over_states(spell), v_wallet, to_seg)
+                attribution[:, j, SPENT_LESS, :] += value
+        _add_moved(counts, stay)
 
         by_group = _over_states(defected)  # (R, G, 4)
         if attribution is not None and v_stay is not None:
@@ -227,7 +354,45 @@ def _customers(
         out.satisfied += sat.sum(axis=(1, 2))
         out.defected += by_group.sum(axis=2)
     out.counts = counts
+    if clean is not None:
+        out.promoted = (_over_states(clean) @ to_seg) * pt.promote[:, None]
+        out.referrals_lost = refs_lost * pt.promote[:, None]
     return out
+
+
+def _add_moved(counts: NDArray, stay: NDArray) -> NDArray:
+    """Add to (R, G, K) `counts`, in place, the customers who stayed after a failure (R, G, K, 4).
+
+    A satisfying answer resets the memory, a mollified one leaves it, silence or
+    dissatisfaction adds an unresolved failure.
+    """
+    counts[:, :, 0] += _over_states(stay[..., SATISFIED])
+    counts += stay[..., MOLLIFIED]
+    worse = stay[..., SILENT] + stay[..., DISSATISFIED]
+    counts[:, :, 1:] += worse[:, :, :-1]
+    counts[:, :, -1] += worse[:, :, -1]
+    return counts
+
+
+def _into_last_phase(counts: NDArray, moved: NDArray, n_grp: int) -> NDArray:
+    """Add (R, phases x G, K) customers to the last wallet phase, whatever phase they were in."""
+    phases = counts.shape[1] // n_grp
+    total = moved.reshape(moved.shape[0], phases, n_grp, -1).sum(axis=1)
+    counts = counts.copy()
+    counts[:, (phases - 1) * n_grp :, :] += total
+    return counts
+
+
+def _next_phase(counts: NDArray, n_grp: int) -> NDArray:
+    """One period on: wallet phase m moves to m - 1, phase 1 back to spending as usual."""
+    phases = counts.shape[1] // n_grp
+    if phases == 1:
+        return counts
+    by_phase = counts.reshape(counts.shape[0], phases, n_grp, -1)
+    out = np.zeros_like(by_phase)
+    out[:, 0] = by_phase[:, 0] + by_phase[:, 1]
+    out[:, 1:-1] = by_phase[:, 2:]
+    return out.reshape(counts.shape)
 
 
 def _book_costs(
@@ -293,6 +458,9 @@ def _acquire(
 ) -> tuple[NDArray, NDArray, NDArray]:
     """Would-be buyers, less sales lost before purchase and prospects deterred, plus referrals.
 
+    Promoters' referrals (customers with no problem) join the would-be buyers after the sales
+    lost before purchase and, like them, may be deterred by word of mouth.
+
     Returns the buyers (R, S), the acquisitions lost net of referrals (R, S), and the failures
     at pre-purchase touchpoints (R,). Lost and won buyers are valued at `v_new` into
     `attribution` when both are given.
@@ -310,6 +478,10 @@ def _acquire(
         failures += lost.sum(axis=1)
         if attribution is not None and v_new is not None:
             attribution[:, j, LOST_SALES, :] += lost * v_new
+    if step.promoted is not None:  # promoters' referrals join the would-be buyers
+        promoted = sampler.poisson(SLOT_PROMOTE, step.promoted)
+        buyers = buyers + promoted
+        expected_buyers = expected_buyers + step.promoted
     deterred, won = _word_of_mouth(sampler, buyers, expected_buyers, step)
     buyers = buyers - deterred + won
     lost_net += deterred - won
@@ -328,16 +500,25 @@ def _word_of_mouth(
     """(R, S) prospects deterred and referrals won in a period, each drawn once per segment.
 
     Netted once: referrals join the would-be buyers, and word of mouth deters each of them
-    with the chance (put off) / (expected would-be buyers and referrals), at most 1, whatever
-    the touchpoints' order. The chance uses the expected buyers, not the drawn ones, so the
-    Monte Carlo's mean is the expected-value model's min(put off, buyers + referrals) even
-    at small counts (a min of two draws is biased low).
+    with the chance 1 - exp(-x), x = (put off) / (expected would-be buyers and referrals),
+    whatever the touchpoints' order. The tellings land on the would-be buyers at random, and
+    one told twice is put off once (Poisson occupancy, as reach against frequency in media
+    planning); for few tellings the deterred are Goodman's count, told x deterred.
+
+    A hard cap, min(put off, buyers), made the last telling deter a buyer in full until every
+    buyer was gone, then nothing: fed back through the customers (fewer customers, fewer
+    tellers, more buyers next period) the kink drove a cycle of acquisition bursts, and the
+    horizon's phase of the cycle decided the revenue: raising a failure rate could raise it
+    (tests/test_properties.py, `WOM_SATURATION`). The occupancy curve has no kink, and each
+    further telling deters less the more buyers are already put off, which damps the cycle.
+    The chance uses the expected buyers, not the drawn ones, so the Monte Carlo's mean is the
+    expected-value model's even at small counts.
     """
     won = sampler.poisson(SLOT_WOM, step.wom_won.sum(axis=1))
     put_off = step.wom_lost.sum(axis=1)
     reachable = expected_buyers + step.wom_won.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        chance = np.where(reachable > 0, np.minimum(put_off / reachable, 1.0), 0.0)
+        chance = np.where(reachable > 0, -np.expm1(-put_off / reachable), 0.0)
     deterred = sampler.binomial(SLOT_WOM, buyers + won, chance)
     return deterred, won
 
@@ -479,9 +660,15 @@ def run_block(
     `attribution` in its period; the per-period `loss` output is the cash-flow view: "ghost"
     customers, those lost and the buyers lost, decay with baseline churn alone and each period
     book what they would have earned then. Their sum is `lost_revenue_horizon`; what the ghosts
-    left at the horizon would still have earned makes up the rest of `lost_revenue`.
+    left at the horizon would still have earned makes up the rest of `lost_revenue`. Ghosts
+    refer as customers without problems would (promoters), and customers spending less book
+    what they do not spend.
+
+    With smaller wallets the counts carry wallet phases (`_phases`): customers who stayed
+    after a failure but spend less, for m more periods; each period moves them one phase on.
+    Customers start, and new ones join, spending as usual.
     """
-    # Long (about 100 lines, a third of them the docstring and the per-period outputs): the
+    # Long (about 120 lines, a third of them the docstring and the per-period outputs): the
     # period's order of events reads best in one place; the steps themselves are functions.
     runs, horizon, n_seg, n_grp = p.runs, p.horizon, p.segments, p.groups
     seg_of = p.group_segment
@@ -492,14 +679,20 @@ def run_block(
     if hook0 is not None:
         split0, response = hook0(complaints_prev, p.initial.sum(axis=1))
     counts = _initial_counts(p if timeline is None else timeline[0], sampler, split0)
+    phases = p.wallet_periods + 1
+    if phases > 1:
+        counts = np.concatenate([counts, sampler.zeros((runs, n_grp * (phases - 1), STATES))], 1)
+    seg_x = _tile(seg_of, phases)
 
-    attribution = np.zeros((runs, p.tp_prob.shape[1], 6, n_seg))
-    costs = np.zeros((runs, len(COST_LINES), p.tp_prob.shape[1], 6, n_seg))
+    n_tp = p.tp_prob.shape[1]
+    attribution = np.zeros((runs, n_tp, N_PATHWAYS, n_seg))
+    costs = np.zeros((runs, len(COST_LINES), n_tp, N_PATHWAYS, n_seg))
     names = ("customers_lost", "lost_acquisitions", "churned", "active", "revenue", "end")
     totals = {k: np.zeros(runs) for k in names}
     totals["lost_revenue_horizon"] = np.zeros(runs)
     keep = {k: np.zeros((runs, horizon)) for k in PERIOD_OUTPUTS} if keep_periods else {}
     ghosts = np.zeros((runs, n_grp))
+    spelled = np.zeros((runs, n_grp * phases))  # customers spending less, as the values see them
     promoters_less_detractors = p.promoters - p.detractors
     routine_on = any(np.any(q.routine > 0) for q in (timeline or (p,)))
     totals["routine_contacts_cost"] = np.zeros(runs)
@@ -516,30 +709,66 @@ def run_block(
         _check_growth(active, t)
         booked = costs[:, :ROUTINE].sum(axis=(1, 2, 3, 4)) if keep_periods else 0.0
         valued = attribution.copy() if routine_on else attribution
+        v_stay, v_wallet = stay_value(pt, t), None
+        if phases > 1:  # a defector's value less the spending their phase already forgoes
+            forgone = wallet_values(pt, t).reshape(runs, -1)  # (R, phases x G)
+            v_wallet = _tile(forgone[:, -n_grp:], phases) - forgone
+            v_stay = _tile(v_stay, phases) - forgone
         step = _customers(
-            pt, p, counts, sampler, split, stay_value(pt, t), attribution, costs, p.discount[t]
+            pt,
+            p,
+            counts,
+            sampler,
+            split,
+            v_stay,
+            attribution,
+            costs,
+            p.discount[t],
+            referral_value(pt, t),
+            v_wallet,
         )
         counts = step.counts
-        stayed = counts.sum(axis=2)  # (R, G)
-        revenue_t = (stayed * pt.value[:, seg_of]).sum(axis=1) * p.discount[t]
-        ghosts = ghosts * (1.0 - pt.churn) + step.defected
+        stayed = counts.sum(axis=2)  # (R, phases x G)
+        spend = pt.value[:, seg_x]
+        if phases > 1:  # customers in a wallet phase spend less
+            spend = spend * _tile(np.repeat(pt.wallet_spend[:, None], n_grp, axis=1), phases)
+            spend[:, :n_grp] = pt.value[:, seg_of]
+        revenue_t = (stayed * spend).sum(axis=1) * p.discount[t]
+        # Ghosts refer as customers with no problem would; those lost this period did so
+        # (or forwent it, `referrals_lost`) before they left.
+        ghosts = ghosts * (1.0 - pt.churn)
+        ghost_buyers = (ghosts * pt.promote[:, None]) @ p.segment_matrix()
+        ghosts = ghosts + _by_group(step.defected, n_grp)
         loss_t = (ghosts * pt.value[:, seg_of]).sum(axis=1) * p.discount[t]
+        if phases > 1:
+            spelled = _spelled(pt, spelled, step, n_grp)
+            loss_t += (spelled * (pt.value[:, seg_x] - spend)).sum(axis=1) * p.discount[t]
+        if step.referrals_lost is not None:
+            ghost_buyers = ghost_buyers + step.referrals_lost
 
         _check_growth(step.wom_won.sum(axis=1), t)
+        if step.promoted is not None:
+            _check_growth(step.promoted, t)
         buyers, lost_net, lost_failures = _acquire(
             pt, p, sampler, step, new_value(pt, t), attribution
         )
         # Buyers pay for the period they buy in; the buyers lost book it as a loss.
         revenue_t = revenue_t + (buyers * pt.value).sum(axis=1) * p.discount[t]
-        loss_t = loss_t + (lost_net * pt.value).sum(axis=1) * p.discount[t]
-        ghosts = ghosts + lost_net[:, seg_of] * pt.class_weight
+        ghost_buyers = ghost_buyers + lost_net
+        loss_t = loss_t + (ghost_buyers * pt.value).sum(axis=1) * p.discount[t]
+        ghosts = ghosts + ghost_buyers[:, seg_of] * pt.class_weight
         routine_t = np.zeros(runs)
-        if routine_on:
-            routine_t = _book_routine(pt, p, stayed, buyers, attribution - valued, costs)
+        if routine_on:  # customers spending less contact as much less (a share of revenue)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                usual = np.where(pt.value[:, seg_x] > 0, spend / pt.value[:, seg_x], 1.0)
+            served = _by_group(stayed * usual, n_grp)
+            routine_t = _book_routine(pt, p, served, buyers, attribution - valued, costs)
             routine_t *= p.discount[t]
         joined = _split_into_classes(sampler, buyers, pt.class_weight, seg_of, n_grp)
-        counts[:, :, 0] += joined
-        counts = _fade(sampler, counts, pt.fade)
+        counts[:, :n_grp, 0] += joined
+        counts = _next_phase(_fade(sampler, counts, pt.fade), n_grp)
+        spelled = _next_phase(spelled[:, :, None], n_grp)[:, :, 0]
+        spelled[:, :n_grp] = 0.0
 
         defected_t = step.defected.sum(axis=1)
         lost_t = lost_net.sum(axis=1)
@@ -573,10 +802,10 @@ def run_block(
             ):
                 keep[name][:, t] = series
 
-    totals = _finish(p, timeline, totals, counts, ghosts, attribution)
+    totals = _finish(p, timeline, totals, counts, ghosts, attribution, spelled)
     if routine_on and p.beyond > 0:  # valued over the same window as revenue
         last = p if timeline is None else timeline[-1]
-        tail = (1.0 - last.churn) * stay_value(last, p.horizon) * _routine_ratio(last)[:, seg_of]
+        tail = _tail_values(p, last, phases) * _tile(_routine_ratio(last)[:, seg_of], phases)
         totals["routine_contacts_cost"] += (counts.sum(axis=2) * tail).sum(axis=1)
     _cost_totals(totals, costs)
     return BlockResult(attribution=attribution, totals=totals, periods=keep, costs=costs)
@@ -589,6 +818,7 @@ def _finish(
     counts: NDArray,
     ghosts: FloatArray,
     attribution: FloatArray,
+    spelled: FloatArray,
 ) -> dict[str, FloatArray]:
     """Totals at the horizon: what lies beyond it (lifetime view), churn rate, loss.
 
@@ -599,9 +829,14 @@ def _finish(
     totals["lost_revenue_beyond"] = np.zeros(p.runs)
     if p.beyond > 0:
         last = p if timeline is None else timeline[-1]
-        tail_value = (1.0 - last.churn) * stay_value(last, p.horizon)
-        totals["revenue"] += (counts.sum(axis=2) * tail_value).sum(axis=1)
+        phases = counts.shape[1] // p.groups
+        stayed = counts.sum(axis=2)
+        totals["revenue"] += (stayed * _tail_values(p, last, phases)).sum(axis=1)
+        tail_value = _tail_values(p, last, 1)
         totals["lost_revenue_beyond"] = (ghosts * tail_value).sum(axis=1)
+        if phases > 1:  # spending forgone after the horizon by those still in a spell
+            forgone = _tile(tail_value, phases) - _tail_values(p, last, phases)
+            totals["lost_revenue_beyond"] += (spelled * forgone).sum(axis=1)
     totals["end"] = counts.sum(axis=(1, 2)).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         totals["churn_rate"] = np.where(
@@ -609,6 +844,21 @@ def _finish(
         )
     totals["lost_revenue"] = attribution.sum(axis=(1, 2, 3))
     return totals
+
+
+def _tail_values(p: Params, last: Params, phases: int) -> FloatArray:
+    """(R, phases x G) value after the horizon of a customer there, by wallet phase.
+
+    Surviving the next period's churn, then their value from it on (with promoters, their
+    referrals then included), less what their spell, if any, still forgoes.
+    """
+    tail = (1.0 - last.churn) * stay_value(last, p.horizon)
+    if np.any(last.promote > 0):  # they refer in the period after the horizon too
+        tail = tail + (1.0 - last.churn) * referral_value(last, p.horizon)[:, p.group_segment]
+    if phases == 1:
+        return tail
+    forgone = wallet_values(last, p.horizon).reshape(p.runs, -1)
+    return _tile(tail, phases) - forgone * _tile(1.0 - last.churn, phases)
 
 
 def _cost_totals(totals: dict[str, FloatArray], costs: FloatArray) -> None:
@@ -622,6 +872,28 @@ def _cost_totals(totals: dict[str, FloatArray], costs: FloatArray) -> None:
         totals[name] = by_line[:, i].copy()
     totals["lost_margin"] = totals["lost_revenue"].copy()
     totals["cost_of_poor_experience"] = totals["lost_revenue"] + by_line.sum(axis=1)
+
+
+def _spelled(pt: Params, spelled: FloatArray, step: _Step, n_grp: int) -> FloatArray:
+    """(R, phases x G) customers spending less as the values see them, after a period's events.
+
+    Like the ghosts: they decay with baseline churn alone; a spell started is one more in the
+    last phase and one fewer in the phase it replaces, a defection one fewer in its phase. In
+    the expected-value model these are the customers in each phase; in the Monte Carlo their
+    expectation given the events, so the cash-flow view adds up to the event values run by run.
+    """
+    phases = spelled.shape[1] // n_grp
+    spelled = spelled * _tile(1.0 - pt.churn, phases) - step.defected
+    if step.spells is not None:
+        spelled = spelled - step.spells
+        spelled[:, -n_grp:] += _by_group(step.spells, n_grp)
+    spelled[:, :n_grp] = 0.0  # spending as usual: nothing forgone
+    return spelled
+
+
+def _by_group(x: NDArray, n_grp: int) -> NDArray:
+    """(R, G) sums over the wallet phases of a (R, phases x G) array."""
+    return x if x.shape[1] == n_grp else x.reshape(x.shape[0], -1, n_grp).sum(axis=1)
 
 
 def _check_growth(people: NDArray, t: int) -> None:

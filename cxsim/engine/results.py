@@ -21,7 +21,7 @@ from cxsim.engine.variance import Estimate, estimate
 from cxsim.formatting.money import format_count, format_money
 from cxsim.formatting.tables import display_attribution, display_metrics, loss_words
 from cxsim.model.loader import Source
-from cxsim.model.scenario import PATHWAYS, Scenario
+from cxsim.model.scenario import OPTIONAL_PATHWAYS, PATHWAYS, Scenario
 from cxsim.protocol import Result
 
 if TYPE_CHECKING:
@@ -560,6 +560,8 @@ def render_summary(r: RunStatistics) -> str:
         rows = _attribution_rows(r, by)
         if by != "pathway":
             rows = [(label, mean, share) for label, mean, share in rows if abs(mean) > 0]
+        else:  # promoters' referrals and smaller wallets only where the scenario has them
+            rows = [row for row in rows if row[0] not in OPTIONAL_PATHWAYS or row[1] != 0]
         lines.append(f"{title}:")
         width = max(len(str(label)) for label, _, _ in rows) if rows else 10
         for i in _descending([mean for _, mean, _ in rows]):

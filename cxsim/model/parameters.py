@@ -184,6 +184,12 @@ class Params:
     referred: FloatArray  # (R,)
     promoters: FloatArray  # (3,)
     detractors: FloatArray  # (3,)
+    # Referrals per customer with no problem in a period (0: none), and smaller wallets: the
+    # share of each group's stayers who spend `wallet_spend` of the usual for `wallet_periods`.
+    promote: FloatArray  # (R,)
+    wallet_share: FloatArray  # (R, 4) silent, satisfied, mollified, dissatisfied
+    wallet_spend: FloatArray  # (R,)
+    wallet_periods: int  # 0: no smaller wallets
     # The cost side (`costs:`), per event, undiscounted; zeros when the scenario gives none.
     contact_cost: FloatArray  # (R,) one contact, after deflection to a bot
     contacts: FloatArray  # (R, 3) contacts per complaint: satisfied, mollified, dissatisfied
@@ -291,6 +297,16 @@ def build(scenario: Scenario, values: Mapping[str, FloatArray]) -> Params:
     )
     wom = "loss_tree.word_of_mouth"
     outcomes = GROUPS[1:]  # satisfied, mollified, dissatisfied
+    promote = np.zeros(runs)
+    if scenario.loss_tree.word_of_mouth.promoters is not None:
+        pro = f"{wom}.promoters"
+        promote = v(f"{pro}.recommend") * v(f"{pro}.told") * v(f"{pro}.converted")
+    wallets = scenario.loss_tree.smaller_wallets
+    wallet_share, wallet_spend = np.zeros((runs, len(GROUPS))), np.ones(runs)
+    if wallets is not None:
+        ws = "loss_tree.smaller_wallets"
+        wallet_share = np.stack([v(f"{ws}.share.{g}") for g in GROUPS], axis=1)
+        wallet_spend = v(f"{ws}.spend")
     return Params(
         runs=runs,
         horizon=horizon,
@@ -319,6 +335,10 @@ def build(scenario: Scenario, values: Mapping[str, FloatArray]) -> Params:
         referred=v(f"{wom}.referred"),
         promoters=np.asarray(scenario.nps.promoters, dtype=float),
         detractors=np.asarray(scenario.nps.detractors, dtype=float),
+        promote=promote,
+        wallet_share=wallet_share,
+        wallet_spend=wallet_spend,
+        wallet_periods=0 if wallets is None else wallets.periods,
         contact_cost=_contact_cost(v),
         contacts=1.0 + np.stack([v(f"costs.repeat_contacts.{o}") for o in outcomes], axis=1),
         recovery=np.stack([v(f"costs.recovery.{o}") for o in outcomes], axis=1),

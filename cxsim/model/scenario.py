@@ -46,10 +46,14 @@ class Pathway(IntEnum):
     DISSATISFIED = 3
     WORD_OF_MOUTH = 4
     LOST_SALES = 5
+    REFERRALS_NOT_MADE = 6  # referrals customers with a problem did not make (promoters)
+    SPENT_LESS = 7  # customers who stayed but spent less for a while (smaller wallets)
 
 
 PATHWAYS = tuple(p.name.lower() for p in Pathway)
 GROUPS = PATHWAYS[: Pathway.DISSATISFIED + 1]
+#: Pathways only some scenarios have (promoters, smaller wallets); faces may leave them out at 0.
+OPTIONAL_PATHWAYS = PATHWAYS[Pathway.REFERRALS_NOT_MADE :]
 SEVERITIES = ("minor", "major")
 PERIODS_PER_YEAR = {"week": 52.0, "month": 12.0, "quarter": 4.0, "year": 1.0}
 
@@ -235,6 +239,29 @@ class Told(Model):
     dissatisfied: People = Field(description="People told by a complainer left dissatisfied.")
 
 
+#: Share of the people a promoter tells who become customers: about one new customer per 40
+#: positive comments at Dell (Bain, as quoted; REFERENCES.md, word of mouth, S).
+DEFAULT_REFERRAL_CONVERSION = 0.025
+
+
+class Promoters(Model):
+    """Referrals by customers who met no failure in a period (Reichheld's promoters).
+
+    Each period, each customer with no problem at any touchpoint brings `recommend` x `told` x
+    `converted` new customers; a customer who meets a failure makes none that period, so
+    failures also cost the referrals their customers would have made.
+    """
+
+    recommend: Probability = Field(
+        description="Share of the customers with no problem in a period who recommend it then."
+    )
+    told: People = Field(description="People each of them tells in the period.")
+    converted: Probability = Field(
+        default=DEFAULT_REFERRAL_CONVERSION,
+        description="Share of the people told who become customers (default 1 in 40, Dell/Bain).",
+    )
+
+
 class WordOfMouth(Model):
     """People told per customer who met a failure, and what that does to acquisition."""
 
@@ -244,6 +271,49 @@ class WordOfMouth(Model):
     )
     referred: Probability = Field(
         default=0.0, description="Share of people told of a good recovery who become customers."
+    )
+    promoters: Promoters | None = Field(
+        default=None,
+        description="Referrals by customers with no problem in a period (none unless given).",
+    )
+
+
+class WalletShare(Model):
+    """Share of the customers who stay after a failure who spend less for a while, by group."""
+
+    silent: Probability = Field(default=0.0, description="Customers who did not complain.")
+    satisfied: Probability = Field(default=0.0, description="Complainers left satisfied.")
+    mollified: Probability = Field(default=0.0, description="Complainers left mollified.")
+    dissatisfied: Probability = Field(default=0.0, description="Complainers left dissatisfied.")
+
+
+#: What a customer who buys less after a failure still spends, as a share of the usual, and for
+#: how many periods. Assumptions: Goodman and TARP report that many customers with a problem buy
+#: less rather than leave, but no share or depth was found (REFERENCES.md has none); the share
+#: of customers doing so defaults to 0, so these matter only where a scenario gives a share.
+DEFAULT_WALLET_SPEND = 0.7
+DEFAULT_WALLET_PERIODS = 6
+
+
+class SmallerWallets(Model):
+    """Customers who stay after a failure but spend less for some periods (beside defection).
+
+    A share of each group's stayers spends `spend` of the usual for `periods` periods, the
+    failure's period included; a further failure meanwhile may restart the spell.
+    """
+
+    share: WalletShare = Field(
+        default=WalletShare(), description="Share of each group's stayers who spend less."
+    )
+    spend: Probability = Field(
+        default=DEFAULT_WALLET_SPEND,
+        description="What they still spend, as a share of the usual (an assumption).",
+    )
+    periods: int = Field(
+        default=DEFAULT_WALLET_PERIODS,
+        ge=1,
+        le=120,
+        description="Periods they spend less, the failure's period included (an assumption).",
     )
 
 
@@ -264,6 +334,10 @@ class LossTree(Model):
     )
     word_of_mouth: WordOfMouth = Field(
         description="Word of mouth after failures and its effect on acquisition."
+    )
+    smaller_wallets: SmallerWallets | None = Field(
+        default=None,
+        description="Customers who stay after a failure but spend less (none unless given).",
     )
 
 

@@ -31,6 +31,11 @@ PHRASES: dict[str, dict[str, str]] = {
     "dissatisfied": {"en": "Complained, dissatisfied", "ja": "苦情 → 不満"},
     "word_of_mouth": {"en": "Word of mouth (net)", "ja": "口コミ（純影響）"},
     "lost_sales": {"en": "Lost sales before purchase", "ja": "購入前の販売機会損失"},
+    "referrals_not_made": {
+        "en": "Referrals not made (had a problem)",
+        "ja": "問題に遭った顧客が紹介しなかった分",
+    },
+    "spent_less": {"en": "Stayed but spent less", "ja": "離反せず購入額が減少"},
     # chart titles
     "title_distribution": {"en": "{what}: the range of outcomes", "ja": "{what}の分布"},
     "title_waterfall": {

@@ -265,7 +265,7 @@ def presenting() -> bool:
 def category_label(name: str, language: str = "en") -> str:
     """A split's category for people: pathways in words ('Word of mouth (net)'), other names
     (touchpoints, stages, segments: the scenario's own) as they are."""
+    from cxsim.model.scenario import PATHWAYS
     from cxsim.outputs.i18n import PHRASES, text
 
-    pathways = ("silent", "satisfied", "mollified", "dissatisfied", "word_of_mouth", "lost_sales")
-    return text(name, language) if name in pathways and name in PHRASES else name
+    return text(name, language) if name in PATHWAYS and name in PHRASES else name

@@ -12,7 +12,7 @@ from matplotlib.ticker import PercentFormatter
 
 from cxsim.engine.results import Results
 from cxsim.engine.stats import percentile
-from cxsim.model.scenario import GROUPS, PATHWAYS
+from cxsim.model.scenario import GROUPS, OPTIONAL_PATHWAYS, PATHWAYS
 from cxsim.outputs import findings
 from cxsim.outputs.charts.frame import (
     frame_figure,
@@ -203,10 +203,18 @@ def loss_by_pathway(
         "dissatisfied": {"color": LIGHT, "edgecolor": MID, "hatch": "///"},
         "word_of_mouth": {"color": PALE, "edgecolor": MID, "hatch": "..."},
         "lost_sales": {"color": GREY, "edgecolor": "#8c8c8c"},
+        "referrals_not_made": {"color": PALE, "edgecolor": MID, "hatch": "\\\\"},
+        "spent_less": {"color": LIGHT, "edgecolor": MID},
     }
-    ys = np.arange(len(PATHWAYS), dtype=float)
+    # Promoters' referrals and smaller wallets only where the scenario has them.
+    shown = [
+        (i, name)
+        for i, name in enumerate(PATHWAYS)
+        if name not in OPTIONAL_PATHWAYS or np.any(x[:, i] != 0)
+    ]
+    ys = np.arange(len(shown), dtype=float)
     ends, labels = [], []
-    for y, (i, name) in zip(ys, enumerate(PATHWAYS), strict=True):
+    for y, (i, name) in zip(ys, shown, strict=True):
         mean, p5, p95 = interval_of(x[:, i])
         ax.barh(y, mean, height=0.62, linewidth=0.7, **looks[name])
         if results.runs > 1:
@@ -222,7 +230,7 @@ def loss_by_pathway(
         ends.append(max(mean, p95 if results.runs > 1 else mean, 0.0))
         labels.append(f"{money(mean)}  ·  {percent_label(mean / total)}" if total else money(mean))
     label_bars(ax, ys, ends, labels)
-    ax.set_yticks(ys, [text(p, lang) for p in PATHWAYS])
+    ax.set_yticks(ys, [text(name, lang) for _, name in shown])
     ax.get_yticklabels()[0].set_fontweight("bold")
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(ys[-1] + 0.6, -0.6)
