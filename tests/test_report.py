@@ -267,3 +267,18 @@ def test_japanese_words_and_money(tmp_path: Path) -> None:
     en = " ".join(headline(results, None, "en"))
     assert "¥" in en and not re.search("[万億兆円]", en), en
     assert re.search(r"¥[\d.,]+[MBk]", en), en
+
+
+def test_the_tornado_measures_what_the_headline_does(tmp_path: Path) -> None:
+    """A scenario valued on revenue is compared on margin; the report's tornado swings the
+    scenario as simulated, so its base (every input at its mean) is near the margin headline,
+    not the revenue it would be on the scenario as written (about 1.8 times as large)."""
+    from tests.conftest import cxsim_in_process
+
+    out = tmp_path / "report"
+    args = ["report", "scenarios/subscription.yaml", "-o", str(out), "--runs", "40", "--seed", "3"]
+    done = cxsim_in_process(*args, "--set", "economics.value=revenue", "--json")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    headline = doc["metrics"]["lost_revenue"]["mean"]
+    assert doc["sensitivity"]["base"] == pytest.approx(headline, rel=0.1)

@@ -82,7 +82,9 @@ def report(
         from cxsim.analysis.sensitivity import tornado
 
         try:
-            sensitivity = tornado(scenario)  # expected-value model: exact, and a second or two
+            # on the scenario as simulated (a comparison values it on margin), so that the
+            # tornado's base measures what the headline does; expected-value model, a second or two
+            sensitivity = tornado(results.scenario)
         except UserError:  # nothing uncertain to swing: a report without a tornado
             sensitivity = None
     written = write_report(
