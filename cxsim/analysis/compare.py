@@ -85,7 +85,9 @@ class Outcome:
         finite = np.isfinite(x)
         out: dict[str, float | None] = {"mean": None, "sem": None}
         if finite.all():
-            e = self.controlled.get(metric) or estimate(x, self.results.sampling)
+            e = self.controlled.get(metric) or estimate(
+                x, self.results.sampling, self.results.coupled
+            )
             out["mean"], out["sem"] = e.mean, e.sem
         # Never paying back sorts above every finite payback; such a percentile is None.
         out.update(describe_with_never(x))
@@ -410,7 +412,9 @@ def _controlled_case(outcome: Outcome, terms: ControlTerms, v: int) -> dict[str,
     cost = (terms.per_run[v]["cost"], terms.extra_runs[v]["cost"])
     npv = (avoided[0] - cost[0], avoided[1] - cost[1])
     return {
-        name: controlled(getattr(outcome, name), g, h, sampling, terms.extra)
+        name: controlled(
+            getattr(outcome, name), g, h, sampling, terms.extra, outcome.results.coupled
+        )
         for name, (g, h) in (("loss_avoided", avoided), ("cost", cost), ("npv", npv))
     }
 

@@ -1,7 +1,8 @@
 """Where work runs: chunks of runs, their seeds, local processes and Dask.
 
 Runs are cut into fixed chunks of `CHUNK` runs. Chunk k draws from the keys (k, 0..2) of
-`SeedSequence(seed)`, so a seed gives the same numbers whatever the number of workers, however
+`SeedSequence(seed)` and builds its support queue's response curve from key (k, 5), so a seed
+gives the same numbers whatever the number of workers, however
 chunks are grouped into tasks (`block`, runs per task) and wherever the tasks run; the first runs
 of a longer simulation are the runs of a shorter one (at chunk boundaries). The chunk is the unit
 of randomness: its size is fixed, a block is a whole number of chunks. A variant changes the
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 
 import numpy as np
 
+from cxsim.engine import coupling
 from cxsim.engine.recursion import FIRST_TOUCHPOINT_SLOT, BlockResult
 from cxsim.engine.sampling import RandomSampler
 from cxsim.engine.world import run_world, support_peak
@@ -116,7 +118,7 @@ def run_chunk(
             values,
             variant,
             RandomSampler(engine_seed, n_slots),
-            seed=seed,
+            seed=coupling.chunk_seed(seed, index),
             peak=peak,
             keep_periods=keep_periods,
         )

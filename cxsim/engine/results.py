@@ -333,7 +333,13 @@ class Results(RunStatistics):
         """The mean of a metric with a standard error honest for how it was sampled."""
         if name in self.controlled:
             return self.controlled[name]
-        return estimate(self.metric(name), self.sampling)
+        return estimate(self.metric(name), self.sampling, grouped=self.coupled)
+
+    @property
+    def coupled(self) -> bool:
+        """The support queue is coupled: a chunk's runs share its response curve, so standard
+        errors are batch means over chunks (`cxsim.engine.variance.estimate`)."""
+        return self.scenario.support is not None
 
     def loss_by(self, by: str = "touchpoint") -> FloatArray:
         """(runs, categories) loss by touchpoint, stage, segment or pathway."""
