@@ -97,6 +97,16 @@ def _with_share(c: Channel, share: float) -> Channel:
     )
 
 
+#: Simulations of each load of a world's one curve (the expected-value model, sensitivity):
+#: at least this many, more at light loads until `MIN_CONTACTS` contacts were measured.
+REPLICATIONS = 2
+#: A Monte Carlo chunk's curve simulates each load once: with a curve per chunk the noise of
+#: the mean's curve falls as chunks are added, so one replication (half the world's two) keeps
+#: `run` at 1,000 runs about as costly on two workers as one curve per seed built in each worker
+#: was (issue 17; benchmarks/results.md).
+CHUNK_REPLICATIONS = 1
+MIN_CONTACTS = 3000  # the default of `ResponseCurve.build`: an assumption, as there
+
 #: The key of a chunk's seed that seeds its response curve (keys 0..4 are its draws).
 CURVE_KEY = 5
 
@@ -136,17 +146,26 @@ def _span(op: SupportOperation, expected: float) -> dict[str, float]:
     }
 
 
-def response_curve(op: SupportOperation, expected: float, seed: int) -> ResponseCurve:
+def response_curve(
+    op: SupportOperation, expected: float, seed: int, replications: int = REPLICATIONS
+) -> ResponseCurve:
     """The operation on a grid of loads around the baseline's `expected` first-period complaints.
 
     Cached by operation, `expected` and seed: a comparison passes the baseline's expected load
     to every world, so the interventions that leave the support operation alone reuse the
     baseline's curve.
     """
-    key = _key(op, expected, seed)
+    key = (*_key(op, expected, seed), replications, MIN_CONTACTS, WINDOW_HOURS)
     if key not in _CACHE:
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31,)))
-        _CACHE[key] = ResponseCurve.build(op, rng=rng, points=_POINTS, **_span(op, expected))
+        _CACHE[key] = ResponseCurve.build(
+            op,
+            rng=rng,
+            points=_POINTS,
+            replications=replications,
+            min_contacts=MIN_CONTACTS,
+            **_span(op, expected),
+        )
         BUILDS[0] += 1
         while len(_CACHE) > 16:
             _CACHE.popitem(last=False)
@@ -177,12 +196,13 @@ def hook(
     values: Mapping[str, FloatArray],
     peak: float,
     seed: int,
+    replications: int = REPLICATIONS,
 ) -> ResolutionHook | None:
     """The engine's resolution hook for one world, or None without a support section."""
     op = operation(scenario, values)
     if op is None:
         return None
-    curve = response_curve(op, peak, seed)
+    curve = response_curve(op, peak, seed, replications)
     r = "support.resolution"
     resolution = ResolutionCurve(
         satisfied_fast=np.asarray(values[f"{r}.satisfied_fast"], dtype=float),

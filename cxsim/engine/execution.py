@@ -121,6 +121,7 @@ def run_chunk(
             seed=coupling.chunk_seed(seed, index),
             peak=peak,
             keep_periods=keep_periods,
+            replications=coupling.CHUNK_REPLICATIONS,
         )
         for variant in variants
     ]

@@ -168,11 +168,12 @@ def _chunk_terms(
     rng = [np.random.default_rng(k) for k in key]
     own = draw_values(scenario, size, rng[0], rng[2], sampling)  # exactly run_chunk's inputs
     more = draw_values(scenario, size * extra, rng[3], rng[4], sampling)
-    curve = coupling.chunk_seed(seed, index)  # the chunk's response curve, as run_chunk's
+    # the chunk's response curve, as run_chunk's
+    curve = {"seed": coupling.chunk_seed(seed, index), "replications": coupling.CHUNK_REPLICATIONS}
     out = []
     for variant in variants:
-        g = run_world(scenario, own, variant, MeanSampler(), seed=curve, keep_periods=False)
-        h = run_world(scenario, more, variant, MeanSampler(), seed=curve, keep_periods=False)
+        g = run_world(scenario, own, variant, MeanSampler(), keep_periods=False, **curve)
+        h = run_world(scenario, more, variant, MeanSampler(), keep_periods=False, **curve)
         names = [m for m in CONTROLLED if m in g.totals]
         out.append(
             (
