@@ -20,16 +20,17 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from cxsim.engine.recursion import ResolutionHook
 from cxsim.model.scenario import Scenario
-from cxsim.support.channels import Channel, ResolutionCurve, SupportOperation
-from cxsim.support.overload import overloads
-from cxsim.support.response_curve import Point, ResponseCurve
+
+if TYPE_CHECKING:  # the queue's modules (SimPy among them) load with the first support section
+    from cxsim.support.channels import Channel, SupportOperation
+    from cxsim.support.response_curve import Point, ResponseCurve
 
 FloatArray = NDArray[np.float64]
 HOURS_PER_PERIOD = {"week": 168.0, "month": 730.5, "quarter": 2191.5, "year": 8766.0}
@@ -48,6 +49,8 @@ def operation(scenario: Scenario, values: Mapping[str, FloatArray]) -> SupportOp
     support = scenario.support
     if support is None:
         return None
+    from cxsim.support.channels import Channel, SupportOperation
+
     channels = []
     for i, c in enumerate(support.channels):
         agents = float(np.asarray(values[f"support.channels.{i}.agents"]).ravel()[0])
@@ -84,6 +87,8 @@ def operation(scenario: Scenario, values: Mapping[str, FloatArray]) -> SupportOp
 
 
 def _with_share(c: Channel, share: float) -> Channel:
+    from cxsim.support.channels import Channel
+
     return Channel(
         name=c.name,
         agents=c.staff.reshape(7, 24),
@@ -157,6 +162,8 @@ def response_curve(
     """
     key = (*_key(op, expected, seed), replications, MIN_CONTACTS, WINDOW_HOURS)
     if key not in _CACHE:
+        from cxsim.support.response_curve import ResponseCurve
+
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31,)))
         _CACHE[key] = ResponseCurve.build(
             op,
@@ -184,6 +191,8 @@ def methods(op: SupportOperation, expected: float) -> dict[str, list[dict[str, o
     """How each channel's grid point is computed ("simulated", "fluid", "erlang"), at which load
     (complaints per period reaching the channel): what `response_curve` will do, without doing
     it."""
+    from cxsim.support.response_curve import ResponseCurve
+
     plans = ResponseCurve.plan(op, **_span(op, expected))
     return {
         c.name: [{"load": round(float(x), 2), "method": m} for x, m in zip(loads, ms, strict=True)]
@@ -203,6 +212,8 @@ def hook(
     if op is None:
         return None
     curve = response_curve(op, peak, seed, replications)
+    from cxsim.support.channels import ResolutionCurve
+
     r = "support.resolution"
     resolution = ResolutionCurve(
         satisfied_fast=np.asarray(values[f"{r}.satisfied_fast"], dtype=float),
@@ -237,6 +248,8 @@ def notes(
     op = operation(scenario, values)
     if op is None:
         return None
+    from cxsim.support.overload import overloads
+
     peak = int(np.argmax(complaints))
     at = {"first period": 0} | ({"peak period": peak} if peak != 0 else {})
     found = []

@@ -22,11 +22,9 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 
 import numpy as np
@@ -40,6 +38,8 @@ from cxsim.model.scenario import Scenario
 from cxsim.model.variants import Variant
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from distributed import Client
 
 CHUNK = 256
@@ -170,6 +170,9 @@ def dask_client(scheduler: Scheduler, workers: int | None = None) -> Iterator[Cl
 
 
 def _process_pool(workers: int) -> ProcessPoolExecutor:
+    import multiprocessing  # with the first pool: `run --expected` and one worker never need it
+    from concurrent.futures import ProcessPoolExecutor
+
     ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 

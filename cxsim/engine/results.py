@@ -6,12 +6,12 @@ pathways, segments) and holds the discounted loss; `periods[name]` is shaped (ru
 
 from __future__ import annotations
 
+import importlib.metadata
 import platform
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy
 from numpy.typing import NDArray
 
 from cxsim._version import __version__
@@ -472,7 +472,8 @@ def provenance(source: Source | None) -> dict[str, Any]:
         "overrides": list(source.overrides) if source else [],
         "cxsim_version": __version__,
         "numpy_version": np.__version__,
-        "scipy_version": scipy.__version__,  # its quantile functions turn draws into inputs
+        # its quantile functions turn draws into inputs; read without importing it
+        "scipy_version": importlib.metadata.version("scipy"),
         "python_version": platform.python_version(),
     }
 
