@@ -331,6 +331,137 @@ def startup_lines(found: dict[str, dict[str, float]]) -> list[str]:
     return lines
 
 
+def _at_modes(name: str, out_dir: Path) -> Path:
+    """A copy of a scenario with every uncertain input at its mode (the midpoint of a uniform):
+    the queue's response curve is then the main source of noise between seeds."""
+    import yaml
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "dist" in node:
+                return node.get("mode", (node.get("low", 0) + node.get("high", 0)) / 2)
+            return {k: fix(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [fix(v) for v in node]
+        return node
+
+    data = fix(yaml.safe_load((ROOT / "scenarios" / f"{name}.yaml").read_text(encoding="utf-8")))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}_at_modes.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def coupled_se(seeds: int = 5, runs: int = 4 * CHUNK) -> dict[str, float]:
+    """Issue 17's check: contact_centre with fixed inputs, `seeds` seeds of `runs` runs; the
+    standard deviation of their means over the root mean reported sem^2 (about 1 when the sem
+    counts the response curve's noise; 5.6 when it did not)."""
+    sc = cxsim.load(_at_modes("contact_centre", HERE / "out"))
+    found = [
+        simulate(sc, runs, s, keep_periods=False).estimate("lost_revenue")
+        for s in range(SEED, SEED + seeds)
+    ]
+    spread = float(np.std([e.mean for e in found], ddof=1))
+    reported = float(np.sqrt(np.mean([e.sem**2 for e in found])))
+    low, high = stats.f.ppf([0.025, 0.975], seeds - 1, seeds * (runs // CHUNK - 1))
+    return {
+        "seeds": seeds,
+        "runs": runs,
+        "spread": spread,
+        "reported": reported,
+        "ratio": spread / reported,
+        "low": float(np.sqrt(low)),
+        "high": float(np.sqrt(high)),
+    }
+
+
+def slider() -> dict[str, Any]:
+    """The what-if slider in headless Chromium (`whatif_browser.py`), or why it was not measured."""
+    done = subprocess.run(
+        [sys.executable, str(HERE / "whatif_browser.py"), "--moves", "9"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+    text = done.stdout[: done.stdout.rindex("}") + 1]
+    return dict(json.loads(text))
+
+
+def suite() -> dict[str, Any]:
+    """`pytest -n 2 --dist loadgroup` (the whole suite on two workers): wall and CPU seconds."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-q",
+         "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    output, _ = proc.communicate()
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    last = [line for line in output.splitlines() if line.strip()][-1:] or [""]
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return {"wall": wall, "cpu": cpu, "summary": last[0].strip("= "), "load": load}
+
+
+def extra_lines(m: dict[str, Any]) -> list[str]:
+    """The coupled-support, slider and test-suite sections of results.md."""
+    lines: list[str] = []
+    if "support" in m:
+        sup = m["support"]
+        lines += [
+            "",
+            "## Coupled support (contact centre)",
+            "",
+            f"CPU seconds, one worker, {sup['runs']:.0f} runs, each curve built afresh.",
+            "",
+            "| figure | measured | goal |",
+            "|---|---|---|",
+            f"| `compare` / `run` at the same runs | {sup['compare'] / sup['run']:.2f} "
+            f"({sup['compare']:.1f} s / {sup['run']:.1f} s) | ≤ 3 |",
+            f"| run at 10 million customers / at 10 thousand "
+            f"| {sup[f'run_{TEN_MILLION}'] / sup[f'run_{TEN_THOUSAND}']:.2f} | bounded |",
+        ]
+    if "coupled_se" in m:
+        c = m["coupled_se"]
+        lines += [
+            f"| SD of {c['seeds']:.0f} seeds' means / reported sem, fixed inputs, "
+            f"{c['runs']:.0f} runs | {c['ratio']:.2f} ({c['spread']:,.0f} / {c['reported']:,.0f})"
+            f" | about 1 (95% range {c['low']:.2f}-{c['high']:.2f}) |",
+        ]
+    if "slider" in m:
+        sl = m["slider"]
+        lines += ["", "## What-if slider (headless Chromium, notebooks/02_what_if.ipynb)", ""]
+        if "error" in sl:
+            lines.append(f"Not measured: {sl['error']}")
+        else:
+            lines += [
+                f"Median of {sl['moves']} moves, from the key press: new number "
+                f"{sl['number_median']:.3f} s, new chart {sl['chart_median']:.3f} s (goal 0.25 s); "
+                f"the app was ready after {sl['app_ready_seconds']:.1f} s.",
+            ]
+    if "suite" in m:
+        su = m["suite"]
+        lines += [
+            "",
+            "## Test suite",
+            "",
+            f"`pytest -n 2 --dist loadgroup`: {su['wall']:.0f} s wall (goal 180 s on 2 cores), "
+            f"{su['cpu']:.0f} CPU seconds, "
+            f"load average {su['load']:.1f} at its end; {su['summary']}.",
+        ]
+    return lines
+
+
 # --- the report --------------------------------------------------------------------------------
 
 
@@ -525,6 +656,7 @@ def report(m: dict[str, Any], started: float) -> str:
         lines += ["", *variance_lines(m["variance"])]
     if "startup" in m:
         lines += startup_lines(m["startup"])
+    lines += extra_lines(m)
     lines += ["", f"The whole benchmark took {time.perf_counter() - started:.0f} s.", ""]
     return "\n".join(lines)
 
@@ -545,6 +677,9 @@ def main(out: Path = DEFAULT_OUT) -> None:
         ("variance", variance),
         ("startup", startup),
         ("support", support_at_scale),
+        ("coupled_se", coupled_se),
+        ("slider", slider),
+        ("suite", suite),
     ]
     measured: dict[str, Any] = {}
     for key, step in steps:
@@ -566,6 +701,8 @@ if __name__ == "__main__":
         print(json.dumps(peak(sys.argv[2])))
     elif sys.argv[1:] == ["--startup"]:  # the start-up section alone, without results.md
         print("\n".join(startup_lines(startup())))
+    elif sys.argv[1:] == ["--coupled"]:  # the coupled-support section alone
+        print("\n".join(extra_lines({"support": support_at_scale(), "coupled_se": coupled_se()})))
     elif len(sys.argv) == 3 and sys.argv[1] == "--out":
         main(Path(sys.argv[2]))
     else:
