@@ -413,9 +413,63 @@ def suite() -> dict[str, Any]:
     return {"wall": wall, "cpu": cpu, "summary": last[0].strip("= "), "load": load}
 
 
+#: Issue 17's figures before its work (its text, a quiet 2-core machine), beside this run's.
+BEFORE = {
+    "help": "18 (2.4 s)",
+    "expected": "about 15 (2.0 s)",
+    "se": "5.6",
+    "slider": "0.5 s number, 0.9 s chart",
+    "suite": "about 5 minutes quiet, 15-24 loaded",
+}
+
+
+def before_after(m: dict[str, Any]) -> list[str]:
+    """Issue 17's figures, before (`BEFORE`) and in this run."""
+    st, c, sl = m.get("startup", {}), m.get("coupled_se"), m.get("slider", {})
+    su = m.get("suite")
+
+    def ratio(name: str) -> str:
+        return f"{st[name]['ratio']:.1f}" if name in st else "not measured"
+
+    rows = [
+        ("`cxsim --help` / import numpy (CPU)", BEFORE["help"], ratio("cxsim --help"), "≤ 3"),
+        ("`cxsim validate FILE` / import numpy", "-", ratio("cxsim validate FILE"), "≤ 3"),
+        (
+            "`cxsim run FILE --expected` / import numpy",
+            BEFORE["expected"],
+            ratio("cxsim run FILE --expected"),
+            "≤ 5",
+        ),
+        (
+            "contact_centre, SD of seeds' means / reported sem (fixed inputs)",
+            BEFORE["se"],
+            f"{c['ratio']:.2f}" if c else "not measured",
+            "about 1",
+        ),
+        (
+            "what-if slider, key press to new number / chart",
+            BEFORE["slider"],
+            f"{sl['number_median']:.3f} s, {sl['chart_median']:.3f} s"
+            if "number_median" in sl
+            else "not measured",
+            "≤ 0.25 s",
+        ),
+        (
+            "test suite, 2 workers (wall)",
+            BEFORE["suite"],
+            f"{su['wall']:.0f} s" if su else "not measured",
+            "≤ 180 s",
+        ),
+    ]
+    lines = ["", "## Issue 17: before and after", "", "| figure | before | now | goal |"]
+    lines.append("|---|---|---|---|")
+    lines += [f"| {a} | {b} | {n} | {g} |" for a, b, n, g in rows]
+    return lines
+
+
 def extra_lines(m: dict[str, Any]) -> list[str]:
     """The coupled-support, slider and test-suite sections of results.md."""
-    lines: list[str] = []
+    lines: list[str] = before_after(m)
     if "support" in m:
         sup = m["support"]
         lines += [
@@ -449,7 +503,9 @@ def extra_lines(m: dict[str, Any]) -> list[str]:
                 f"{sl['number_median']:.3f} s, new chart {sl['chart_median']:.3f} s (goal 0.25 s); "
                 f"the app was ready after {sl['app_ready_seconds']:.1f} s.",
             ]
-    if "suite" in m:
+    if "suite" not in m:
+        lines += ["", "## Test suite", "", "Not measured in this run (CXSIM_BENCH_SKIP)."]
+    else:
         su = m["suite"]
         lines += [
             "",
@@ -681,8 +737,12 @@ def main(out: Path = DEFAULT_OUT) -> None:
         ("slider", slider),
         ("suite", suite),
     ]
+    # e.g. CXSIM_BENCH_SKIP=suite,slider: sections left out (only those after "peaks" may be)
+    skip = set(filter(None, os.environ.get("CXSIM_BENCH_SKIP", "").split(",")))
     measured: dict[str, Any] = {}
     for key, step in steps:
+        if key in skip:
+            continue
         t = time.perf_counter()
         print(f"measuring {key} ...", end=" ", flush=True, file=sys.stderr)
         measured[key] = step()
