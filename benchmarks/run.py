@@ -278,10 +278,22 @@ STARTUP: list[tuple[str, list[str], float]] = [
 ]
 
 
+#: Children keep compiled bytecode here, as an installed package does (pip compiles it), even
+#: where PYTHONDONTWRITEBYTECODE is set: numpy's import reads its compiled files, so cxsim's must
+#: too for the ratios to compare like with like (each command runs once first to compile).
+PYCACHE = HERE / "out" / "pycache"
+
+
 def child_cpu(args: list[str]) -> float:
     """CPU seconds (user + system) of one fresh Python process running `args`."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
     proc = subprocess.Popen(
-        [sys.executable, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
     )
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -292,6 +304,8 @@ def child_cpu(args: list[str]) -> float:
 
 def startup(repeat: int = 5) -> dict[str, dict[str, float]]:
     """Median CPU seconds of each command from a cold start, and its ratio to importing numpy."""
+    for args in (["-c", "import numpy"], *(["-m", "cxsim", *a] for _, a, _ in STARTUP)):
+        child_cpu(args)  # compiles the bytecode (`PYCACHE`) the measured runs read
     numpy = float(np.median([child_cpu(["-c", "import numpy"]) for _ in range(repeat)]))
     out = {"python -c 'import numpy'": {"cpu": numpy, "ratio": 1.0, "goal": 1.0}}
     for name, args, goal in STARTUP:
@@ -306,14 +320,201 @@ def startup_lines(found: dict[str, dict[str, float]]) -> list[str]:
         "",
         "## Start-up",
         "",
-        "CPU seconds of a fresh process (median of 5), and the ratio to",
-        '`python -c "import numpy"`.',
+        "CPU seconds of a fresh process (median of 5, bytecode compiled beforehand as an",
+        'installed package has it), and the ratio to `python -c "import numpy"`.',
         "",
         "| command | CPU seconds | / import numpy | goal |",
         "|---|---|---|---|",
     ]
     for name, f in found.items():
         lines.append(f"| `{name}` | {f['cpu']:.3f} | {f['ratio']:.1f} | {f['goal']:g} |")
+    return lines
+
+
+def _at_modes(name: str, out_dir: Path) -> Path:
+    """A copy of a scenario with every uncertain input at its mode (the midpoint of a uniform):
+    the queue's response curve is then the main source of noise between seeds."""
+    import yaml
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "dist" in node:
+                return node.get("mode", (node.get("low", 0) + node.get("high", 0)) / 2)
+            return {k: fix(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [fix(v) for v in node]
+        return node
+
+    data = fix(yaml.safe_load((ROOT / "scenarios" / f"{name}.yaml").read_text(encoding="utf-8")))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{name}_at_modes.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def coupled_se(seeds: int = 5, runs: int = 4 * CHUNK) -> dict[str, float]:
+    """Issue 17's check: contact_centre with fixed inputs, `seeds` seeds of `runs` runs; the
+    standard deviation of their means over the root mean reported sem^2 (about 1 when the sem
+    counts the response curve's noise; 5.6 when it did not)."""
+    sc = cxsim.load(_at_modes("contact_centre", HERE / "out"))
+    found = [
+        simulate(sc, runs, s, keep_periods=False).estimate("lost_revenue")
+        for s in range(SEED, SEED + seeds)
+    ]
+    spread = float(np.std([e.mean for e in found], ddof=1))
+    reported = float(np.sqrt(np.mean([e.sem**2 for e in found])))
+    low, high = stats.f.ppf([0.025, 0.975], seeds - 1, seeds * (runs // CHUNK - 1))
+    return {
+        "seeds": seeds,
+        "runs": runs,
+        "spread": spread,
+        "reported": reported,
+        "ratio": spread / reported,
+        "low": float(np.sqrt(low)),
+        "high": float(np.sqrt(high)),
+    }
+
+
+def slider() -> dict[str, Any]:
+    """The what-if slider in headless Chromium (`whatif_browser.py`), or why it was not measured."""
+    done = subprocess.run(
+        [sys.executable, str(HERE / "whatif_browser.py"), "--moves", "9"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+    text = done.stdout[: done.stdout.rindex("}") + 1]
+    return dict(json.loads(text))
+
+
+def suite() -> dict[str, Any]:
+    """`pytest -n 2 --dist loadgroup` (the whole suite on two workers): wall and CPU seconds."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-q",
+         "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    output, _ = proc.communicate()
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    last = [line for line in output.splitlines() if line.strip()][-1:] or [""]
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return {"wall": wall, "cpu": cpu, "summary": last[0].strip("= "), "load": load}
+
+
+#: Issue 17's figures before its work (its text, a quiet 2-core machine), beside this run's.
+BEFORE = {
+    "help": "18 (2.4 s)",
+    "expected": "about 15 (2.0 s)",
+    "se": "5.6",
+    "slider": "0.5 s number, 0.9 s chart",
+    "suite": "about 5 minutes quiet, 15-24 loaded",
+}
+
+
+def before_after(m: dict[str, Any]) -> list[str]:
+    """Issue 17's figures, before (`BEFORE`) and in this run."""
+    st, c, sl = m.get("startup", {}), m.get("coupled_se"), m.get("slider", {})
+    su = m.get("suite")
+
+    def ratio(name: str) -> str:
+        return f"{st[name]['ratio']:.1f}" if name in st else "not measured"
+
+    rows = [
+        ("`cxsim --help` / import numpy (CPU)", BEFORE["help"], ratio("cxsim --help"), "≤ 3"),
+        ("`cxsim validate FILE` / import numpy", "-", ratio("cxsim validate FILE"), "≤ 3"),
+        (
+            "`cxsim run FILE --expected` / import numpy",
+            BEFORE["expected"],
+            ratio("cxsim run FILE --expected"),
+            "≤ 5",
+        ),
+        (
+            "contact_centre, SD of seeds' means / reported sem (fixed inputs)",
+            BEFORE["se"],
+            f"{c['ratio']:.2f}" if c else "not measured",
+            "about 1",
+        ),
+        (
+            "what-if slider, key press to new number / chart",
+            BEFORE["slider"],
+            f"{sl['number_median']:.3f} s, {sl['chart_median']:.3f} s"
+            if "number_median" in sl
+            else "not measured",
+            "≤ 0.25 s",
+        ),
+        (
+            "test suite, 2 workers (wall)",
+            BEFORE["suite"],
+            f"{su['wall']:.0f} s" if su else "not measured",
+            "≤ 180 s",
+        ),
+    ]
+    lines = ["", "## Issue 17: before and after", "", "| figure | before | now | goal |"]
+    lines.append("|---|---|---|---|")
+    lines += [f"| {a} | {b} | {n} | {g} |" for a, b, n, g in rows]
+    return lines
+
+
+def extra_lines(m: dict[str, Any]) -> list[str]:
+    """The coupled-support, slider and test-suite sections of results.md."""
+    lines: list[str] = before_after(m)
+    if "support" in m:
+        sup = m["support"]
+        lines += [
+            "",
+            "## Coupled support (contact centre)",
+            "",
+            f"CPU seconds, one worker, {sup['runs']:.0f} runs, each curve built afresh.",
+            "",
+            "| figure | measured | goal |",
+            "|---|---|---|",
+            f"| `compare` / `run` at the same runs | {sup['compare'] / sup['run']:.2f} "
+            f"({sup['compare']:.1f} s / {sup['run']:.1f} s) | ≤ 3 |",
+            f"| run at 10 million customers / at 10 thousand "
+            f"| {sup[f'run_{TEN_MILLION}'] / sup[f'run_{TEN_THOUSAND}']:.2f} | bounded |",
+        ]
+    if "coupled_se" in m:
+        c = m["coupled_se"]
+        lines += [
+            f"| SD of {c['seeds']:.0f} seeds' means / reported sem, fixed inputs, "
+            f"{c['runs']:.0f} runs | {c['ratio']:.2f} ({c['spread']:,.0f} / {c['reported']:,.0f})"
+            f" | about 1 (95% range {c['low']:.2f}-{c['high']:.2f}) |",
+        ]
+    if "slider" in m:
+        sl = m["slider"]
+        lines += ["", "## What-if slider (headless Chromium, notebooks/02_what_if.ipynb)", ""]
+        if "error" in sl:
+            lines.append(f"Not measured: {sl['error']}")
+        else:
+            lines += [
+                f"Median of {sl['moves']} moves, from the key press: new number "
+                f"{sl['number_median']:.3f} s, new chart {sl['chart_median']:.3f} s (goal 0.25 s); "
+                f"the app was ready after {sl['app_ready_seconds']:.1f} s.",
+            ]
+    if "suite" not in m:
+        lines += ["", "## Test suite", "", "Not measured in this run (CXSIM_BENCH_SKIP)."]
+    else:
+        su = m["suite"]
+        lines += [
+            "",
+            "## Test suite",
+            "",
+            f"`pytest -n 2 --dist loadgroup`: {su['wall']:.0f} s wall (goal 180 s on 2 cores), "
+            f"{su['cpu']:.0f} CPU seconds, "
+            f"load average {su['load']:.1f} at its end; {su['summary']}.",
+        ]
     return lines
 
 
@@ -511,6 +712,7 @@ def report(m: dict[str, Any], started: float) -> str:
         lines += ["", *variance_lines(m["variance"])]
     if "startup" in m:
         lines += startup_lines(m["startup"])
+    lines += extra_lines(m)
     lines += ["", f"The whole benchmark took {time.perf_counter() - started:.0f} s.", ""]
     return "\n".join(lines)
 
@@ -531,9 +733,16 @@ def main(out: Path = DEFAULT_OUT) -> None:
         ("variance", variance),
         ("startup", startup),
         ("support", support_at_scale),
+        ("coupled_se", coupled_se),
+        ("slider", slider),
+        ("suite", suite),
     ]
+    # e.g. CXSIM_BENCH_SKIP=suite,slider: sections left out (only those after "peaks" may be)
+    skip = set(filter(None, os.environ.get("CXSIM_BENCH_SKIP", "").split(",")))
     measured: dict[str, Any] = {}
     for key, step in steps:
+        if key in skip:
+            continue
         t = time.perf_counter()
         print(f"measuring {key} ...", end=" ", flush=True, file=sys.stderr)
         measured[key] = step()
@@ -552,6 +761,8 @@ if __name__ == "__main__":
         print(json.dumps(peak(sys.argv[2])))
     elif sys.argv[1:] == ["--startup"]:  # the start-up section alone, without results.md
         print("\n".join(startup_lines(startup())))
+    elif sys.argv[1:] == ["--coupled"]:  # the coupled-support section alone
+        print("\n".join(extra_lines({"support": support_at_scale(), "coupled_se": coupled_se()})))
     elif len(sys.argv) == 3 and sys.argv[1] == "--out":
         main(Path(sys.argv[2]))
     else:

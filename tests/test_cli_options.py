@@ -267,3 +267,19 @@ def test_title_is_bold_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.undo()
     monkeypatch.setenv("NO_COLOR", "1")
     assert not progress.wants_colour()
+
+
+def test_an_expected_run_without_a_queue_imports_neither_simpy_nor_process_pools() -> None:
+    """Issue 17's start-up: `run --expected` on a scenario without a support section loads
+    neither the queue's simulation (SimPy) nor what parallel runs need."""
+    heavy = (*HEAVY, "simpy", "multiprocessing", "concurrent.futures")
+    probe = (
+        "import sys\nfrom cxsim.cli.main import main\n"
+        "sys.argv = ['cxsim', 'run', 'scenarios/subscription.yaml', '--expected']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"print('imported:', ' '.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip().endswith("imported:")

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pytest
+import yaml
 
 import cxsim
 from cxsim.analysis.compare import compare
+from cxsim.engine import coupling
+from cxsim.engine.execution import CHUNK
 from cxsim.errors import ScenarioError
 
 from .conftest import ROOT
@@ -137,3 +143,63 @@ def test_an_overloaded_operation_is_reported() -> None:
     assert quiet.support_notes is not None and quiet.support_notes["overloaded"] == []
     assert "overloaded" not in quiet.text()
     assert {p["method"] for p in quiet.to_dict()["support"]["grid"]["Phone"]} == {"simulated"}
+
+
+def _fixed_small_centre(tmp_path: Path) -> Path:
+    """contact_centre with every input at its mode (so the queue's response curve is the main
+    source of noise, as in issue 17), a fifth of the customers and one agent per channel (so a
+    curve costs a fifth), over a year: the same queue at a fraction of the cost."""
+
+    def fix(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "dist" in node:
+                return node.get("mode", (node.get("low", 0) + node.get("high", 0)) / 2)
+            return {k: fix(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [fix(v) for v in node]
+        return node
+
+    data = fix(yaml.safe_load(CONTACT.read_text(encoding="utf-8")))
+    data.pop("actuals", None)
+    data["economics"]["horizon"] = 12
+    for segment in data["segments"]:
+        segment["customers"] *= 0.2
+        segment["prospects"] *= 0.2
+    for channel in data["support"]["channels"][:2]:
+        channel["agents"] = 1
+    path = tmp_path / "centre.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+def test_the_standard_error_counts_the_response_curves_noise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: with one curve per seed, fixed inputs gave five seeds' means 5.6 reported
+    standard errors apart. Each chunk now builds its own curve and the sem is the spread of
+    chunk means, so over seeds the variance of the means agrees with the mean reported sem^2:
+    their ratio is F(seeds - 1, seeds (chunks - 1)) distributed, refused outside its 0.1% tails.
+    Curves of a week's window and 500 contacts a load make the test cheap and the curve's noise
+    large: one curve per seed (the old way) gave a ratio of about 70 here, the upper tail is 19."""
+    from scipy import stats
+
+    monkeypatch.setattr(coupling, "WINDOW_HOURS", 168.0)
+    monkeypatch.setattr(coupling, "MIN_CONTACTS", 500)
+    coupling.clear()
+    scenario = cxsim.load(_fixed_small_centre(tmp_path))
+    seeds, chunks = 4, 3
+    try:
+        found = [
+            cxsim.simulate(scenario, runs=chunks * CHUNK, seed=s, keep_periods=False).estimate(
+                "lost_revenue"
+            )
+            for s in range(seeds)
+        ]
+    finally:
+        coupling.clear()  # no curve of these settings outlives the test
+    assert {e.df for e in found} == {chunks - 1.0}
+    spread = np.var([e.mean for e in found], ddof=1)
+    reported = np.mean([e.sem**2 for e in found])
+    low, high = stats.f.ppf([0.0005, 0.9995], seeds - 1, seeds * (chunks - 1))
+    assert low < spread / reported < high, (spread / reported, low, high)

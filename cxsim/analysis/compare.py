@@ -85,7 +85,9 @@ class Outcome:
         finite = np.isfinite(x)
         out: dict[str, float | None] = {"mean": None, "sem": None}
         if finite.all():
-            e = self.controlled.get(metric) or estimate(x, self.results.sampling)
+            e = self.controlled.get(metric) or estimate(
+                x, self.results.sampling, self.results.coupled
+            )
             out["mean"], out["sem"] = e.mean, e.sem
         # Never paying back sorts above every finite payback; such a percentile is None.
         out.update(describe_with_never(x))
@@ -299,12 +301,16 @@ def chosen_names(names: str | Sequence[str] | None) -> list[str] | None:
 
 
 def intervention_sets(
-    scenario: Scenario, names: str | Sequence[str] | None = None, combined: bool = True
+    scenario: Scenario,
+    names: str | Sequence[str] | None = None,
+    combined: bool = True,
+    figures: SubsetFigures | None = None,
 ) -> list[InterventionSet]:
     """One set per named intervention (all by default), plus the recommended set of them.
 
     The recommended set (`cxsim.analysis.portfolio.recommended_set`) has the best expected NPV
     and no member whose removal raises it; it is left out when it is a single intervention.
+    `figures`, if given, evaluates the subsets (shared with the budget's search).
     """
     known = [iv.name for iv in scenario.interventions]
     chosen = chosen_names(names) or known
@@ -313,7 +319,8 @@ def intervention_sets(
             raise UserError(f"no intervention named {n!r}; the scenario has: {', '.join(known)}")
     sets = [InterventionSet((known.index(n),), n) for n in chosen]
     if combined and len(chosen) > 1:
-        best = recommended_set(scenario, chosen)  # replaced "all together" (issue 15)
+        evaluate = None if figures is None else figures.npv_and_cost
+        best = recommended_set(scenario, chosen, evaluate=evaluate)  # replaced "all together"
         if best is not None:
             sets.append(best)
     return sets
@@ -355,11 +362,15 @@ def compare(
     if not scenario.interventions:
         raise UserError(f"scenario {scenario.name!r} has no interventions to compare")
     seed = new_seed() if seed is None else int(seed)
-    sets = intervention_sets(scenario, interventions, combined)
+    sets = intervention_sets(scenario, interventions, combined and budget is None)
     with dask_client(scheduler, workers) as client:
         if budget is not None:
+            # the recommended set's search and the budget's run each subset's expected-value
+            # model once between them
+            figures = SubsetFigures(scenario, workers=workers, scheduler=client)
+            sets = intervention_sets(scenario, interventions, combined, figures)
             best = best_within_budget(
-                scenario, budget, interventions, workers=workers, scheduler=client
+                scenario, budget, interventions, workers=workers, scheduler=client, figures=figures
             )
             if best is not None and all(best.indices != s.indices for s in sets):
                 sets.append(best)
@@ -425,7 +436,9 @@ def _controlled_case(outcome: Outcome, terms: ControlTerms, v: int) -> dict[str,
     cost = (terms.per_run[v]["cost"], terms.extra_runs[v]["cost"])
     npv = (avoided[0] - cost[0], avoided[1] - cost[1])
     return {
-        name: controlled(getattr(outcome, name), g, h, sampling, terms.extra)
+        name: controlled(
+            getattr(outcome, name), g, h, sampling, terms.extra, outcome.results.coupled
+        )
         for name, (g, h) in (("loss_avoided", avoided), ("cost", cost), ("npv", npv))
     }
 
@@ -436,6 +449,44 @@ def _revenue_and_cost(scenario: Scenario, option: InterventionSet) -> tuple[floa
     return float(world.metric("revenue")[0]), float(world.metric("cost")[0])
 
 
+class SubsetFigures:
+    """Subsets' expected revenue and cost, each run through the expected-value model once and
+    remembered: `compare --budget` searches for the recommended set and for the best set
+    within budget over the same subsets (issue 17: that ran every subset twice)."""
+
+    def __init__(
+        self, scenario: Scenario, *, workers: int | None = 1, scheduler: Scheduler = None
+    ) -> None:
+        self.scenario, self.workers, self.scheduler = scenario, workers, scheduler
+        self.seen: dict[tuple[int, ...], tuple[float, float]] = {}
+        self._base: float | None = None
+
+    def __call__(self, subsets: Sequence[tuple[int, ...]]) -> list[tuple[float, float]]:
+        """(revenue, cost) of each subset; members are applied in the order given (a "set"
+        effect then a "scale" is not the reverse), so that order is part of the key."""
+        keys = [tuple(s) for s in subsets]
+        todo = [k for k in dict.fromkeys(keys) if k not in self.seen]
+        found = parallel_map(
+            functools.partial(_revenue_and_cost, self.scenario),
+            [InterventionSet(k, "candidate") for k in todo],
+            workers=self.workers,
+            scheduler=self.scheduler,
+        )
+        self.seen.update(zip(todo, found, strict=True))
+        return [self.seen[k] for k in keys]
+
+    @property
+    def base_revenue(self) -> float:
+        """The scenario's expected revenue without interventions."""
+        if self._base is None:
+            self._base = float(expected(self.scenario).metric("revenue")[0])
+        return self._base
+
+    def npv_and_cost(self, subsets: Sequence[tuple[int, ...]]) -> list[tuple[float, float]]:
+        """(expected NPV, cost) of each subset: `cxsim.analysis.portfolio`'s `Evaluate`."""
+        return [(r - self.base_revenue - c, c) for r, c in self(subsets)]
+
+
 def best_within_budget(
     scenario: Scenario,
     budget: float,
@@ -443,6 +494,7 @@ def best_within_budget(
     *,
     workers: int | None = 1,
     scheduler: Scheduler = None,
+    figures: SubsetFigures | None = None,
 ) -> InterventionSet | None:
     """The subset with the highest expected NPV whose expected cost is within `budget`.
 
@@ -460,14 +512,10 @@ def best_within_budget(
         for k in range(1, len(pool) + 1)
         for subset in itertools.combinations(pool, k)
     ]
-    figures = parallel_map(
-        functools.partial(_revenue_and_cost, scenario),
-        options,
-        workers=workers,
-        scheduler=scheduler,
-    )
+    if figures is None:
+        figures = SubsetFigures(scenario, workers=workers, scheduler=scheduler)
     best: tuple[float, InterventionSet] | None = None
-    for option, (revenue, cost) in zip(options, figures, strict=True):
+    for option, (revenue, cost) in zip(options, figures([o.indices for o in options]), strict=True):
         if cost > budget:
             continue
         npv = float(revenue - base.metric("revenue")[0]) - cost

@@ -174,15 +174,19 @@ def recommended_set(
     *,
     workers: int | None = 1,
     scheduler: Scheduler = None,
+    evaluate: Evaluate | None = None,
 ) -> InterventionSet | None:
     """The set with the best expected NPV (within `budget`), when it has two or more members.
 
     A set of one is the intervention itself; a set with no positive expected NPV is none.
     `compare` simulates it beside the single interventions (it replaced "all together").
+    `evaluate` (default: `expected_evaluator`) gives subsets' expected NPV and cost.
     """
     known = [iv.name for iv in scenario.interventions]
     pool = [known.index(n) for n in distinct_names(names, known)]
-    found = search(pool, expected_evaluator(scenario, workers=workers, scheduler=scheduler), budget)
+    if evaluate is None:
+        evaluate = expected_evaluator(scenario, workers=workers, scheduler=scheduler)
+    found = search(pool, evaluate, budget)
     if not found or found[0][1] <= 0 or len(found[0][0]) < 2:
         return None
     return InterventionSet(found[0][0], set_name(len(found[0][0]), scenario.language))

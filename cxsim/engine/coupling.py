@@ -9,22 +9,29 @@ period before (a one-period lag: they are counted as the period's touchpoints ar
 first period uses the expected volume), as are the customers whose routine contacts arrive. All
 contacts share the channels by the channels' shares. Curves are cached by configuration and
 seed, so a scenario and the interventions that leave support alone share one curve.
+
+Each fixed chunk of runs builds its own curve, from its own key of the seed (`chunk_seed`): the
+curve's simulation noise is shared by the runs of a chunk but independent between chunks, so the
+spread of chunk means counts it (`cxsim.engine.variance.estimate` with `grouped=True`). One curve
+for all runs of a seed would leave that noise out of the standard error (issue 17: five 1,000-run
+seeds of contact_centre gave means 5.6 standard errors apart).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from cxsim.engine.recursion import ResolutionHook
 from cxsim.model.scenario import Scenario
-from cxsim.support.channels import Channel, ResolutionCurve, SupportOperation
-from cxsim.support.overload import overloads
-from cxsim.support.response_curve import Point, ResponseCurve
+
+if TYPE_CHECKING:  # the queue's modules (SimPy among them) load with the first support section
+    from cxsim.support.channels import Channel, SupportOperation
+    from cxsim.support.response_curve import Point, ResponseCurve
 
 FloatArray = NDArray[np.float64]
 OUTCOMES = ("satisfied", "mollified", "dissatisfied")
@@ -47,6 +54,8 @@ def operation(scenario: Scenario, values: Mapping[str, FloatArray]) -> SupportOp
     support = scenario.support
     if support is None:
         return None
+    from cxsim.support.channels import Channel, SupportOperation
+
     channels = []
     for i, c in enumerate(support.channels):
         agents = float(np.asarray(values[f"support.channels.{i}.agents"]).ravel()[0])
@@ -107,6 +116,8 @@ def agent_contacts(
 
 
 def _with_share(c: Channel, share: float) -> Channel:
+    from cxsim.support.channels import Channel
+
     return Channel(
         name=c.name,
         agents=c.staff.reshape(7, 24),
@@ -118,6 +129,27 @@ def _with_share(c: Channel, share: float) -> Channel:
         open_hours=c.open_mask.reshape(7, 24),
         asynchronous=c.asynchronous,
     )
+
+
+#: Simulations of each load of a world's one curve (the expected-value model, sensitivity):
+#: at least this many, more at light loads until `MIN_CONTACTS` contacts were measured.
+REPLICATIONS = 2
+#: A Monte Carlo chunk's curve simulates each load once: with a curve per chunk the noise of
+#: the mean's curve falls as chunks are added, so one replication (half the world's two) keeps
+#: `run` at 1,000 runs about as costly on two workers as one curve per seed built in each worker
+#: was (issue 17; benchmarks/results.md).
+CHUNK_REPLICATIONS = 1
+MIN_CONTACTS = 3000  # the default of `ResponseCurve.build`: an assumption, as there
+
+#: The key of a chunk's seed that seeds its response curve (keys 0..4 are its draws).
+CURVE_KEY = 5
+
+
+def chunk_seed(seed: int, index: int) -> int:
+    """The seed of chunk `index`'s response curve: independent between chunks, the same
+    whatever the workers."""
+    state = np.random.SeedSequence(seed, spawn_key=(index, CURVE_KEY)).generate_state(2, np.uint32)
+    return int(state[0]) << 32 | int(state[1])
 
 
 def _key(op: SupportOperation, peak: float, seed: int) -> tuple[Any, ...]:
@@ -148,17 +180,28 @@ def _span(op: SupportOperation, expected: float) -> dict[str, float]:
     }
 
 
-def response_curve(op: SupportOperation, expected: float, seed: int) -> ResponseCurve:
+def response_curve(
+    op: SupportOperation, expected: float, seed: int, replications: int = REPLICATIONS
+) -> ResponseCurve:
     """The operation on a grid of loads around the baseline's `expected` first-period complaints.
 
     Cached by operation, `expected` and seed: a comparison passes the baseline's expected load
     to every world, so the interventions that leave the support operation alone reuse the
     baseline's curve.
     """
-    key = _key(op, expected, seed)
+    key = (*_key(op, expected, seed), replications, MIN_CONTACTS, WINDOW_HOURS)
     if key not in _CACHE:
+        from cxsim.support.response_curve import ResponseCurve
+
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31,)))
-        _CACHE[key] = ResponseCurve.build(op, rng=rng, points=_POINTS, **_span(op, expected))
+        _CACHE[key] = ResponseCurve.build(
+            op,
+            rng=rng,
+            points=_POINTS,
+            replications=replications,
+            min_contacts=MIN_CONTACTS,
+            **_span(op, expected),
+        )
         BUILDS[0] += 1
         while len(_CACHE) > 16:
             _CACHE.popitem(last=False)
@@ -177,6 +220,8 @@ def methods(op: SupportOperation, expected: float) -> dict[str, list[dict[str, o
     """How each channel's grid point is computed ("simulated", "fluid", "erlang"), at which load
     (complaints per period reaching the channel): what `response_curve` will do, without doing
     it."""
+    from cxsim.support.response_curve import ResponseCurve
+
     plans = ResponseCurve.plan(op, **_span(op, expected))
     return {
         c.name: [{"load": round(float(x), 2), "method": m} for x, m in zip(loads, ms, strict=True)]
@@ -189,12 +234,15 @@ def hook(
     values: Mapping[str, FloatArray],
     peak: float,
     seed: int,
+    replications: int = REPLICATIONS,
 ) -> ResolutionHook | None:
     """The engine's resolution hook for one world, or None without a support section."""
     op = operation(scenario, values)
     if op is None:
         return None
-    curve = response_curve(op, peak, seed)
+    curve = response_curve(op, peak, seed, replications)
+    from cxsim.support.channels import ResolutionCurve
+
     r = "support.resolution"
     resolution = ResolutionCurve(
         satisfied_fast=np.asarray(values[f"{r}.satisfied_fast"], dtype=float),
@@ -237,6 +285,8 @@ def notes(
     op = operation(scenario, values)
     if op is None:
         return None
+    from cxsim.support.overload import overloads
+
     load = complaints if contacts is None else contacts
     peak = int(np.argmax(load))
     at = {"first period": 0} | ({"peak period": peak} if peak != 0 else {})

@@ -1,7 +1,8 @@
 """Where work runs: chunks of runs, their seeds, local processes and Dask.
 
 Runs are cut into fixed chunks of `CHUNK` runs. Chunk k draws from the keys (k, 0..2) of
-`SeedSequence(seed)`, so a seed gives the same numbers whatever the number of workers, however
+`SeedSequence(seed)` and builds its support queue's response curve from key (k, 5), so a seed
+gives the same numbers whatever the number of workers, however
 chunks are grouped into tasks (`block`, runs per task) and wherever the tasks run; the first runs
 of a longer simulation are the runs of a shorter one (at chunk boundaries). The chunk is the unit
 of randomness: its size is fixed, a block is a whole number of chunks. A variant changes the
@@ -21,15 +22,14 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 
 import numpy as np
 
+from cxsim.engine import coupling
 from cxsim.engine.recursion import FIRST_TOUCHPOINT_SLOT, BlockResult
 from cxsim.engine.sampling import RandomSampler
 from cxsim.engine.world import run_world, support_peak
@@ -39,6 +39,8 @@ from cxsim.model.scenario import Scenario
 from cxsim.model.variants import Variant
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from distributed import Client
 
 CHUNK = 256
@@ -120,9 +122,10 @@ def run_chunk(
             values,
             variant,
             RandomSampler(engine_seed, n_slots),
-            seed=seed,
+            seed=coupling.chunk_seed(seed, index),
             peak=peak,
             keep_periods=keep_periods,
+            replications=coupling.CHUNK_REPLICATIONS,
         )
         for variant in variants
     ]
@@ -184,6 +187,9 @@ def dask_client(scheduler: Scheduler, workers: int | None = None) -> Iterator[Cl
 
 
 def _process_pool(workers: int) -> ProcessPoolExecutor:
+    import multiprocessing  # with the first pool: `run --expected` and one worker never need it
+    from concurrent.futures import ProcessPoolExecutor
+
     ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 

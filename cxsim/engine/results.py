@@ -6,12 +6,12 @@ pathways, segments) and holds the discounted loss; `periods[name]` is shaped (ru
 
 from __future__ import annotations
 
+import importlib.metadata
 import platform
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy
 from numpy.typing import NDArray
 
 from cxsim._version import __version__
@@ -341,7 +341,13 @@ class Results(RunStatistics):
         """The mean of a metric with a standard error honest for how it was sampled."""
         if name in self.controlled:
             return self.controlled[name]
-        return estimate(self.metric(name), self.sampling)
+        return estimate(self.metric(name), self.sampling, grouped=self.coupled)
+
+    @property
+    def coupled(self) -> bool:
+        """The support queue is coupled: a chunk's runs share its response curve, so standard
+        errors are batch means over chunks (`cxsim.engine.variance.estimate`)."""
+        return self.scenario.support is not None
 
     def loss_by(self, by: str = "touchpoint") -> FloatArray:
         """(runs, categories) loss by touchpoint, stage, segment or pathway."""
@@ -474,7 +480,8 @@ def provenance(source: Source | None) -> dict[str, Any]:
         "overrides": list(source.overrides) if source else [],
         "cxsim_version": __version__,
         "numpy_version": np.__version__,
-        "scipy_version": scipy.__version__,  # its quantile functions turn draws into inputs
+        # its quantile functions turn draws into inputs; read without importing it
+        "scipy_version": importlib.metadata.version("scipy"),
         "python_version": platform.python_version(),
     }
 

@@ -77,7 +77,9 @@ def simulate(
     controlled = None
     if control_variate:
         terms = control_terms(scenario, runs, seed, (variant,), sampling)
-        controlled = controlled_estimates(block_result.totals, terms, 0, sampling)
+        controlled = controlled_estimates(
+            block_result.totals, terms, 0, sampling, scenario.support is not None
+        )
     results = Results.from_block(
         scenario,
         block_result,

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from cxsim.engine import coupling
 from cxsim.engine.execution import CHUNK, chunks
 from cxsim.engine.sampling import MeanSampler
 from cxsim.engine.world import run_world
@@ -107,12 +108,17 @@ def _between_chunks(values: FloatArray, sizes: FloatArray) -> Estimate:
     return Estimate(mean, math.sqrt(s2 * np.sum(w**2 / sizes)), k - 1.0)
 
 
-def estimate(x: FloatArray, sampling: str = "random") -> Estimate:
-    """The mean of per-run values `x` (chunk order), with a sem honest for `sampling`."""
+def estimate(x: FloatArray, sampling: str = "random", grouped: bool = False) -> Estimate:
+    """The mean of per-run values `x` (chunk order), with a sem honest for `sampling`.
+
+    `grouped`: the runs of a chunk share something random beyond their inputs (the response
+    curve of a coupled support queue, `cxsim.engine.coupling`), so only chunks are independent:
+    batch means, the spread of chunk means, whatever the sampling.
+    """
     check_sampling(sampling)
     x = np.asarray(x, dtype=float)
     n = x.size
-    if sampling != "random" and len(chunks(n)) >= MIN_REPLICATES:
+    if (sampling != "random" or grouped) and len(chunks(n)) >= MIN_REPLICATES:
         sizes, means = _chunk_means(x)
         return _between_chunks(means, sizes)
     sem = float(np.std(x, ddof=1) / math.sqrt(n)) if n > 1 else 0.0
@@ -162,10 +168,12 @@ def _chunk_terms(
     rng = [np.random.default_rng(k) for k in key]
     own = draw_values(scenario, size, rng[0], rng[2], sampling)  # exactly run_chunk's inputs
     more = draw_values(scenario, size * extra, rng[3], rng[4], sampling)
+    # the chunk's response curve, as run_chunk's
+    curve = {"seed": coupling.chunk_seed(seed, index), "replications": coupling.CHUNK_REPLICATIONS}
     out = []
     for variant in variants:
-        g = run_world(scenario, own, variant, MeanSampler(), seed=seed, keep_periods=False)
-        h = run_world(scenario, more, variant, MeanSampler(), seed=seed, keep_periods=False)
+        g = run_world(scenario, own, variant, MeanSampler(), keep_periods=False, **curve)
+        h = run_world(scenario, more, variant, MeanSampler(), keep_periods=False, **curve)
         names = [m for m in CONTROLLED if m in g.totals]
         out.append(
             (
@@ -199,12 +207,15 @@ def control_terms(
     return ControlTerms(per_run, extra_runs, extra)
 
 
-def controlled(y: FloatArray, g: FloatArray, h: FloatArray, sampling: str, extra: int) -> Estimate:
+def controlled(
+    y: FloatArray, g: FloatArray, h: FloatArray, sampling: str, extra: int, grouped: bool = False
+) -> Estimate:
     """mean(y) - beta (mean(g) - mean(h)), with an honest sem for `sampling`.
 
     `y` and its control `g` per run, `h` the control's extra runs (`extra` per run, chunk by
     chunk). LHS and Sobol': the chunks' controlled means are independent replicates; their
-    spread is the sem. Random (or one chunk): var(y - beta g) / n + beta^2 var(h) / (extra n).
+    spread is the sem, and likewise when `grouped` (see `estimate`). Random (or one chunk):
+    var(y - beta g) / n + beta^2 var(h) / (extra n).
     """
     y, g, h = (np.asarray(a, dtype=float) for a in (y, g, h))
     n = y.size
@@ -215,7 +226,7 @@ def controlled(y: FloatArray, g: FloatArray, h: FloatArray, sampling: str, extra
     bounds = np.concatenate([[0], np.cumsum(sizes * extra)]).astype(int)
     hbar = np.array([h[a:b].mean() for a, b in itertools.pairwise(bounds)])
     per_chunk = ybar - beta * (gbar - hbar)
-    if sampling != "random" and per_chunk.size >= MIN_REPLICATES:
+    if (sampling != "random" or grouped) and per_chunk.size >= MIN_REPLICATES:
         return _between_chunks(per_chunk, sizes)
     mean = float(sizes @ per_chunk / n)
     resid = float(np.var(y - beta * g, ddof=1)) if n > 1 else 0.0
@@ -224,7 +235,11 @@ def controlled(y: FloatArray, g: FloatArray, h: FloatArray, sampling: str, extra
 
 
 def controlled_estimates(
-    totals: Mapping[str, FloatArray], terms: ControlTerms, variant: int, sampling: str
+    totals: Mapping[str, FloatArray],
+    terms: ControlTerms,
+    variant: int,
+    sampling: str,
+    grouped: bool = False,
 ) -> dict[str, Estimate]:
     """Controlled estimates of every total a variant's runs and its controls share."""
     return {
@@ -234,6 +249,7 @@ def controlled_estimates(
             terms.extra_runs[variant][name],
             sampling,
             terms.extra,
+            grouped,
         )
         for name in terms.per_run[variant]
         if name in totals

@@ -58,12 +58,14 @@ def run_world(
     seed: int = 0,
     peak: float | None = None,
     keep_periods: bool = True,
+    replications: int = coupling.REPLICATIONS,
 ) -> BlockResult:
     """One world: `values` (drawn inputs, one row per run) changed by `variant`, simulated.
 
     `sampler` draws the customers' randomness (a `RandomSampler`, or a `MeanSampler` for the
     expected-value model); `seed` seeds the support queue's simulation and `peak` sizes its
-    grid (default: `support_peak`). Without `keep_periods` only totals and attribution are
+    grid (default: `support_peak`), simulating each load `replications` times or more
+    (`cxsim.engine.coupling`). Without `keep_periods` only totals and attribution are
     kept (and, for a variant with a cost, the revenue and cost per period).
     """
     variant = UNCHANGED if variant is None else variant
@@ -73,10 +75,10 @@ def run_world(
     if len(set(steps)) == 1:  # the same world every period
         changed = variant.apply(values, scenario, steps[0])
         first = build(scenario, changed)
-        hook = coupling.hook(scenario, changed, peak, seed)
+        hook = coupling.hook(scenario, changed, peak, seed, replications)
         block = run_block(first, sampler, keep_periods=keep, resolution=hook)
     else:
-        timeline, hooks = _timeline(scenario, values, variant, steps, peak, seed)
+        timeline, hooks = _timeline(scenario, values, variant, steps, peak, seed, replications)
         first = timeline[0]
         block = run_block(first, sampler, keep_periods=keep, resolution=hooks, timeline=timeline)
     if variant.has_cost:
@@ -96,6 +98,7 @@ def _timeline(
     steps: list[tuple[float, ...]],
     peak: float,
     seed: int,
+    replications: int,
 ) -> tuple[list[Params], list[ResolutionHook | None] | None]:
     """Each period's parameters and support hook (each built once per distinct step)."""
     params: dict[tuple[float, ...], Params] = {}
@@ -104,6 +107,6 @@ def _timeline(
         if weights not in params:
             changed = variant.apply(values, scenario, weights)
             params[weights] = build(scenario, changed)
-            hooks[weights] = coupling.hook(scenario, changed, peak, seed)
+            hooks[weights] = coupling.hook(scenario, changed, peak, seed, replications)
     coupled = None if scenario.support is None else [hooks[w] for w in steps]
     return [params[w] for w in steps], coupled

@@ -78,7 +78,7 @@ def load_with_source(path: str | Path, overrides: Sequence[str] = ()) -> tuple[S
     data, marks = parse_yaml(text, name)
     if isinstance(data, dict) and isinstance(data.get("scenario"), str):
         return _load_interventions_file(Path(path), data, marks, overrides)
-    return loads(text, name, overrides), Source(name, text, tuple(overrides))
+    return _from_data(data, marks, name, overrides), Source(name, text, tuple(overrides))
 
 
 def scenario_and_source(
@@ -175,6 +175,12 @@ def _moved(problem: Problem, source: str, offset: int) -> Problem:
 def loads(text: str, source: str = "<string>", overrides: Sequence[str] = ()) -> Scenario:
     """Validate scenario text (YAML); `source` names it in messages."""
     data, marks = parse_yaml(text, source)
+    return _from_data(data, marks, source, overrides)
+
+
+def _from_data(data: Any, marks: Marks, source: str, overrides: Sequence[str]) -> Scenario:
+    """Parsed scenario text, changed by `overrides` (in place) and validated: `loads` without
+    parsing again what `load_with_source` has parsed."""
     if not isinstance(data, dict):
         kind = "empty" if data is None else _KINDS.get(type(data), f"a {type(data).__name__}")
         raise ScenarioError(
