@@ -61,6 +61,7 @@ def test_help_has_options_with_help_and_an_example(name: str) -> None:
     assert result.exit_code == 0, result.output
     assert "Examples:" in result.output and "cxsim " in result.output.split("Examples:")[1]
     assert "%%" not in result.output
+    assert "None]" not in result.output and "None;" not in result.output  # "[x<=None]"
     command = dict(commands())[name]
     ctx = click.Context(command)
     for opt, param in options(command).items():

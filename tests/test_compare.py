@@ -187,6 +187,7 @@ def test_compare_cli_json_and_workbook(tmp_path: Path) -> None:
         "Where it is lost",
         "Interventions",
         "Runs",
+        "Provenance",
     ]
     npv = wb["Interventions"]["E5"].value  # NPV: the discounted net of the cash flows
     assert npv.startswith("='Cash flows'!"), npv

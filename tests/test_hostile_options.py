@@ -103,6 +103,15 @@ def base(name: str, f: dict[str, str]) -> tuple[list[str], dict[str, str]]:
         "pilot": ([f["small"]], {"--intervention": "Fix"}),
         "breakeven": ([f["small"]], {**quick, "--intervention": "Fix"}),
         "voi": ([f["small"]], quick),
+        "target": (
+            [f["small"]],
+            {
+                **quick,
+                "--metric": "churn",
+                "--change": "-0.1",
+                "--lever": "journey.stages[*].touchpoints[*].failure_rate",
+            },
+        ),
         "calibrate complaints": ([f["complaints"]], {"--draws": "100", "--seed": "1"}),
         "calibrate records": (
             [],

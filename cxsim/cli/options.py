@@ -43,6 +43,12 @@ class FiniteFloat(click.FloatRange):
             self.fail(f"{value!r} is not a finite number.", param, ctx)
         return super().convert(number, param, ctx)
 
+    def _describe_range(self) -> str:
+        """No range in the help when there is none (click would print "x<=None")."""
+        if self.min is None and self.max is None:
+            return ""
+        return super()._describe_range()
+
 
 def finite(
     min: float | None = None,
