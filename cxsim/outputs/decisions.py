@@ -19,13 +19,17 @@ from cxsim.errors import UserError
 from cxsim.formatting.money import format_money
 from cxsim.outputs import charts, pages
 from cxsim.outputs.i18n import input_name, language_of
-from cxsim.outputs.labels import title_weight, wrap_label
+from cxsim.outputs.labels import percent_words, title_weight, wrap_label
 
 if TYPE_CHECKING:
     from cxsim.analysis.compare import Comparison
 
 #: The share of runs in which an option must pay (the break-even's target).
 TARGET = 0.8
+#: Below this share of the largest expected NPV, perfect information is not worth a study.
+NEGLIGIBLE = 0.005
+#: Height of one bar with its label (up to two lines) on the value-of-information chart (inches).
+BAR_INCHES = 0.34
 #: Inputs shown with their partial EVPI (largest first; under half a percent is noise).
 MOST_INPUTS = 6
 
@@ -74,6 +78,13 @@ WORDS: dict[str, dict[str, str]] = {
         "ja": "どの入力も判断を変えません：事前調査の価値はありません。",
     },
     "none": {"en": "nothing", "ja": "投資なし"},
+    "no_evpi": {
+        "en": "Perfect information would rarely change the decision: it is worth at most "
+        "{evpi} (EVPI), under {share} of the expected NPV, so no study is worth running "
+        "before funding {best}.",
+        "ja": "完全な情報でも判断はほとんど変わりません。その価値は最大{evpi}（EVPI）で期待NPVの"
+        "{share}未満のため、{best}に投資する前に調査する価値はありません。",
+    },
 }
 
 
@@ -132,6 +143,12 @@ def decisions_page(comparison: Comparison, *, language: str | None = None) -> Fi
     found = _voi(comparison)
     if found is not None:
         best = found.best if found.best != "none" else _w("none", lang)
+        stake = max((abs(float(np.mean(o.npv))) for o in comparison.outcomes), default=0.0)
+        if found.evpi <= NEGLIGIBLE * stake:  # the choice (almost) never changes
+            share = percent_words(NEGLIGIBLE)
+            said = _w("no_evpi", lang, evpi=money(found.evpi), share=share, best=best)
+            pages.paragraph(fig, y, said, 10, 130, color=charts.INK)
+            return fig
         words = _w("evpi", lang, evpi=money(found.evpi), best=best)
         y = pages.paragraph(fig, y, words, 10, 130, color=charts.INK)
         shown = worth_knowing(found)
@@ -218,17 +235,21 @@ def _voi_bars(fig: Figure, y: float, shown: Any, money: Any, lang: str) -> None:
     bottom = 0.55
     top = y + 0.05
     room = max(height - bottom - top, 0.8)
-    ax = fig.add_axes((3.6 / width, bottom / height, (width - 4.6) / width, room / height))
+    shown = shown.head(max(int(room / BAR_INCHES), 1))  # as many as fit
+    tall = min(room, len(shown) * BAR_INCHES + 0.1)  # bars of one thickness, from the top
+    low = height - top - tall
+    ax = fig.add_axes((3.6 / width, low / height, (width - 4.6) / width, tall / height))
     labels = [
-        wrap_label(input_words(str(path), label, lang), 40, lines=2)
+        wrap_label(input_words(str(path), label, lang), 44, lines=2)
         for path, label in zip(shown.index, shown["label"], strict=True)
     ]
     values = shown["evppi"].to_numpy(dtype=float)
     ypos = np.arange(len(values))[::-1]
     ax.barh(ypos, values, color=charts.MID, height=0.6)
-    ax.set_yticks(ypos, labels, fontsize=9)
+    ax.set_yticks(ypos, labels, fontsize=8.5)
     for yy, v, share in zip(ypos, values, shown["share"], strict=True):
         ax.text(v, yy, f"  {money(v)} ({share:.0%})", va="center", fontsize=8.5, color=charts.INK)
+    ax.set_ylim(-0.5, len(values) - 0.5)
     ax.set_xlim(0, values.max() * 1.45)
     ax.set_xticks([])
     for side in ("top", "right", "bottom"):
