@@ -279,7 +279,7 @@ def test_a_long_run_says_how_long_it_will_take(
     path.write_text(TINY, encoding="utf-8")
     said: list[str] = []
 
-    def announce(seconds: float, what: str, *, bar: bool = False) -> None:
+    def announce(seconds: float, what: str, **_: object) -> None:
         said.append(f"{seconds} {what}")
         raise _Stop
 
@@ -295,6 +295,7 @@ def test_the_estimate_line_reads_plainly(capsys: pytest.CaptureFixture[str]) -> 
     progress.announce(5.0, "2,000 runs")
     progress.announce(200.0, "100,000 runs")
     progress.announce(4 * 3600, "10,000,000 runs")
+    progress.announce(40.0, "1,000 runs", left=15.0)  # too late to be news
     err = capsys.readouterr().err
     assert err == "about 3 min for 100,000 runs\nabout 4.0 h for 10,000,000 runs\n"
 
@@ -309,7 +310,7 @@ def test_the_estimate_is_within_a_factor_of_two_of_the_time_taken(
     path.write_text(TINY, encoding="utf-8")
     estimates: list[float] = []
     monkeypatch.setattr(progress, "MEASURE_SECONDS", 0.5)
-    monkeypatch.setattr(progress, "announce", lambda s, what, bar=False: estimates.append(s))
+    monkeypatch.setattr(progress, "announce", lambda s, what, **_: estimates.append(s))
     monkeypatch.setattr(progress, "on_terminal", lambda: False)
     start = time.perf_counter()
     done = cxsim_in_process("run", str(path), "--runs", "8192", "--workers", "1", "--seed", "1")

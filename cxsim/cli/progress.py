@@ -38,12 +38,14 @@ def duration(seconds: float) -> str:
     return f"{seconds / 86400:.0f} days"
 
 
-def announce(seconds: float, what: str, *, bar: bool = False) -> None:
+def announce(seconds: float, what: str, *, bar: bool = False, left: float | None = None) -> None:
     """Say on stderr how long the work will take, if long enough to be worth saying.
 
     `bar`: a progress bar is on this line of the terminal; clear it first (it redraws below).
+    `left`: the seconds still to go; with under half the work's time left, the news comes too
+    late to be of use (several workers finish their first chunks together) and is not said.
     """
-    if seconds >= ESTIMATE_FROM_SECONDS:
+    if seconds >= ESTIMATE_FROM_SECONDS and (left is None or left >= seconds / 2):
         clear = "\r\x1b[K" if bar else ""
         click.echo(f"{clear}about {duration(seconds)} for {what}", err=True)
 
@@ -75,7 +77,9 @@ class _Timed:
         since, then = now - self.first[0], self.done - self.first[1]
         if since >= MEASURE_SECONDS and then > 0:
             self.estimated = now - self.start + since / then * (self.total - self.done)
-            announce(self.estimated, f"{self.total:,} {self.unit}", bar=self.bar is not None)
+            left = self.estimated - (now - self.start)
+            what = f"{self.total:,} {self.unit}"
+            announce(self.estimated, what, bar=self.bar is not None, left=left)
 
 
 @contextlib.contextmanager
