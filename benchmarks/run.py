@@ -676,7 +676,11 @@ def report(m: dict[str, Any], started: float) -> str:
         "",
         f"E-commerce scaled to 100 thousand customers, inputs at their means, {pc['runs']:.0f} "
         "runs each; z is the difference of the means over its standard error, p the two-sample "
-        "Kolmogorov-Smirnov test's.",
+        "Kolmogorov-Smirnov test's. The per-customer simulation (benchmarks/per_customer.py) "
+        "writes the model's rules customer by customer: fading memory, the settled start "
+        "(periods lived before the start), word of mouth landing on would-be buyers at random "
+        "(occupancy), promoters' referrals and smaller wallets, all of which the scenario uses; "
+        "it shares only the engine's values of a customer and a buyer.",
         "",
         "| metric | per customer (mean) | cxsim (mean) | z | KS p |",
         "|---|---|---|---|---|",
