@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from cxsim.cli.main import cli
 
-from .conftest import ROOT, cxsim_in_process
+from .conftest import ROOT, TINY, cxsim_in_process
 
 SUBSCRIPTION = ROOT / "scenarios" / "subscription.yaml"
 
@@ -100,12 +100,39 @@ def numeric_options() -> list[tuple[str, str]]:
     return out
 
 
+# TINY with one intervention: what a command runs on when a value is fine (1e300 for
+# --budget). The check is of the option's parsing, not of the simulation, so the smallest
+# scenario that every such command accepts will do (the subscription example's six
+# interventions made `compare --budget=1e300` search 64 sets, 30 s of the suite).
+SMALL = (
+    TINY.replace("value: revenue", "value: margin")
+    + """
+interventions:
+  - name: Fix delivery
+    effects:
+      - {path: "journey.stages[Use].touchpoints[Delivery].failure_rate", scale: 0.5}
+    costs: {one_off: 1000}
+"""
+)
+
+
+@pytest.fixture(scope="module")
+def small_scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("options") / "small.yaml"
+    path.write_text(SMALL, encoding="utf-8")
+    return path
+
+
 @pytest.mark.parametrize(("name", "opt"), numeric_options())
-def test_numeric_options_refuse_nan_inf_negative_and_huge(name: str, opt: str) -> None:
+def test_numeric_options_refuse_nan_inf_negative_and_huge(
+    name: str, opt: str, small_scenario: Path
+) -> None:
     command = dict(commands())[name]
     args = [*name.split()]
     if any(isinstance(p, click.Argument) for p in command.params):
-        args.append(str(SUBSCRIPTION))
+        args.append(str(small_scenario))
+    if opt != "--runs" and "--runs" in options(command):
+        args += ["--runs", "2"]  # as few as the command takes, for a value that is fine
     for bad in BAD_NUMBERS:
         result = CliRunner().invoke(cli, [*args, f"{opt}={bad}"])
         if result.exit_code == 0:
@@ -200,11 +227,12 @@ def test_scenario_warning_is_one_clean_line_once(tmp_path: Path) -> None:
     assert "warnings.warn" not in done.stderr and "ScenarioWarning" not in done.stderr
 
 
-def test_xlsx_with_another_extension_warns(tmp_path: Path) -> None:
-    """`--xlsx book.csv` still writes the workbook, with a warning naming the usual extension."""
+def test_xlsx_with_another_extension_warns(tmp_path: Path, small_scenario: Path) -> None:
+    """`--xlsx book.csv` still writes the workbook, with a warning naming the usual extension
+    (on the one-intervention scenario: the warning is about the name, not the comparison)."""
     book = tmp_path / "book.csv"
     done = cxsim_in_process(
-        "compare", str(SUBSCRIPTION), "--runs", "10", "--seed", "1", "--xlsx", str(book), "--json"
+        "compare", str(small_scenario), "--runs", "10", "--seed", "1", "--xlsx", str(book), "--json"
     )
     assert done.returncode == 0, done.stderr
     assert f"warning: {book}: the name says a CSV file" in done.stderr
