@@ -111,7 +111,7 @@ class TargetValue(Result):
         money = lambda v: format_money(v, sc.economics.currency, language=sc.language)  # noqa: E731
         v = self.value_stats()
         # Churn is a rate in percent: "3.45%", not "3.448".
-        level = (lambda x: f"{x:.3g}%") if self.metric == "churn" else (lambda x: f"{x:.4g}")  # noqa: E731
+        level = (lambda x: f"{x:.3g}%") if self.metric == "churn" else (lambda x: f"{x:.4g}")
         lines = [
             f"{sc.name}: what {self.metric} {self.change:+.4g} {self.unit} is worth "
             f"({self.runs:,} runs)",
