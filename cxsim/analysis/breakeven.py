@@ -3,18 +3,22 @@
 For one intervention, each effect in turn is pinned at a value (the other effects and every
 other input at their distributions) and moved along the line from no effect (scale 1, add 0)
 through its mean; the weakest value at which the intervention pays with at least the target
-probability is found by bisection on common random numbers, so the probability is a monotone
-function of the effect, up to the customers' own randomness, which the common numbers hold
-fixed. The highest cost is read off the runs directly: the intervention pays in a run when its
-loss avoided exceeds `c` times its cost, so the largest cost multiple `c` with P(pays) at least
-the target is the (1 - target) quantile of loss avoided over cost.
+probability is found on common random numbers. The search follows the NPV of the run that
+decides it (`pays_margin`: above zero exactly when P(pays) reaches the target), which moves
+smoothly with the pinned value where P(pays) moves in steps, by regula falsi (Illinois): a
+handful of worlds where bisection ran a dozen or more. The highest cost is read off the runs
+directly: the intervention pays in a run when its loss avoided exceeds `c` times its cost, so
+the largest cost multiple `c` with P(pays) at least the target is the (1 - target) quantile of
+loss avoided over cost.
 
 Key assumptions (the memory odds ratios, the response-time midpoint, defection and failure
 rates: any path of the one grammar) are pinned in both worlds, the baseline and the
 intervention's, at a multiple of their means (every input a path names moved together), on the
 same random numbers; the multiple nearest today's at which P(pays) crosses the target is found
-by bisection: the value at which the intervention stops paying with the target probability (or,
-if it does not pay today, starts to).
+the same way: the expected-value model (no Monte Carlo, cheap) shifted to today's margin gives
+a first guess, a few Monte Carlo worlds near it bracket the crossing, and regula falsi narrows
+the bracket to 1% of the assumption's P10-P90 range: the value at which the intervention stops
+paying with the target probability (or, if it does not pay today, starts to).
 """
 
 from __future__ import annotations
