@@ -108,6 +108,8 @@ class BreakEven(Result):
     #: assumption at its mean), break_even (value, or multiple for several inputs), multiple,
     #: must ("at least" / "at most": what must be true for it to pay with the target).
     assumptions: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    #: Monte Carlo worlds run to find all this (each as many runs as `runs`): the work it took.
+    worlds: int = 0
 
     kind: ClassVar[str] = "breakeven"
 
@@ -130,6 +132,7 @@ class BreakEven(Result):
             "assumptions": _records(self.assumptions),
             "runs": self.runs,
             "seed": self.seed,
+            "worlds": self.worlds,
         }
 
     def text(self) -> str:
@@ -386,6 +389,7 @@ def breakeven(
         runs=runs,
         seed=seed,
         assumptions=searched,
+        worlds=runner.worlds,
     )
 
 
@@ -506,7 +510,7 @@ def margin_crossing(
                 break
             # Still on today's side: a secant step past it, 10% beyond where the line crosses.
             g_in, g_x = at(inner), at(x)
-            if g_x == g_in or (x - inner) * (g_x - g_in) * (1 if pays else -1) > 0:
+            if (g_x - g_in) * (1 if pays else -1) >= 0:
                 break  # moving away from zero: the guess misled
             step = -g_x * (x - inner) / (g_x - g_in)
             inner, x = x, float(np.clip(x + 1.1 * step + np.sign(step) * tol, a_lo, a_hi))
