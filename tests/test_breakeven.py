@@ -61,8 +61,6 @@ def test_breakeven_matches_the_known_answer(tiny_text):
     q = LOW + target * (HIGH - LOW)
     assert b.cost_multiple == pytest.approx(full / q, rel=0.01)
     assert b.to_dict()["kind"] == "breakeven" and "Fix delivery" in b.text()
-    # The baseline, the intervention, and one world per step of the effect's search.
-    assert 3 <= b.to_dict()["worlds"] <= 20
     assert np.isfinite(b.to_frame()["multiple"]).all()
 
 
