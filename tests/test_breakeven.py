@@ -12,6 +12,9 @@ from cxsim.analysis.breakeven import (
     breakeven,
     cost_multiple,
     crossing,
+    margin_crossing,
+    pays_margin,
+    threshold,
 )
 from cxsim.engine.simulation import expected
 from cxsim.model.interventions import InterventionSet
@@ -125,3 +128,38 @@ def test_an_assumption_with_no_crossing_says_which_way():
     assert assumption_words({**row, "p_today": 0.1}, 0.8).startswith("does not pay")
     found = {**row, "break_even": 4.5, "multiple": 1.5, "must": "at least", "p_today": 0.9}
     assert assumption_words(found, 0.8) == "at least 4.5 (today 3)"
+
+
+@pytest.mark.parametrize("runs", [7, 50, 500])
+def test_the_margin_is_positive_exactly_when_it_pays_with_the_target(runs):
+    """The margin (one run's NPV) is above zero exactly when P(NPV > 0) reaches the target,
+    however the target falls between the runs' shares."""
+    rng = np.random.default_rng(runs)
+    for _ in range(200):
+        npv = rng.normal(rng.normal(), 1.0, runs)
+        target = float(rng.uniform(0.05, 0.95))
+        assert (pays_margin(npv, target) > 0) == (np.mean(npv > 0) >= target)
+    npv = np.arange(1.0, 11.0) - 3.0  # 7 of 10 runs pay
+    assert pays_margin(npv, 0.7) > 0 >= pays_margin(npv, 0.71)
+
+
+def test_the_secant_searches_need_few_evaluations_on_a_smooth_margin():
+    """On a smooth margin regula falsi (Illinois) needs a handful of evaluations where
+    bisection to the same tolerance needs about twenty; the answers are the same."""
+    calls = []
+
+    def g(k):
+        calls.append(k)
+        return np.tanh(3.0 * (k - 2.7)) + 0.1 * (k - 2.7)
+
+    assert threshold(g, tol=1e-6) == pytest.approx(2.7, rel=1e-6)
+    assert len(calls) <= 12
+    calls.clear()
+    k, must = margin_crossing(lambda k: -g(k), -g(1.0), lo=1 / 16, hi=16, tol=1e-6)
+    assert k == pytest.approx(2.7, rel=1e-5) and must == "at most"
+    assert len(calls) <= 14
+    # A good guess saves the doubling steps; a misleading one still finds the crossing.
+    for guess, most in ((2.6, 8), (0.2, 20)):
+        calls.clear()
+        k, _ = margin_crossing(g, g(1.0), lo=1 / 16, hi=16, tol=1e-6, guess=guess)
+        assert k == pytest.approx(2.7, rel=1e-5) and len(calls) <= most + 1

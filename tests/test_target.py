@@ -83,3 +83,13 @@ def test_cli_prints_the_value_and_json(tmp_path) -> None:
     assert d["kind"] == "target" and d["multiple"] == pytest.approx(0.35 / 0.30, rel=1e-5)
     text = cxsim_in_process(*args, "--runs", "32").stdout
     assert "0.3 -> 0.35" in text and "worth" in text
+
+
+def test_churn_reads_as_a_percentage() -> None:
+    """Churn is a rate in percent: its levels print as "5.24%" (today's and the target's, as
+    found), its change in percentage points."""
+    path = "journey.stages[*].touchpoints[*].failure_rate"
+    found = target(cxsim.loads(SHOP), "churn", -0.2, [path], runs=20, seed=2)
+    text = found.text()
+    assert f"churn today {found.today:.3g}%, at the target {found.reached:.3g}%" in text
+    assert "percentage points)" in text

@@ -3,18 +3,22 @@
 For one intervention, each effect in turn is pinned at a value (the other effects and every
 other input at their distributions) and moved along the line from no effect (scale 1, add 0)
 through its mean; the weakest value at which the intervention pays with at least the target
-probability is found by bisection on common random numbers, so the probability is a monotone
-function of the effect, up to the customers' own randomness, which the common numbers hold
-fixed. The highest cost is read off the runs directly: the intervention pays in a run when its
-loss avoided exceeds `c` times its cost, so the largest cost multiple `c` with P(pays) at least
-the target is the (1 - target) quantile of loss avoided over cost.
+probability is found on common random numbers. The search follows the NPV of the run that
+decides it (`pays_margin`: above zero exactly when P(pays) reaches the target), which moves
+smoothly with the pinned value where P(pays) moves in steps, by regula falsi (Illinois): a
+handful of worlds where bisection ran a dozen or more. The highest cost is read off the runs
+directly: the intervention pays in a run when its loss avoided exceeds `c` times its cost, so
+the largest cost multiple `c` with P(pays) at least the target is the (1 - target) quantile of
+loss avoided over cost.
 
 Key assumptions (the memory odds ratios, the response-time midpoint, defection and failure
 rates: any path of the one grammar) are pinned in both worlds, the baseline and the
 intervention's, at a multiple of their means (every input a path names moved together), on the
 same random numbers; the multiple nearest today's at which P(pays) crosses the target is found
-by bisection: the value at which the intervention stops paying with the target probability (or,
-if it does not pay today, starts to).
+the same way: the expected-value model (no Monte Carlo, cheap) shifted to today's margin gives
+a first guess, a few Monte Carlo worlds near it bracket the crossing, and regula falsi narrows
+the bracket to 1% of the assumption's P10-P90 range: the value at which the intervention stops
+paying with the target probability (or, if it does not pay today, starts to).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from cxsim.analysis.business_case import business_case
 from cxsim.analysis.portfolio import distinct_names
 from cxsim.analysis.valuation import for_business_case
 from cxsim.engine.execution import Scheduler, combine, new_seed, run_chunks
+from cxsim.engine.simulation import expected
 from cxsim.errors import UserError
 from cxsim.formatting.money import format_money
 from cxsim.model.interventions import InterventionSet
@@ -103,6 +108,8 @@ class BreakEven(Result):
     #: assumption at its mean), break_even (value, or multiple for several inputs), multiple,
     #: must ("at least" / "at most": what must be true for it to pay with the target).
     assumptions: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    #: Monte Carlo worlds run to find all this (each as many runs as `runs`): the work it took.
+    worlds: int = 0
 
     kind: ClassVar[str] = "breakeven"
 
@@ -125,6 +132,7 @@ class BreakEven(Result):
             "assumptions": _records(self.assumptions),
             "runs": self.runs,
             "seed": self.seed,
+            "worlds": self.worlds,
         }
 
     def text(self) -> str:
@@ -172,11 +180,14 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 class _Runner:
-    """The baseline run once; variants on the same numbers, their P(pays) and business case."""
+    """The baseline run once; variants on the same numbers, their P(pays) and business case.
+
+    `worlds` counts the Monte Carlo worlds run (the baseline's included)."""
 
     def __init__(
         self, scenario: Scenario, runs: int, seed: int, workers: int | None, scheduler: Scheduler
     ) -> None:
+        self.scenario = scenario
         self.run = functools.partial(
             run_chunks,
             scenario,
@@ -188,15 +199,36 @@ class _Runner:
         )
         (blocks,) = self.run([None])
         self.base = combine(blocks)
+        self.worlds = 1
 
     def case(self, variant: Any) -> Any:
         (blocks,) = self.run([variant])
+        self.worlds += 1
         return business_case(self.base, combine(blocks), payback=False)
 
     def pinned_case(self, pins: Changes, chosen: Any) -> Any:
         """The business case with `pins` applied to both worlds (same random numbers)."""
         base, world = self.run([pins, Then(pins, chosen)])
+        self.worlds += 2
         return business_case(combine(base), combine(world), payback=False)
+
+    def expected_npv(self, pins: Changes, chosen: Any) -> float:
+        """The NPV of `chosen` with `pins` in both worlds of the expected-value model (cheap:
+        one world of means each, no Monte Carlo)."""
+        base, world = (expected(self.scenario, variant=v) for v in (pins, Then(pins, chosen)))
+        return float(business_case(base, world, payback=False).npv[0])
+
+
+def pays_margin(npv: FloatArray, target: float) -> float:
+    """The NPV of the run that decides whether the intervention pays with the target: positive
+    exactly when P(NPV > 0) is at least `target` (the m-th largest NPV, m the fewest paying runs
+    that reach the target). Unlike P(pays), a step function, it moves smoothly with a pinned
+    value on common random numbers, so a secant search converges where bisection halves."""
+    n = npv.size
+    m = max(1, int(np.ceil(target * n)))
+    if (m - 1) / n >= target:  # rounding in target * n
+        m -= 1
+    return float(np.sort(npv)[n - m])
 
 
 def cost_multiple(benefit: FloatArray, cost: FloatArray, target: float) -> float:
@@ -207,6 +239,11 @@ def cost_multiple(benefit: FloatArray, cost: FloatArray, target: float) -> float
     return float(np.quantile(ratio, 1.0 - target, method="inverted_cdf"))
 
 
+def _margin(q: float, target: float) -> float:
+    """A probability as a margin for the searches: positive exactly when q >= target."""
+    return q - target if q != target else float(np.finfo(float).tiny)
+
+
 def bisect_threshold(
     p: Any, target: float, *, hi: float = 1.0, limit: float = MAX_MULTIPLE, tol: float = 1e-4
 ) -> float:
@@ -214,15 +251,74 @@ def bisect_threshold(
 
     p(0) is taken to be below the target (no effect); `hi` is doubled until p(hi) reaches it.
     """
-    while p(hi) < target:
+    return threshold(lambda k: _margin(p(k), target), hi=hi, limit=limit, tol=tol)
+
+
+def threshold(
+    g: Any,
+    *,
+    hi: float = 1.0,
+    limit: float = MAX_MULTIPLE,
+    tol: float = 1e-4,
+    g_lo: float | None = None,
+) -> float:
+    """The smallest k in (0, limit] with g(k) > 0, for g non-decreasing in k (inf if none), to
+    within `tol` x k.
+
+    g(0) is `g_lo` if given, else taken to be below zero and at `hi` below zero (the secant then
+    starts as a bisection); `hi` is doubled until g(hi) is above zero. The bracket is narrowed by
+    regula falsi (Illinois), see `illinois`.
+    """
+    lo, g_lo_known = 0.0, g_lo
+    g_hi = g(hi)
+    while g_hi <= 0:
         if hi >= limit:
             return float("inf")
+        lo, g_lo_known = hi, g_hi
         hi = min(2.0 * hi, limit)
-    lo = 0.0
-    while hi - lo > tol * hi:
-        mid = 0.5 * (lo + hi)
-        lo, hi = (lo, mid) if p(mid) >= target else (mid, hi)
-    return hi
+        g_hi = g(hi)
+    if g_lo_known is not None and g_lo_known > 0:
+        return lo
+    g_a = -g_hi if g_lo_known is None else g_lo_known
+    return illinois(g, lo, g_a, hi, g_hi, tol=tol * hi)[1]
+
+
+def illinois(
+    g: Any, a: float, g_a: float, b: float, g_b: float, *, tol: float, max_steps: int = 60
+) -> tuple[float, float]:
+    """Narrow [a, b] (g(a) <= 0 < g(b), or the reverse: which side of zero is kept, whatever the
+    order of a and b) to width `tol` by regula falsi with the Illinois modification: the end
+    kept twice in a row has its g halved, so both ends move and convergence is superlinear on a
+    smooth g. A step that does not halve the bracket over two steps is followed by a bisection
+    (g from Monte Carlo runs moves in small steps, where regula falsi alone may crawl).
+    Returns (a, b): a on a's side of zero, b on b's, |a - b| <= tol."""
+    pays_b = g_b > 0
+    kept = 0  # +1: a kept last step, -1: b kept
+    widths = [np.inf, np.inf]
+    for _ in range(max_steps):
+        width = abs(b - a)
+        if width <= tol:
+            break
+        if width > 0.5 * widths[-2]:
+            x = 0.5 * (a + b)
+        else:
+            x = (a * g_b - b * g_a) / (g_b - g_a) if g_b != g_a else 0.5 * (a + b)
+            # Keep a step of at least half the tolerance inside the bracket.
+            low, high = sorted((a, b))
+            x = min(max(x, low + 0.5 * tol), high - 0.5 * tol)
+        widths.append(width)
+        g_x = g(x)
+        if (g_x > 0) == pays_b:
+            b, g_b = x, g_x
+            if kept == 1:
+                g_a *= 0.5
+            kept = 1
+        else:
+            a, g_a = x, g_x
+            if kept == -1:
+                g_b *= 0.5
+            kept = -1
+    return a, b
 
 
 def breakeven(
@@ -268,10 +364,11 @@ def breakeven(
             continue
         x0 = 1.0 if effect.op == "scale" else 0.0
 
-        def p(k: float, key: str = key, x0: float = x0, mean: float = mean) -> float:
-            return runner.case(Pinned(chosen, ((key, x0 + k * (mean - x0)),))).p_pays
+        def g(k: float, key: str = key, x0: float = x0, mean: float = mean) -> float:
+            npv = runner.case(Pinned(chosen, ((key, x0 + k * (mean - x0)),))).npv
+            return pays_margin(npv, target)
 
-        k = bisect_threshold(p, target, tol=tol) if mean != x0 else float("inf")
+        k = threshold(g, tol=tol) if mean != x0 else float("inf")
         rows.append({**row, "no_effect": x0, "break_even": x0 + k * (mean - x0), "multiple": k})
     searched = _assumption_rows(
         scenario,
@@ -279,9 +376,6 @@ def breakeven(
         chosen,
         target,
         KEY_ASSUMPTIONS if assumptions is None else assumptions,
-        # In log k: 4e-3 pins a value to 0.2%, finer than the runs' own noise resolves, and
-        # each step costs two worlds (the pinned baseline and the intervention).
-        tol=4 * tol,
         explicit=assumptions is not None,
     )
     return BreakEven(
@@ -295,6 +389,7 @@ def breakeven(
         runs=runs,
         seed=seed,
         assumptions=searched,
+        worlds=runner.worlds,
     )
 
 
@@ -305,7 +400,6 @@ def _assumption_rows(
     target: float,
     paths: Sequence[str],
     *,
-    tol: float,
     explicit: bool,
 ) -> pd.DataFrame:
     """One row per key assumption the scenario has (see `BreakEven.assumptions`)."""
@@ -322,12 +416,30 @@ def _assumption_rows(
         # The largest multiple that keeps every input within its valid range.
         top = min(MAX_MULTIPLE, *(dists[p].valid_range()[1] / means[p] for p in inputs))
 
-        def p(k: float, inputs: list[str] = inputs, means: dict[str, float] = means) -> float:
-            pins = Changes(tuple(Change(q, "set", k * means[q]) for q in inputs), name="pinned")
-            return float(runner.pinned_case(pins, chosen).p_pays)
+        def pins(k: float, inputs: list[str] = inputs, means: dict[str, float] = means) -> Changes:
+            return Changes(tuple(Change(q, "set", k * means[q]) for q in inputs), name="pinned")
 
-        p_today = p(1.0)
-        k, must = crossing(p, target, p_today, lo=1.0 / MAX_MULTIPLE, hi=top, tol=tol)
+        def g(k: float, pins: Any = pins) -> float:
+            return pays_margin(runner.pinned_case(pins(k), chosen).npv, target)
+
+        today_case = runner.pinned_case(pins(1.0), chosen)
+        p_today, g_today = today_case.p_pays, pays_margin(today_case.npv, target)
+        # Where the expected-value model, shifted to today's Monte Carlo margin, crosses: a
+        # cheap first guess, so that few Monte Carlo worlds are run near the crossing.
+        ev_today = runner.expected_npv(pins(1.0), chosen)
+
+        def ev(k: float, pins: Any = pins, shift: float = g_today - ev_today) -> float:
+            return shift + runner.expected_npv(pins(k), chosen)
+
+        guess, _ = margin_crossing(ev, g_today, lo=1.0 / MAX_MULTIPLE, hi=top, tol=0.02)
+        k, must = margin_crossing(
+            g,
+            g_today,
+            lo=1.0 / MAX_MULTIPLE,
+            hi=top,
+            tol=_log_tolerance(dists, inputs),
+            guess=guess if np.isfinite(guess) else None,
+        )
         single = len(inputs) == 1
         label = input_label(scenario, inputs[0]) if single else path
         today = means[inputs[0]] if single else 1.0
@@ -346,43 +458,93 @@ def _assumption_rows(
     return pd.DataFrame(rows)
 
 
+def _log_tolerance(dists: dict[str, Any], inputs: Sequence[str]) -> float:
+    """How finely a key assumption's multiple k is searched, in log k: 1% of its inputs'
+    narrowest P10-P90 range relative to the mean (finer does not matter beside what is known of
+    it), at most 2% and, for inputs without a range, 0.4% (0.2% of the value either side)."""
+    spreads = [(dists[q].quantile(0.9) - dists[q].quantile(0.1)) / dists[q].mean() for q in inputs]
+    spreads = [x for x in spreads if x > 0]
+    return min(0.02, 0.01 * min(spreads)) if spreads else 4e-3
+
+
 def crossing(
     p: Any, target: float, p_one: float, *, lo: float, hi: float, tol: float = 1e-3
 ) -> tuple[float, str]:
     """The multiple k nearest 1 (within [lo, hi]) at which p(k) crosses `target`, and which side
     pays: "at least" when it pays with the target above k, "at most" below (inf, "" if none).
+    See `margin_crossing`."""
+    return margin_crossing(
+        lambda k: _margin(p(k), target), _margin(p_one, target), lo=lo, hi=hi, tol=tol
+    )
 
-    From k = 1 (where p is `p_one`) the search steps by doubling or halving on the side where
-    p moves towards the target (the side it falls on when it pays today, rises when not; both
-    sides when the first steps do not tell), then bisects in log k between the last two steps.
+
+def margin_crossing(
+    g: Any,
+    g_one: float,
+    *,
+    lo: float,
+    hi: float,
+    tol: float = 1e-3,
+    guess: float | None = None,
+) -> tuple[float, str]:
+    """The multiple k nearest 1 (within [lo, hi]) at which g(k) crosses zero (it pays where g is
+    above zero; g(1) is `g_one`), to within `tol` in log k, and which side pays: "at least"
+    when it pays above k, "at most" below (inf, "" if none).
+
+    With a `guess` of k (from a cheap model), the search tries it and a few secant steps from
+    it first. Otherwise, or if they find no crossing, from k = 1 it steps by doubling or
+    halving on the side where g moves towards zero (both sides when the first steps do not
+    tell). The bracket found is narrowed by regula falsi in log k (`illinois`).
     """
-    pays = p_one >= target
-    first = {True: min(2.0, hi), False: max(0.5, lo)}
-    moved = {up: (p(k) if k != 1.0 else p_one) - p_one for up, k in first.items()}
+    pays = g_one > 0
+    a_lo, a_hi = float(np.log(lo)), float(np.log(hi))
+    at = functools.lru_cache(maxsize=None)(lambda x: g(float(np.exp(x))) if x != 0.0 else g_one)
+    bracket = None
+    if guess is not None and np.isfinite(guess):
+        inner, x = 0.0, float(np.clip(np.log(guess), a_lo, a_hi))
+        for _ in range(3):
+            if x == inner:
+                break
+            if (at(x) > 0) != pays:
+                bracket = (inner, x)
+                break
+            # Still on today's side: a secant step past it, 10% beyond where the line crosses.
+            g_in, g_x = at(inner), at(x)
+            if (g_x - g_in) * (1 if pays else -1) >= 0:
+                break  # moving away from zero: the guess misled
+            step = -g_x * (x - inner) / (g_x - g_in)
+            inner, x = x, float(np.clip(x + 1.1 * step + np.sign(step) * tol, a_lo, a_hi))
+    if bracket is None:
+        bracket = _expand(at, pays, a_lo, a_hi)
+        if bracket is None:
+            return float("inf"), ""
+    a, b = bracket  # g(a) on today's side, g(b) across zero
+    a, b = illinois(at, a, at(a), b, at(b), tol=tol)
+    # It pays above k when the search went up to find where it starts paying, or down to find
+    # where it stops.
+    go_up = b > a
+    k = (a * at(b) - b * at(a)) / (at(b) - at(a)) if at(b) != at(a) else 0.5 * (a + b)
+    return float(np.exp(k)), "at least" if go_up != pays else "at most"
+
+
+def _expand(at: Any, pays: bool, a_lo: float, a_hi: float) -> tuple[float, float] | None:
+    """(inner, outer) in log k: the doubling/halving steps from k = 1 that cross zero nearest
+    it (see `margin_crossing`), or None."""
+    step_of = {True: min(float(np.log(2.0)), a_hi), False: max(-float(np.log(2.0)), a_lo)}
+    moved = {up: at(x) - at(0.0) for up, x in step_of.items()}
     if moved[True] == moved[False]:
         sides = [True, False]
     else:
         sides = [(moved[True] < moved[False]) if pays else (moved[True] > moved[False])]
     found = []
     for go_up in sides:
-        limit = hi if go_up else lo
-        inner, step = 1.0, first[go_up]
-        last_p = p_one + moved[go_up]
-        while (last_p >= target) == pays and step != inner:
-            inner, step = step, (min(step * 2.0, limit) if go_up else max(step / 2.0, limit))
-            last_p = p(step) if step != inner else last_p
-        if (last_p >= target) != pays:
-            found.append((go_up, inner, step))
-    if not found:
-        return float("inf"), ""
-    go_up, inner, step = min(found, key=lambda f: abs(np.log(f[2])))
-    a, b = np.log(inner), np.log(step)  # p(a) on today's side, p(b) across the target
-    while abs(b - a) > tol:
-        mid = 0.5 * (a + b)
-        if (p(float(np.exp(mid))) >= target) == pays:
-            a = mid
-        else:
-            b = mid
-    # It pays above k when the search went up to find where it starts paying, or down to
-    # find where it stops.
-    return float(np.exp(0.5 * (a + b))), "at least" if go_up != pays else "at most"
+        limit = a_hi if go_up else a_lo
+        inner, step = 0.0, step_of[go_up]
+        while (at(step) > 0) == pays and step != inner:
+            inner, step = (
+                step,
+                min(step + np.log(2.0), limit) if go_up else max(step - np.log(2.0), limit),
+            )
+        if (at(step) > 0) != pays:
+            found.append((inner, step))
+    return min(found, key=lambda f: abs(f[1])) if found else None

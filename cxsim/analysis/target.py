@@ -110,11 +110,14 @@ class TargetValue(Result):
         sc = self.scenario
         money = lambda v: format_money(v, sc.economics.currency, language=sc.language)  # noqa: E731
         v = self.value_stats()
+        # Churn is a rate in percent: "3.45%", not "3.448".
+        level = (lambda x: f"{x:.3g}%") if self.metric == "churn" else (lambda x: f"{x:.4g}")
         lines = [
             f"{sc.name}: what {self.metric} {self.change:+.4g} {self.unit} is worth "
             f"({self.runs:,} runs)",
-            f"  {self.metric} today {self.today:.4g}, at the target {self.reached:.4g} "
-            f"(expected-value model; Monte Carlo change {np.nanmean(self.metric_change):+.3g})",
+            f"  {self.metric} today {level(self.today)}, at the target {level(self.reached)} "
+            f"(expected-value model; Monte Carlo change {np.nanmean(self.metric_change):+.3g}"
+            f"{' percentage points' if self.metric == 'churn' else ''})",
             f"  levers at {self.multiple:.4g} x today's values:",
         ]
         for _, row in self.levers.iterrows():

@@ -59,9 +59,10 @@ def breakeven(
     """The weakest effect, the highest cost and the key assumptions at which an intervention
     still pays.
 
-    Each effect in turn is pinned (the others at their distributions) and searched by
-    bisection on common random numbers; the cost is read from the runs; each key assumption is
-    pinned in both worlds and searched the same way.
+    Each effect in turn is pinned (the others at their distributions) and searched by regula
+    falsi on common random numbers; the cost is read from the runs; each key assumption is
+    pinned in both worlds and searched the same way, from a first guess by the expected-value
+    model.
     """
     scenario = cxsim.load(file, overrides)
     found = find_breakeven(
