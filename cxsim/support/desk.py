@@ -29,57 +29,95 @@ from cxsim.support.channels import (
 
 
 class _Desk:
-    """Agents on duty and the FIFO queue of contacts waiting for one.
+    """Agents on duty, the FIFO queue of contacts waiting for one, and each contact's course.
 
-    A queue entry is [event, alive]; an entry that hung up is marked dead and skipped (removing it
+    Every step of a contact is a callback on a SimPy event (its arrival, its patience running
+    out, the end of its handling) rather than a process of its own: a process costs a generator
+    and two more events per contact, and the desk is where the support model spends its time.
+    A queue entry is [contact, waiting]; an entry that hung up is marked and skipped (removing it
     from the middle of the deque would cost O(n)). Invariant: if anyone is waiting, every agent
     on duty is busy.
     """
 
-    def __init__(self, env: simpy.Environment, on_duty: int) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        on_duty: int,
+        log: _Log,
+        handle: list[float],
+        patience: list[float],
+    ) -> None:
         self.env = env
         self.on_duty = on_duty
         self.busy = 0
         self.waiting = 0
         self.queue: deque[list[Any]] = deque()
+        self.log = log
+        self.handle = handle
+        self.patience = patience
 
-    def arrive(self) -> list[Any] | None:
-        """Take a free agent (returns None) or join the queue (returns the entry to wait on)."""
+    def arrive(self, k: int) -> None:
+        """Contact `k` takes a free agent or joins the queue (and may hang up later)."""
+        log, env = self.log, self.env
+        log.in_system += 1
+        log.note(env.now, k, "arrive")
         if self.busy < self.on_duty:
             self.busy += 1
-            return None
-        entry = [self.env.event(), True]
+            self._answer(k)
+            return
+        log.queued[k] = True
+        entry = [k, True]
         self.queue.append(entry)
         self.waiting += 1
-        return entry
+        patience = self.patience[k]
+        if not math.isinf(patience):
+            env.timeout(patience).callbacks.append(lambda _: self._hang_up(entry))
 
-    def hang_up(self, entry: list[Any]) -> None:
+    def _answer(self, k: int) -> None:
+        self.log.answer[k] = self.env.now
+        self.log.note(self.env.now, k, "answer")
+        self.env.timeout(self.handle[k]).callbacks.append(lambda _: self._finish(k))
+
+    def _hang_up(self, entry: list[Any]) -> None:
+        if not entry[1]:  # answered or turned away before its patience ran out
+            return
         entry[1] = False
         self.waiting -= 1
+        self._leave(entry[0], 2, "abandon")
 
-    def finish(self) -> None:
+    def _finish(self, k: int) -> None:
         self.busy -= 1
+        self._leave(k, 1, "done")
         self._dispatch()
+
+    def _leave(self, k: int, outcome: int, what: str) -> None:
+        log = self.log
+        log.end[k] = self.env.now
+        log.outcome[k] = outcome  # 1 answered, 2 hung up, 3 closed out
+        log.note(self.env.now, k, what)
+        log.resolve()
 
     def set_on_duty(self, agents: int) -> None:
         self.on_duty = agents
         self._dispatch()
 
     def close(self) -> None:
-        """Closing time: everyone still waiting is turned away (their event succeeds with False)."""
+        """Closing time: everyone still waiting is turned away."""
         while self.queue:
-            ev, alive = self.queue.popleft()
-            if alive:
-                ev.succeed(False)
+            entry = self.queue.popleft()
+            if entry[1]:
+                entry[1] = False
+                self._leave(entry[0], 3, "closed")
         self.waiting = 0
 
     def _dispatch(self) -> None:
         while self.busy < self.on_duty and self.waiting:
-            ev, alive = self.queue.popleft()
-            if alive:
+            entry = self.queue.popleft()
+            if entry[1]:
+                entry[1] = False
                 self.busy += 1
                 self.waiting -= 1
-                ev.succeed(True)
+                self._answer(entry[0])
 
 
 class _Log:
@@ -108,57 +146,25 @@ class _Log:
             self.done.succeed()
 
 
-def _contact(
-    env: simpy.Environment, desk: _Desk, log: _Log, k: int, handle: float, patience: float
-) -> Generator[simpy.Event, Any, None]:
-    """One contact: queue if every agent is busy, maybe hang up, be handled, leave."""
-    log.in_system += 1
-    log.note(env.now, k, "arrive")
-    entry = desk.arrive()
-    if entry is not None:
-        log.queued[k] = True
-        ev = entry[0]
-        if math.isinf(patience):
-            yield ev
-        else:
-            yield ev | env.timeout(patience)
-        if not ev.triggered:  # patience ran out first
-            desk.hang_up(entry)
-            log.end[k] = env.now
-            log.outcome[k] = 2
-            log.note(env.now, k, "abandon")
-            log.resolve()
-            return
-        if not ev.value:  # the channel closed with this contact still waiting
-            log.end[k] = env.now
-            log.outcome[k] = 3
-            log.note(env.now, k, "closed")
-            log.resolve()
-            return
-    log.answer[k] = env.now
-    log.note(env.now, k, "answer")
-    yield env.timeout(handle)
-    desk.finish()
-    log.end[k] = env.now
-    log.outcome[k] = 1
-    log.note(env.now, k, "done")
-    log.resolve()
+def _source(env: simpy.Environment, desk: _Desk, arrivals: FloatArray) -> None:
+    """Bring each contact at its (pre-drawn) arrival time: one event per distinct time."""
+    times = arrivals.tolist()
+    n = len(times)
+    due = [0]  # the contact the pending event brings
 
+    def advance(k: int) -> None:
+        while k < n and not times[k] > env.now:
+            desk.arrive(k)
+            k += 1
+        if k < n:
+            due[0] = k
+            env.timeout(times[k] - env.now).callbacks.append(arrive_due)
 
-def _source(
-    env: simpy.Environment,
-    desk: _Desk,
-    log: _Log,
-    arrivals: FloatArray,
-    handle: FloatArray,
-    patience: FloatArray,
-) -> Generator[simpy.Event, Any, None]:
-    """Start each contact at its (pre-drawn) arrival time."""
-    times, handles, patiences = arrivals.tolist(), handle.tolist(), patience.tolist()
-    for k, t in enumerate(times):
-        if t > env.now:
-            yield env.timeout(t - env.now)
-        env.process(_contact(env, desk, log, k, handles[k], patiences[k]))
+    def arrive_due(_: simpy.Event) -> None:
+        desk.arrive(due[0])
+        advance(due[0] + 1)
+
+    advance(0)
 
 
 def _staffing(
@@ -420,14 +426,14 @@ def _run_desk(
     n = arrivals.size
     env = simpy.Environment(initial_time=t_start * SECONDS_PER_HOUR)
     h0 = math.floor(t_start) % HOURS_PER_WEEK
-    desk = _Desk(env, int(channel.staff[h0]))
     log = _Log(n, trace)
+    desk = _Desk(env, int(channel.staff[h0]), log, handle.tolist(), patience.tolist())
     backlog = [0]
     if channel.time_varying:
         env.process(_staffing(env, desk, channel))
     if n:
-        env.process(_source(env, desk, log, arrivals, handle, patience))
         log.done = env.event()
+        _source(env, desk, arrivals)
 
         def _count(_: simpy.Event) -> None:
             backlog[0] = log.in_system
