@@ -14,7 +14,7 @@ points.
 from __future__ import annotations
 
 import math
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,32 +60,118 @@ Point = tuple[
 ]  # response "time" stored where no contact was answered (weight 0 anyway)
 
 
-@dataclass(frozen=True, eq=False)
+#: The figures of a grid point, in `ChannelCurve`'s order (quantiles apart).
+_ROW = ("mean_response_hours", "mean_response_hw", "abandon_rate", "abandon_hw", "asa_seconds",
+        "backlog_end")  # fmt: skip
+
+
 class ChannelCurve:
     """One channel's figures on a grid of loads (contacts per period reaching the channel).
 
     `response_quantiles_hours[g]` holds the response-time quantiles of answered contacts at the
     probability midpoints (j + 0.5) / 50; `*_hw` are 95% half-widths across replications.
+
+    A grid point is computed when first needed (`point(g)`): `at` computes only the points
+    bracketing the loads it is asked about, so the expected-value model, whose load moves
+    little, simulates a few points instead of the whole grid. Each point has its own random
+    stream, so the figures are the same whichever are computed and in what order.
     """
 
-    channel: Channel
-    loads: FloatArray
-    mean_response_hours: FloatArray
-    mean_response_hw: FloatArray
-    abandon_rate: FloatArray
-    abandon_hw: FloatArray
-    asa_seconds: FloatArray
-    backlog_end: FloatArray
-    response_quantiles_hours: FloatArray
-    replications: NDArray[np.int64]
-    contacts: NDArray[np.int64]
-    methods: tuple[str, ...] = ()
+    def __init__(
+        self,
+        channel: Channel,
+        loads: FloatArray,
+        methods: tuple[str, ...],
+        point: Callable[[int], Point],
+    ) -> None:
+        self.channel, self.loads, self.methods, self._point = channel, loads, methods, point
+        g = loads.size
+        self._rows = np.full((len(_ROW), g), math.nan)
+        self._quantiles = np.full((g, QUANTILES), math.nan)
+        self._counts = np.zeros((2, g), dtype=np.int64)  # replications, contacts
+        self._done = np.zeros(g, dtype=bool)
+        self._filled = False
 
     def __repr__(self) -> str:
         return (
             f"<ChannelCurve {self.channel.name}: loads {self.loads[0]:.0f}–{self.loads[-1]:.0f} "
             f"per period in {self.loads.size} points>"
         )
+
+    def __getstate__(self) -> dict[str, object]:
+        self._ensure(np.arange(self.loads.size))  # a pickled curve carries its figures
+        return {k: v for k, v in self.__dict__.items() if k != "_point"}
+
+    def _ensure(self, index: NDArray[np.int64]) -> None:
+        """Compute the grid points `index` not computed yet; all of them if one answered
+        nothing (its figures then borrow the nearest end's, as `_fill` does over the grid)."""
+        todo = index[~self._done[index]]
+        for g in np.unique(todo):
+            row, quant, reps, contacts = self._point(int(g))
+            self._rows[:, g] = row
+            self._quantiles[g] = quant
+            self._counts[:, g] = reps, contacts
+            self._done[g] = True
+        if self._filled:
+            return
+        m, asa = self._rows[0], self._rows[4]
+        unanswered = np.isnan(m[index]).any() or np.isnan(asa[index]).any()
+        if unanswered and not self._done.all():
+            self._ensure(np.flatnonzero(~self._done))
+            return
+        if self._done.all():
+            # a load where nothing was answered or nothing arrived borrows its neighbour's
+            self._rows[0], self._rows[4] = _fill(m), _fill(asa)
+            self._filled = True
+
+    def _full(self, name: str) -> FloatArray:
+        self._ensure(np.arange(self.loads.size))
+        v = self._rows[_ROW.index(name)]
+        return np.nan_to_num(v) if name.endswith("_hw") else v.copy()
+
+    @property
+    def mean_response_hours(self) -> FloatArray:
+        return self._full("mean_response_hours")
+
+    @property
+    def mean_response_hw(self) -> FloatArray:
+        return self._full("mean_response_hw")
+
+    @property
+    def abandon_rate(self) -> FloatArray:
+        return self._full("abandon_rate")
+
+    @property
+    def abandon_hw(self) -> FloatArray:
+        return self._full("abandon_hw")
+
+    @property
+    def asa_seconds(self) -> FloatArray:
+        return self._full("asa_seconds")
+
+    @property
+    def backlog_end(self) -> FloatArray:
+        return self._full("backlog_end")
+
+    @property
+    def response_quantiles_hours(self) -> FloatArray:
+        self._ensure(np.arange(self.loads.size))
+        return self._quantiles.copy()
+
+    @property
+    def replications(self) -> NDArray[np.int64]:
+        self._ensure(np.arange(self.loads.size))
+        return self._counts[0].copy()
+
+    @property
+    def contacts(self) -> NDArray[np.int64]:
+        self._ensure(np.arange(self.loads.size))
+        return self._counts[1].copy()
+
+    @property
+    def computed(self) -> int:
+        """How many grid points have been computed so far."""
+        return int(self._done.sum())
 
     def _where(self, load: FloatArray) -> tuple[NDArray[np.int64], FloatArray]:
         """Left grid index and weight of `load` (clamped to the grid)."""
@@ -98,12 +184,15 @@ class ChannelCurve:
         """Linearly interpolated figures at `load` (any shape); quantiles get a trailing axis."""
         x = np.asarray(load, dtype=float)
         i, w = self._where(x)
+        left = np.unique(i)
+        self._ensure(np.concatenate([left, left + 1]))
         out: dict[str, FloatArray] = {}
-        for name in ("mean_response_hours", "mean_response_hw", "abandon_rate", "abandon_hw",
-                     "asa_seconds", "backlog_end"):  # fmt: skip
-            v = getattr(self, name)
+        for k, name in enumerate(_ROW):
+            v = self._rows[k]
+            if name.endswith("_hw"):
+                v = np.nan_to_num(v)
             out[name] = v[i] * (1.0 - w) + v[i + 1] * w
-        q = self.response_quantiles_hours
+        q = self._quantiles
         out["response_quantiles_hours"] = q[i] * (1.0 - w)[..., None] + q[i + 1] * w[..., None]
         return out
 
@@ -288,49 +377,31 @@ def _channel_curve(
     effort: tuple[int, int, int],
     points: MutableMapping[tuple[object, ...], Point] | None,
 ) -> ChannelCurve:
-    """Each load of one channel's grid by its method (one generator per load), summarised."""
+    """One channel's grid, each load computed by its method (one generator per load) when
+    first needed."""
     probs = (np.arange(QUANTILES) + 0.5) / QUANTILES
-    rows: list[tuple[float, ...]] = []
-    quant, reps_used, contacts = [], [], []
     settings = (_signature(channel), operation.weights.tobytes(), operation.period_hours,
                 window, warmup_hours, start, effort)  # fmt: skip
-    for load, method, lrng in zip(loads, methods, rngs, strict=True):
+
+    def point(g: int) -> Point:
+        load, method, lrng = float(loads[g]), methods[g], rngs[g]
         seq = lrng.bit_generator.seed_seq
-        key = (*settings, float(load), method, getattr(seq, "entropy", None),
+        key = (*settings, load, method, getattr(seq, "entropy", None),
                getattr(seq, "spawn_key", None))  # fmt: skip
         if points is not None and key in points:
-            point = points[key]
-        elif method == "simulated":
-            point = _simulated(channel, float(load), operation, lrng, window, warmup_hours, start,
+            return points[key]
+        if method == "simulated":
+            found = _simulated(channel, load, operation, lrng, window, warmup_hours, start,
                                effort, probs)  # fmt: skip
         else:
-            f = _analytic(
-                channel, float(load), method, operation, probs, warmup_hours, window, start
-            )
+            f = _analytic(channel, load, method, operation, probs, warmup_hours, window, start)
             row = (f.mean_response_hours, 0.0, f.abandon_rate, 0.0, f.asa_seconds, f.backlog_end)
-            point = (row, f.response_quantiles_hours, 0, 0)
+            found = (row, f.response_quantiles_hours, 0, 0)
         if points is not None and key[-1] is not None:
-            points[key] = point
-        rows.append(point[0])
-        quant.append(point[1])
-        reps_used.append(point[2])
-        contacts.append(point[3])
-    m, mhw, a, ahw, asa, b = (np.asarray(col, dtype=float) for col in zip(*rows, strict=True))
-    return ChannelCurve(
-        channel=channel,
-        loads=loads,
-        # a load where nothing was answered or nothing arrived borrows its neighbour's response
-        mean_response_hours=_fill(m),
-        mean_response_hw=np.nan_to_num(mhw),
-        abandon_rate=a,
-        abandon_hw=np.nan_to_num(ahw),
-        asa_seconds=_fill(asa),
-        backlog_end=b,
-        response_quantiles_hours=np.asarray(quant),
-        replications=np.asarray(reps_used, dtype=np.int64),
-        contacts=np.asarray(contacts, dtype=np.int64),
-        methods=methods,
-    )
+            points[key] = found
+        return found
+
+    return ChannelCurve(channel, loads, methods, point)
 
 
 def _signature(c: Channel) -> tuple[object, ...]:
