@@ -460,6 +460,24 @@ def test_a_point_shares_its_numbers_whatever_the_grid_starts_at() -> None:
         assert np.array_equal(f.mean_response_hours[k:], p.mean_response_hours)
 
 
+def test_a_curve_computes_only_the_points_its_loads_need() -> None:
+    """Reading one load simulates the two points around it in each channel, with the numbers
+    the whole grid has (each point has its own stream)."""
+    op = _operation()
+    lazy = ResponseCurve.build(op, 6000.0, rng=np.random.default_rng(4), min_contacts=300)
+    full = ResponseCurve.build(op, 6000.0, rng=np.random.default_rng(4), min_contacts=300)
+    grid = [c.mean_response_hours for c in full.curves]  # every point
+    got = lazy.outcomes(np.array([700.0, 720.0]))
+    assert [c.computed for c in lazy.curves] == [2] * len(op.channels)
+    assert all(c.computed == c.loads.size for c in full.curves)
+    assert sum(c.loads.size for c in full.curves) > 4 * len(op.channels)
+    want = full.outcomes(np.array([700.0, 720.0]))
+    assert np.array_equal(got.split, want.split)
+    assert np.array_equal(got.mean_response_hours, want.mean_response_hours)
+    for c, g in zip(lazy.curves, grid, strict=True):
+        assert np.array_equal(c.mean_response_hours, g)  # the rest, when asked for
+
+
 def test_many_agents_use_erlang_a_hour_by_hour() -> None:
     """A phone line with 2,000 agents: past the contact cap each point is Erlang A per hour,
     exactly `erlang_a` where the rate is constant, nothing simulated."""
