@@ -592,33 +592,33 @@ def _stationary_shares(m: FloatArray, ratio: FloatArray, rho: FloatArray) -> Flo
     lo = rho
     hi = np.maximum(lo, 1.0) + ratio
     eye = np.eye(STATES)
+    # A = lam I - M: its off-diagonal entries do not depend on lam (taken once, as contiguous
+    # arrays: the bisection's cost is numpy's per-call overhead, not arithmetic).
+    a = [[-m[..., i, j] for j in range(STATES)] for i in range(STATES)]
 
-    def column(lam: FloatArray) -> tuple[FloatArray, FloatArray]:
-        a = lam[..., None, None] * eye - m
-        c = np.stack(
-            [
-                a[..., 1, 1] * a[..., 2, 2] - a[..., 1, 2] * a[..., 2, 1],
-                a[..., 1, 2] * a[..., 2, 0] - a[..., 1, 0] * a[..., 2, 2],
-                a[..., 1, 0] * a[..., 2, 1] - a[..., 1, 1] * a[..., 2, 0],
-            ],
-            axis=-1,
-        )
-        det = (a[..., 0, :] * c).sum(axis=-1)
+    def column(lam: FloatArray) -> tuple[list[FloatArray], FloatArray]:
+        d0, d1, d2 = (lam - m[..., i, i] for i in range(STATES))
+        c = [
+            d1 * d2 - a[1][2] * a[2][1],
+            a[1][2] * a[2][0] - a[1][0] * d2,
+            a[1][0] * a[2][1] - d1 * a[2][0],
+        ]
+        det = d0 * c[0] + a[0][1] * c[1] + a[0][2] * c[2]
         return c, det
 
     for _ in range(200):
         mid = 0.5 * (lo + hi)
         c, det = column(mid)
         with np.errstate(divide="ignore", invalid="ignore"):
-            above = ratio * c.sum(axis=-1) / det > 1.0
+            above = ratio * (c[0] + c[1] + c[2]) / det > 1.0
         lo = np.where(above, mid, lo)
         hi = np.where(above, hi, mid)
         if np.all(hi - lo <= 4 * np.finfo(float).eps * hi):
             break
-    c, _ = column(hi)
-    total = c.sum(axis=-1, keepdims=True)
+    col = np.stack(column(hi)[0], axis=-1)
+    total = col.sum(axis=-1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
-        shares = c / total
+        shares = col / total
     ok = np.isfinite(shares).all(axis=-1) & (shares >= -1e-12).all(axis=-1)
     return np.where(ok[..., None], np.clip(shares, 0.0, 1.0), eye[0])
 
