@@ -60,7 +60,8 @@ class _Desk:
         """Contact `k` takes a free agent or joins the queue (and may hang up later)."""
         log, env = self.log, self.env
         log.in_system += 1
-        log.note(env.now, k, "arrive")
+        if log.trace is not None:
+            log.note(env.now, k, "arrive")
         if self.busy < self.on_duty:
             self.busy += 1
             self._answer(k)
@@ -74,9 +75,11 @@ class _Desk:
             env.timeout(patience).callbacks.append(lambda _: self._hang_up(entry))
 
     def _answer(self, k: int) -> None:
-        self.log.answer[k] = self.env.now
-        self.log.note(self.env.now, k, "answer")
-        self.env.timeout(self.handle[k]).callbacks.append(lambda _: self._finish(k))
+        log, env = self.log, self.env
+        log.answer[k] = env.now
+        if log.trace is not None:
+            log.note(env.now, k, "answer")
+        env.timeout(self.handle[k]).callbacks.append(lambda _: self._finish(k))
 
     def _hang_up(self, entry: list[Any]) -> None:
         if not entry[1]:  # answered or turned away before its patience ran out
@@ -94,7 +97,8 @@ class _Desk:
         log = self.log
         log.end[k] = self.env.now
         log.outcome[k] = outcome  # 1 answered, 2 hung up, 3 closed out
-        log.note(self.env.now, k, what)
+        if log.trace is not None:
+            log.note(self.env.now, k, what)
         log.resolve()
 
     def set_on_duty(self, agents: int) -> None:
@@ -153,12 +157,13 @@ def _source(env: simpy.Environment, desk: _Desk, arrivals: FloatArray) -> None:
     due = [0]  # the contact the pending event brings
 
     def advance(k: int) -> None:
-        while k < n and not times[k] > env.now:
+        now = env.now
+        while k < n and not times[k] > now:
             desk.arrive(k)
             k += 1
         if k < n:
             due[0] = k
-            env.timeout(times[k] - env.now).callbacks.append(arrive_due)
+            env.timeout(times[k] - now).callbacks.append(arrive_due)
 
     def arrive_due(_: simpy.Event) -> None:
         desk.arrive(due[0])
