@@ -833,7 +833,12 @@ def test_ctrl_c_during_a_long_run_leaves_nothing_and_says_so(tmp_path: Path) -> 
     workers = [int(pid) for pid in children.read_text().split()]
     time.sleep(0.5)
     os.killpg(proc.pid, signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
+    try:
+        stdout, stderr = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # not left running (or its pipes open) for later tests
+        proc.communicate()
+        raise
     assert proc.returncode == 130, stderr
     assert stderr.strip() == "cxsim: interrupted; nothing was written."
     assert stdout == "" and "Traceback" not in stderr

@@ -191,7 +191,16 @@ def _process_pool(workers: int) -> ProcessPoolExecutor:
     from concurrent.futures import ProcessPoolExecutor
 
     ctx = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_ignore_ctrl_c)
+
+
+def _ignore_ctrl_c() -> None:
+    """A worker leaves Ctrl-C to the process that started it, which cancels what is queued and
+    waits for the chunks in hand: a worker interrupted inside the pool's queue could die holding
+    its lock and leave the pool waiting forever (seen once under heavy load)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class _Opaque:
