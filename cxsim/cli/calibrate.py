@@ -452,7 +452,7 @@ def records_command(
     cal = calibrate_records(records, scenario, window_days=window_days)
     if target is not None and scenario is not None and source is not None:
         text = write_scenario(source.text, scenario, cal)
-        api.loads(text, source=output)  # what is written must load
+        api.loads(text, source=str(target))  # what is written must load
         write_text(target, text)
     if as_json:
         out = cal.to_json()

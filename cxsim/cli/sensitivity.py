@@ -108,6 +108,7 @@ def _analyse(
     progress: Progress | None,
 ) -> tuple[Any, Any]:
     """Run one method of `cxsim.analysis.sensitivity`: its result and its JSON document."""
+    result: sa.Tornado | sa.SobolIndices | sa.Convergence
     if method == "tornado":
         result = sa.tornado(
             scenario,

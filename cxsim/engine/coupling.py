@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
@@ -170,9 +170,16 @@ def _key(op: SupportOperation, peak: float, seed: int) -> tuple[Any, ...]:
     return (channels, op.weights.tobytes(), op.period_hours, round(peak, 6), seed)
 
 
-def _span(op: SupportOperation, expected: float) -> dict[str, float]:
-    """The grid's reach for a baseline's expected first-period complaints: `ResponseCurve`
-    keywords."""
+class _Span(TypedDict):
+    """The grid's reach: `ResponseCurve.build` and `plan` keywords."""
+
+    max_complaints: float
+    min_complaints: float
+    window_hours: float
+
+
+def _span(op: SupportOperation, expected: float) -> _Span:
+    """The grid's reach for a baseline's expected first-period complaints."""
     return {
         "max_complaints": max(expected * HEADROOM, 10.0),
         "min_complaints": expected / HEADROOM,

@@ -289,7 +289,7 @@ def _run_task(args: tuple[Any, ...]) -> list[Any]:
     return out
 
 
-def blocks_of(runs: int, block: int | None = None) -> Sequence[list[tuple[int, int]]]:
+def blocks_of(runs: int, block: int | None = None) -> Sequence[Sequence[tuple[int, int]]]:
     """The chunks of `runs` runs grouped into tasks of `block` runs (rounded up to whole chunks),
     made as they are read."""
     if block is not None and block < 1:

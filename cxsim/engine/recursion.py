@@ -98,7 +98,7 @@ class BlockResult:
     costs: FloatArray | None = None
 
 
-def _geometric(x: FloatArray, n: FloatArray | int) -> FloatArray:
+def _geometric(x: FloatArray, n: FloatArray | float) -> FloatArray:
     """sum_{k<n} x^k, safe at x = 1."""
     with np.errstate(divide="ignore", invalid="ignore"):
         out = (1.0 - x**n) / (1.0 - x)

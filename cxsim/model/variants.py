@@ -41,7 +41,8 @@ class Variant(Protocol):
     period it is priced on); a variant that costs nothing records none.
     """
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     @property
     def has_cost(self) -> bool: ...

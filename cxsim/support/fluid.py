@@ -62,7 +62,7 @@ def fluid_channel(
     if not fluid_supported(channel):
         raise ValueError(f"{channel.name}: no fluid model for this kind of channel")
     rate = load / period_hours * channel.arrival_factors(profile)  # per week-hour
-    cap = channel.staff * SECONDS_PER_HOUR / channel.aht_seconds
+    cap = np.asarray(channel.staff * SECONDS_PER_HOUR / channel.aht_seconds, dtype=float)
     aht_h = channel.aht_seconds / SECONDS_PER_HOUR
     if channel.patience_seconds is not None:  # synchronous with patience: stationary per hour
         theta = SECONDS_PER_HOUR / channel.patience_seconds
