@@ -64,7 +64,7 @@ class MeanSampler:
     """Every draw replaced by its expectation: the expected-value model."""
 
     def binomial(self, slot: int, n: NDArray, p: NDArray | float) -> NDArray:
-        return np.asarray(n, dtype=float) * np.clip(p, 0.0, 1.0)
+        return np.asarray(n, dtype=float) * np.minimum(np.maximum(p, 0.0), 1.0)  # as np.clip
 
     def poisson(self, slot: int, lam: NDArray) -> NDArray:
         return np.asarray(lam, dtype=float)
