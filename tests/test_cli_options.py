@@ -259,8 +259,12 @@ def test_calibrate_out_checks_extension_and_folder(tmp_path: Path) -> None:
     )
     assert missing.returncode == 2
     assert "does not exist" in missing.stderr
+    # A small scenario with one observed figure: the warning is about the name, not the data.
+    small = tmp_path / "small.yaml"
+    small.write_text(TINY + "actuals:\n  - {metric: churn, periods: [1, 6], value: 0.05}\n")
     wrong = tmp_path / "calibrated.json"
-    done = cxsim_in_process("calibrate", "scenario", str(SUBSCRIPTION), "-o", str(wrong))
+    done = cxsim_in_process("calibrate", "scenario", str(small), "-o", str(wrong))
+    assert done.returncode == 0, done.stderr
     assert f"warning: {wrong}: the name says a JSON file, but a YAML file is written" in (
         done.stderr
     )
