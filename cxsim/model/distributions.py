@@ -36,7 +36,7 @@ _Z90 = 1.2815515655446004
 #: Frozen scipy distributions by (class, field values): freezing one costs more than a chunk's
 #: quantiles, and every chunk of every run draws from the same few distributions.
 _KEPT: dict[tuple[type, str], Any] = {}
-_KEEP_AT_MOST = 4096
+_KEEP_AT_MOST = 512  # about 11 kB each
 
 
 class _Dist(BaseModel):
