@@ -66,7 +66,7 @@ def test_run_expected_and_set() -> None:
 
 
 def test_run_prints_a_readable_summary() -> None:
-    out = cxsim("run", "scenarios/subscription.yaml", "--runs", "256", "--seed", "1")
+    out = cxsim("run", "scenarios/subscription.yaml", "--runs", "64", "--seed", "1")
     assert out.returncode == 0, out.stderr
     assert "Lost margin from experience failures" in out.stdout
     assert "By touchpoint:" in out.stdout and "$" in out.stdout
@@ -75,14 +75,14 @@ def test_run_prints_a_readable_summary() -> None:
 def test_run_out_writes_files_and_never_overwrites(tmp_path: Path) -> None:
     out_dir = tmp_path / "out"
     first = cxsim(
-        "run", "scenarios/ecommerce.yaml", "--runs", "256", "--seed", "1", "--out", str(out_dir)
+        "run", "scenarios/ecommerce.yaml", "--runs", "64", "--seed", "1", "--out", str(out_dir)
     )
     assert first.returncode == 0, first.stderr
     written = json.loads((out_dir / "results.json").read_text())
     assert written["provenance"]["scenario_text"].startswith("# An online fashion retailer")
     before = (out_dir / "results.json").read_bytes()
     second = cxsim(
-        "run", "scenarios/ecommerce.yaml", "--runs", "256", "--seed", "2", "--out", str(out_dir)
+        "run", "scenarios/ecommerce.yaml", "--runs", "64", "--seed", "2", "--out", str(out_dir)
     )
     assert second.returncode == 2 and "--force" in second.stderr
     assert (out_dir / "results.json").read_bytes() == before
@@ -90,7 +90,7 @@ def test_run_out_writes_files_and_never_overwrites(tmp_path: Path) -> None:
         "run",
         "scenarios/ecommerce.yaml",
         "--runs",
-        "256",
+        "64",
         "--seed",
         "2",
         "--out",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import cache
 
 import numpy as np
 import pytest
@@ -43,10 +44,17 @@ def test_longer_runs_extend_shorter_ones_at_chunk_boundaries() -> None:
     np.testing.assert_array_equal(short.totals["lost_revenue"], long.totals["lost_revenue"][:256])
 
 
+@cache
+def simulated(name: str) -> cxsim.Results:
+    """300 runs of an example, with every period: shared by the checks of identities, which
+    hold run by run whatever the seed (simulated once, not once per check)."""
+    return cxsim.simulate(cxsim.load(ROOT / "scenarios" / name), runs=300, seed=1)
+
+
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_conservation_every_run_and_period(name: str) -> None:
     """Customers at start + acquired - churned - defected = customers at the end."""
-    r = cxsim.simulate(cxsim.load(ROOT / "scenarios" / name), runs=300, seed=1)
+    r = simulated(name)
     p = r.periods
     end = np.concatenate([p["active"][:, 1:], r.totals["end"][:, None]], axis=1)
     np.testing.assert_array_equal(p["active"] + p["acquired"] - p["churned"] - p["defected"], end)
@@ -55,7 +63,7 @@ def test_conservation_every_run_and_period(name: str) -> None:
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_attribution_adds_up_to_the_total(name: str) -> None:
-    r = cxsim.simulate(cxsim.load(ROOT / "scenarios" / name), runs=300, seed=2)
+    r = simulated(name)
     total = r.metric("lost_revenue")
     for by in ("touchpoint", "stage", "segment", "pathway"):
         np.testing.assert_allclose(r.loss_by(by).sum(axis=1), total, rtol=1e-12)

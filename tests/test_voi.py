@@ -81,11 +81,14 @@ def test_value_of_information_of_a_comparison(tiny_text):
     assert list(only.to_frame().index) == ["interventions.0.costs.one_off"]
 
 
-def test_voi_cli():
-    from tests.conftest import ROOT, cxsim_in_process
+def test_voi_cli(tiny_text, tmp_path):
+    """The command reads a scenario file and prints the value of information as JSON (a
+    one-intervention scenario: the wiring is the same as for many, without searching sets)."""
+    from tests.conftest import cxsim_in_process
 
-    path = str(ROOT / "scenarios" / "subscription.yaml")
-    out = cxsim_in_process("voi", path, "--runs", "256", "--seed", "3", "--json")
+    path = tmp_path / "tiny.yaml"
+    path.write_text(tiny_text.replace("value: revenue", "value: margin") + INTERVENTION)
+    out = cxsim_in_process("voi", str(path), "--runs", "256", "--seed", "3", "--json")
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["kind"] == "value_of_information" and doc["evpi"] >= 0

@@ -506,7 +506,6 @@ def best_within_budget(
     pool = [known.index(n) for n in (chosen_names(names) or known)]
     if len(pool) > 12:
         raise UserError("--budget searches every subset: name at most 12 interventions")
-    base = expected(scenario)
     options = [
         InterventionSet(subset, _label("budget", scenario) + " + ".join(known[i] for i in subset))
         for k in range(1, len(pool) + 1)
@@ -514,11 +513,12 @@ def best_within_budget(
     ]
     if figures is None:
         figures = SubsetFigures(scenario, workers=workers, scheduler=scheduler)
+    base = figures.base_revenue  # run once per figures, shared with the recommended set's search
     best: tuple[float, InterventionSet] | None = None
     for option, (revenue, cost) in zip(options, figures([o.indices for o in options]), strict=True):
         if cost > budget:
             continue
-        npv = float(revenue - base.metric("revenue")[0]) - cost
+        npv = float(revenue - base) - cost
         if best is None or npv > best[0]:
             best = (npv, option)
     return best[1] if best else None

@@ -33,6 +33,11 @@ FloatArray = NDArray[np.float64]
 #: checks the value).
 _Z90 = 1.2815515655446004
 
+#: Frozen scipy distributions by (class, field values): freezing one costs more than a chunk's
+#: quantiles, and every chunk of every run draws from the same few distributions.
+_KEPT: dict[tuple[type, str], Any] = {}
+_KEEP_AT_MOST = 512  # about 11 kB each
+
 
 class _Dist(BaseModel):
     """Common behaviour: quantiles on the field's valid range [lo, hi]."""
@@ -53,8 +58,18 @@ class _Dist(BaseModel):
         """The field's valid range [lo, hi], within which every sampled value lies."""
         return (self._lo, self._hi)
 
-    def _frozen(self) -> Any:
+    def _make_frozen(self) -> Any:
         raise NotImplementedError
+
+    def _frozen(self) -> Any:
+        """The scipy distribution (frozen), made once for these field values and kept."""
+        key = (type(self), repr(tuple(self.__dict__.values())))  # repr: exact, keeps -0.0
+        frozen = _KEPT.get(key)
+        if frozen is None:
+            if len(_KEPT) >= _KEEP_AT_MOST:
+                _KEPT.clear()  # a calibration search makes many; keep memory bounded
+            frozen = _KEPT[key] = self._make_frozen()
+        return frozen
 
     def _cdf(self, x: float) -> float:
         return float(self._frozen().cdf(x))
@@ -148,7 +163,7 @@ class Uniform(_Dist):
     def support(self) -> tuple[float, float]:
         return (self.low, self.high)
 
-    def _frozen(self) -> Any:
+    def _make_frozen(self) -> Any:
         from scipy import stats
 
         return stats.uniform(self.low, self.high - self.low)
@@ -182,7 +197,7 @@ class Triangular(_ThreePoint):
         description="'triangular': a triangle from low through mode to high."
     )
 
-    def _frozen(self) -> Any:
+    def _make_frozen(self) -> Any:
         width = self.high - self.low
         from scipy import stats
 
@@ -203,7 +218,7 @@ class Pert(_ThreePoint):
         description="Weight of the mode (4 is the classic PERT).", default=4.0, gt=0
     )
 
-    def _frozen(self) -> Any:
+    def _make_frozen(self) -> Any:
         width = self.high - self.low
         a = 1 + self.shape * (self.mode - self.low) / width
         b = 1 + self.shape * (self.high - self.mode) / width
@@ -224,7 +239,7 @@ class Normal(_Dist):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    def _frozen(self) -> Any:
+    def _make_frozen(self) -> Any:
         from scipy import stats
 
         return stats.norm(self.mean_, self.sd)
@@ -245,7 +260,7 @@ class LogNormal(_Dist):
     def support(self) -> tuple[float, float]:
         return (0.0, math.inf)
 
-    def _frozen(self) -> Any:
+    def _make_frozen(self) -> Any:
         sigma2 = math.log1p((self.sd / self.mean_) ** 2)
         mu = math.log(self.mean_) - sigma2 / 2
         from scipy import stats
@@ -264,7 +279,7 @@ class Beta(_Dist):
     def support(self) -> tuple[float, float]:
         return (0.0, 1.0)
 
-    def _frozen(self) -> Any:
+    def _make_frozen(self) -> Any:
         from scipy import stats
 
         return stats.beta(self.alpha, self.beta)
