@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,37 @@ def tiny_text() -> str:
 @pytest.fixture(params=[p.name for p in SCENARIOS])
 def example_path(request: pytest.FixtureRequest) -> Path:
     return ROOT / "scenarios" / request.param
+
+
+#: Reports shared by the tests that only read them (`cli_report`); tests that use one are in
+#: this xdist group, so that one worker writes each report once (``--dist loadgroup``).
+SHARED_REPORTS = "shared_reports"
+#: The runs and seed of the shared reports: tests that can take any share these.
+SHARED_RUNS, SHARED_SEED = 64, 7
+
+
+@pytest.fixture(scope="session")
+def cli_report(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[..., Path]:
+    """`report(EXAMPLE, RUNS, SEED)`: the folder `cxsim report scenarios/EXAMPLE --runs RUNS
+    --seed SEED --workers 1` wrote, each written once per session (a report takes 8-12 s).
+
+    The folder is named in Japanese (レポート), as a Japanese user may name it. Tests must only
+    read it (or run a command that is refused there); a test that writes or forces into a
+    folder makes its own."""
+    made: dict[tuple[str, int, int], Path] = {}
+
+    def report(example: str, runs: int = SHARED_RUNS, seed: int = SHARED_SEED) -> Path:
+        key = (example, runs, seed)
+        if key not in made:
+            out = tmp_path_factory.mktemp("shared_report") / "レポート"
+            args = ["report", f"scenarios/{example}", "-o", str(out)]
+            done = cxsim_in_process(
+                *args, "--runs", str(runs), "--seed", str(seed), "--workers", "1"
+            )
+            assert done.returncode == 0, done.stderr
+            made[key] = out
+        return made[key]
+
+    return report

@@ -15,17 +15,18 @@ from pypdf import PdfReader
 
 import cxsim
 from cxsim.formatting.money import shared_unit
-from cxsim.outputs import report
 from cxsim.outputs.labels import percent_words
 
-from .conftest import ROOT
+from .conftest import ROOT, SHARED_REPORTS
 
-RUNS = 64
+#: The two reports other tests read too are in their xdist group (`tests.conftest.cli_report`),
+#: so that one worker writes each once; the others may go to any worker.
+_SHARED = pytest.mark.xdist_group(SHARED_REPORTS)
 EXAMPLES = [
     "contact_centre.yaml",
-    "ecommerce.yaml",
+    pytest.param("ecommerce.yaml", marks=_SHARED),
     "interventions/ecommerce_fixes.yaml",
-    "japan_ec.yaml",
+    pytest.param("japan_ec.yaml", marks=_SHARED),
     "subscription.yaml",
 ]
 
@@ -36,17 +37,11 @@ def _squash(s: str) -> str:
 
 
 @pytest.fixture(scope="module", params=EXAMPLES)
-def written(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from cxsim.analysis.compare import compare
-
-    scenario, source = cxsim.load_with_source(ROOT / "scenarios" / request.param)
-    out = tmp_path_factory.mktemp("agreement") / "report"
-    if scenario.interventions:
-        comparison = compare(scenario, runs=RUNS, seed=7, source=source)
-        results = comparison.baseline
-    else:
-        comparison, results = None, cxsim.simulate(scenario, runs=RUNS, seed=7, source=source)
-    report.write_report(results, comparison, out)
+def written(request: pytest.FixtureRequest, cli_report: Any) -> Any:
+    """The report `cxsim report` writes for the example (shared with the tests that read the
+    same report: `tests.conftest.cli_report`)."""
+    out = cli_report(request.param)  # 64 runs, seed 7
+    scenario = cxsim.load(ROOT / "scenarios" / request.param)
     doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
     pdf = _squash("".join(p.extract_text() for p in PdfReader(out / "report.pdf").pages))
     md = _squash((out / "summary.md").read_text(encoding="utf-8"))

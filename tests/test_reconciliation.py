@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,14 @@ import cxsim
 from cxsim.analysis.valuation import business_case_note
 from cxsim.formatting.money import format_money
 from cxsim.outputs.labels import money_formatter
-from tests.conftest import ROOT, TINY, cxsim_in_process
+from tests.conftest import (
+    ROOT,
+    SHARED_REPORTS,
+    SHARED_RUNS,
+    SHARED_SEED,
+    TINY,
+    cxsim_in_process,
+)
 
 # No complaints at all, so CSAT (satisfied complainers / complainers) has no value: NaN.
 NO_COMPLAINTS = TINY.replace("complaint_rate: 0.7", "complaint_rate: 0.0").replace(
@@ -99,21 +107,22 @@ def test_a_comparison_says_when_a_revenue_scenario_was_valued_on_margin() -> Non
     assert margin.to_dict()["note"] is None
 
 
-def test_the_report_holds_the_reconciliation_in_json_and_workbook(tmp_path: Path) -> None:
+@pytest.mark.xdist_group(SHARED_REPORTS)
+def test_the_report_holds_the_reconciliation_in_json_and_workbook(cli_report: Any) -> None:
     """results.json carries the reconciliation block (strict JSON) and the workbook a
-    Reconciliation sheet, one row per observed figure."""
+    Reconciliation sheet, one row per observed figure (`cxsim report` on the ecommerce example,
+    shared with the tests that read the same report; its runs simulated again here)."""
     from openpyxl import load_workbook
 
     from cxsim.analysis.calibration import reconcile
-    from cxsim.outputs import report
 
+    out = cli_report("ecommerce.yaml", SHARED_RUNS, SHARED_SEED)
     scenario, source = cxsim.load_with_source(ROOT / "scenarios" / "ecommerce.yaml")
-    results = cxsim.simulate(scenario, runs=16, seed=2, source=source)
-    report.write_report(results, None, tmp_path / "out")
-    doc = json.loads((tmp_path / "out" / "results.json").read_text(), parse_constant=_refuse)
+    results = cxsim.simulate(scenario, runs=SHARED_RUNS, seed=SHARED_SEED, source=source)
+    doc = json.loads((out / "results.json").read_text(), parse_constant=_refuse)
     want = json.loads(reconcile(scenario, results).to_json())
     assert doc["reconciliation"] == want and want["reconciliation"]
-    book = load_workbook(tmp_path / "out" / "workbook.xlsx")
+    book = load_workbook(out / "workbook.xlsx")
     assert "Reconciliation" in book.sheetnames
     cells = [str(c.value) for row in book["Reconciliation"].iter_rows() for c in row if c.value]
     assert all(r["metric"] in cells for r in want["reconciliation"])

@@ -6,8 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import subprocess
-import sys
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from cxsim.formatting.money import format_money_label, shared_unit
 from cxsim.outputs import charts, report
 from cxsim.outputs.files import MANIFEST
 
-from .conftest import ROOT
+from .conftest import ROOT, SHARED_REPORTS, cxsim_in_process
 
 RUNS = 64
 ALL_CHARTS = [
@@ -57,13 +56,15 @@ def subscription() -> tuple[Any, Any, Any]:
 
 
 @pytest.fixture(scope="module")
-def forced(tmp_path_factory: pytest.TempPathFactory, subscription: Any) -> Path:
+def forced(tmp_path_factory: pytest.TempPathFactory, subscription: Any, cli_report: Any) -> Path:
     """A report written with force over an earlier one, in a folder where the user added a
     note beside it and one among the charts, and cxsim's earlier report had a chart since
-    dropped (which goes: cxsim wrote it)."""
+    dropped (which goes: cxsim wrote it). The earlier report is a copy of one `cxsim report`
+    wrote (the shared ecommerce report: no comparison, fewer charts, its own manifest)."""
     out = tmp_path_factory.mktemp("reports") / "client"
     results, comparison, tornado = subscription
-    report.write_report(results, None, out)  # the earlier report: no comparison, fewer charts
+    shutil.copytree(cli_report("ecommerce.yaml"), out)
+    assert (out / MANIFEST).is_file() and not (out / "charts" / "intervention_npv.png").exists()
     (out / "notes.txt").write_text("mine")
     (out / "charts" / "my_notes.txt").write_text("also mine")
     written = report.write_report(results, comparison, out, force=True, sensitivity=tornado)
@@ -75,6 +76,7 @@ def files_in(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
 
+@pytest.mark.xdist_group(SHARED_REPORTS)
 def test_force_replaces_the_report_and_keeps_other_files(forced: Path) -> None:
     mine = ["notes.txt", "charts/my_notes.txt", MANIFEST]
     assert files_in(forced) == sorted([*report.report_files(ALL_CHARTS), *mine])
@@ -83,6 +85,7 @@ def test_force_replaces_the_report_and_keeps_other_files(forced: Path) -> None:
     assert not list(forced.parent.glob(".*"))  # no staging folder left beside it
 
 
+@pytest.mark.xdist_group(SHARED_REPORTS)
 def test_charts_are_png_at_200_dpi_svg_and_pdf(forced: Path) -> None:
     for name in ALL_CHARTS:
         with Image.open(forced / "charts" / f"{name}.png") as png:
@@ -91,6 +94,7 @@ def test_charts_are_png_at_200_dpi_svg_and_pdf(forced: Path) -> None:
         assert (forced / "charts" / f"{name}.pdf").read_bytes().startswith(b"%PDF")
 
 
+@pytest.mark.xdist_group(SHARED_REPORTS)
 def test_report_pdf_opens_with_the_summary_and_has_a_page_per_chart(
     forced: Path, subscription: Any
 ) -> None:
@@ -143,6 +147,7 @@ def test_report_pdf_opens_with_the_summary_and_has_a_page_per_chart(
         assert len(page.get_contents().get_data()) > 3000  # drawn, not blank
 
 
+@pytest.mark.xdist_group(SHARED_REPORTS)
 def test_json_workbook_and_summary(forced: Path, subscription: Any) -> None:
     results, comparison, _ = subscription
     doc = strict_json((forced / "results.json").read_text(encoding="utf-8"))
@@ -162,6 +167,7 @@ def test_json_workbook_and_summary(forced: Path, subscription: Any) -> None:
     assert "## Interventions compared" in md and "seed 5" in md
 
 
+@pytest.mark.xdist_group(SHARED_REPORTS)
 def test_refuses_a_folder_that_is_not_empty(tmp_path: Path, subscription: Any) -> None:
     results, _, _ = subscription
     (tmp_path / "keep.txt").write_text("x")
@@ -173,6 +179,7 @@ def test_refuses_a_folder_that_is_not_empty(tmp_path: Path, subscription: Any) -
         report.write_report(results, None, tmp_path / "file")
 
 
+@pytest.mark.xdist_group(SHARED_REPORTS)
 @pytest.mark.parametrize("existing", [False, True])
 def test_a_failure_midway_leaves_nothing_behind(
     tmp_path: Path, subscription: Any, monkeypatch: pytest.MonkeyPatch, existing: bool
@@ -205,23 +212,26 @@ def test_a_failure_midway_leaves_nothing_behind(
     assert [p.name for p in tmp_path.iterdir()] == (["report"] if existing else [])
 
 
-def test_cli_writes_a_japanese_report(tmp_path: Path) -> None:
-    """`cxsim report` end to end on the Japanese example: every promised file and nothing else,
-    Japanese on the PDF's first page, and a second run into the same folder refused."""
-    out = tmp_path / "レポート"
-    cmd = [sys.executable, "-m", "cxsim", "report", "scenarios/japan_ec.yaml", "-o", str(out)]
-    cmd += ["--runs", str(RUNS), "--seed", "3", "--workers", "1"]
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
-    assert done.returncode == 0, done.stderr
+@pytest.mark.xdist_group(SHARED_REPORTS)
+def test_cli_writes_a_japanese_report(cli_report: Any) -> None:
+    """`cxsim report` end to end on the Japanese example, into a folder named in Japanese:
+    every promised file and nothing else, Japanese on the PDF's first page, and a second run
+    into the same folder refused (the report is shared with the tests that read it)."""
+    out = cli_report("japan_ec.yaml")
+    assert out.name == "レポート"
     assert files_in(out) == sorted([*report.report_files(ALL_CHARTS), MANIFEST])
     first = PdfReader(out / "report.pdf").pages[0].extract_text()
     assert "さくら生活便 オンラインストア：顧客体験の失敗による損失" in first
     assert "逸失粗利" in first and "億" in first
     assert "苦情を言わずに" in (out / "summary.md").read_text(encoding="utf-8")
-    again = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    before = {f: (out / f).read_bytes() for f in files_in(out)}
+    args = ["report", "scenarios/japan_ec.yaml", "-o", str(out), "--runs", str(RUNS)]
+    again = cxsim_in_process(*args, "--seed", "3", "--workers", "1")
     assert again.returncode == 2 and "--force" in again.stderr
+    assert {f: (out / f).read_bytes() for f in files_in(out)} == before
 
 
+@pytest.mark.xdist_group(SHARED_REPORTS)
 def test_the_pnl_page_adds_up(subscription: Any) -> None:
     """Both sides make the cost of poor experience; each outcome's sides net to its NPV; the
     recommended set's members are named on the summary page."""
@@ -239,6 +249,7 @@ def test_the_pnl_page_adds_up(subscription: Any) -> None:
         assert net == pytest.approx(float(o.npv.mean()), rel=1e-9)
 
 
+@pytest.mark.xdist_group(SHARED_REPORTS)
 def test_the_best_tile_lists_the_recommended_members(forced: Path, subscription: Any) -> None:
     from cxsim.outputs.labels import members_of
 
@@ -273,8 +284,6 @@ def test_the_tornado_measures_what_the_headline_does(tmp_path: Path) -> None:
     """A scenario valued on revenue is compared on margin; the report's tornado swings the
     scenario as simulated, so its base (every input at its mean) is near the margin headline,
     not the revenue it would be on the scenario as written (about 1.8 times as large)."""
-    from tests.conftest import cxsim_in_process
-
     out = tmp_path / "report"
     args = ["report", "scenarios/subscription.yaml", "-o", str(out), "--runs", "40", "--seed", "3"]
     done = cxsim_in_process(*args, "--set", "economics.value=revenue", "--json")

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-import cxsim
-from cxsim.outputs import report
 from cxsim.outputs.charts.style import japanese_family
 
-from .conftest import ROOT
+from .conftest import SHARED_REPORTS
+
+pytestmark = pytest.mark.xdist_group(SHARED_REPORTS)
 
 
 def _fonts(pdf: Path) -> list[tuple[str, str]]:
@@ -37,17 +37,11 @@ def _fonts(pdf: Path) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def japanese(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def japanese(cli_report: Any) -> Path:
     """A Japanese report with every kind of page: the comparison (P&L with outcomes, the
-    intervention charts) and the reconciliation with actuals."""
-    from cxsim.analysis.compare import compare
-
-    scenario, source = cxsim.load_with_source(ROOT / "scenarios" / "japan_ec.yaml")
-    out = tmp_path_factory.mktemp("fonts") / "report"
-    names = [iv.name for iv in scenario.interventions[:2]]
-    comparison = compare(scenario, runs=16, seed=1, interventions=names, source=source)
-    report.write_report(comparison.baseline, comparison, out)
-    return out / "report.pdf"
+    intervention charts), the reconciliation with actuals and the tornado (`cxsim report` on
+    the Japanese example, shared with the tests that read the same report)."""
+    return cli_report("japan_ec.yaml") / "report.pdf"
 
 
 def test_no_type3_font(japanese: Path) -> None:
