@@ -22,18 +22,16 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from cxsim.analysis.business_case import FIGURES, business_case
-from cxsim.analysis.portfolio import recommended_set
+from cxsim.analysis.portfolio import SubsetFigures, recommended_set
 from cxsim.analysis.valuation import business_case_note, for_business_case
 from cxsim.engine.execution import (
     Scheduler,
     combine,
     dask_client,
     new_seed,
-    parallel_map,
     run_chunks,
 )
 from cxsim.engine.results import Results
-from cxsim.engine.simulation import expected
 from cxsim.engine.stats import describe_with_never
 from cxsim.engine.variance import (
     ControlTerms,
@@ -441,50 +439,6 @@ def _controlled_case(outcome: Outcome, terms: ControlTerms, v: int) -> dict[str,
         )
         for name, (g, h) in (("loss_avoided", avoided), ("cost", cost), ("npv", npv))
     }
-
-
-def _revenue_and_cost(scenario: Scenario, option: InterventionSet) -> tuple[float, float]:
-    """Expected revenue and cost of one set of interventions (a task of the budget search)."""
-    world = expected(scenario, variant=option)
-    return float(world.metric("revenue")[0]), float(world.metric("cost")[0])
-
-
-class SubsetFigures:
-    """Subsets' expected revenue and cost, each run through the expected-value model once and
-    remembered: `compare --budget` searches for the recommended set and for the best set
-    within budget over the same subsets (issue 17: that ran every subset twice)."""
-
-    def __init__(
-        self, scenario: Scenario, *, workers: int | None = 1, scheduler: Scheduler = None
-    ) -> None:
-        self.scenario, self.workers, self.scheduler = scenario, workers, scheduler
-        self.seen: dict[tuple[int, ...], tuple[float, float]] = {}
-        self._base: float | None = None
-
-    def __call__(self, subsets: Sequence[tuple[int, ...]]) -> list[tuple[float, float]]:
-        """(revenue, cost) of each subset; members are applied in the order given (a "set"
-        effect then a "scale" is not the reverse), so that order is part of the key."""
-        keys = [tuple(s) for s in subsets]
-        todo = [k for k in dict.fromkeys(keys) if k not in self.seen]
-        found = parallel_map(
-            functools.partial(_revenue_and_cost, self.scenario),
-            [InterventionSet(k, "candidate") for k in todo],
-            workers=self.workers,
-            scheduler=self.scheduler,
-        )
-        self.seen.update(zip(todo, found, strict=True))
-        return [self.seen[k] for k in keys]
-
-    @property
-    def base_revenue(self) -> float:
-        """The scenario's expected revenue without interventions."""
-        if self._base is None:
-            self._base = float(expected(self.scenario).metric("revenue")[0])
-        return self._base
-
-    def npv_and_cost(self, subsets: Sequence[tuple[int, ...]]) -> list[tuple[float, float]]:
-        """(expected NPV, cost) of each subset: `cxsim.analysis.portfolio`'s `Evaluate`."""
-        return [(r - self.base_revenue - c, c) for r, c in self(subsets)]
 
 
 def best_within_budget(

@@ -16,7 +16,8 @@ from __future__ import annotations
 import functools
 import itertools
 import os
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -151,20 +152,71 @@ def search(
     return sorted(((s, n, c) for s, (n, c) in found.items()), key=lambda t: -t[1])
 
 
-def _figures(scenario: Scenario, base_revenue: float, subset: Subset) -> tuple[float, float]:
-    """Expected NPV and cost of one subset (a task of the search)."""
-    world = expected(scenario, variant=InterventionSet(subset, "candidate"))
-    revenue, cost = float(world.metric("revenue")[0]), float(world.metric("cost")[0])
-    return revenue - base_revenue - cost, cost
+def _revenue_and_cost(scenario: Scenario, option: InterventionSet) -> tuple[float, float]:
+    """Expected revenue and cost of one set of interventions (a task of the search)."""
+    world = expected(scenario, variant=option)
+    return float(world.metric("revenue")[0]), float(world.metric("cost")[0])
+
+
+#: Subsets' expected (revenue, cost) by scenario (its JSON) and subset (None: the scenario as
+#: it is), kept in this process: the expected-value model is deterministic, so a notebook that
+#: compares the same scenario again, with other runs or another seed, does not search again.
+_REMEMBERED: OrderedDict[tuple[str, Subset | None], tuple[float, float]] = OrderedDict()
+REMEMBER = 4096  # entries (each a few hundred bytes)
+
+
+class SubsetFigures:
+    """Subsets' expected revenue and cost, each run through the expected-value model once and
+    remembered: `compare --budget` searches for the recommended set and for the best set
+    within budget over the same subsets (issue 17: that ran every subset twice), and a
+    scenario compared again in the same process reuses them."""
+
+    def __init__(
+        self, scenario: Scenario, *, workers: int | None = 1, scheduler: Scheduler = None
+    ) -> None:
+        self.scenario, self.workers, self.scheduler = scenario, workers, scheduler
+        self.key = scenario.model_dump_json()
+
+    def __call__(self, subsets: Sequence[Subset]) -> list[tuple[float, float]]:
+        """(revenue, cost) of each subset; members are applied in the order given (a "set"
+        effect then a "scale" is not the reverse), so that order is part of the key."""
+        keys = [(self.key, tuple(s)) for s in subsets]
+        todo = [k for k in dict.fromkeys(keys) if k not in _REMEMBERED]
+        found = parallel_map(
+            functools.partial(_revenue_and_cost, self.scenario),
+            [InterventionSet(s, "candidate") for _, s in todo],
+            workers=self.workers,
+            scheduler=self.scheduler,
+        )
+        _remember(zip(todo, found, strict=True))
+        return [_REMEMBERED[k] for k in keys]
+
+    @property
+    def base_revenue(self) -> float:
+        """The scenario's expected revenue without interventions."""
+        key = (self.key, None)
+        if key not in _REMEMBERED:
+            _remember([(key, (float(expected(self.scenario).metric("revenue")[0]), 0.0))])
+        return _REMEMBERED[key][0]
+
+    def npv_and_cost(self, subsets: Sequence[Subset]) -> list[tuple[float, float]]:
+        """(expected NPV, cost) of each subset: an `Evaluate`."""
+        return [(r - self.base_revenue - c, c) for r, c in self(subsets)]
+
+
+def _remember(items: Iterable[tuple[tuple[str, Subset | None], tuple[float, float]]]) -> None:
+    for key, value in items:
+        _REMEMBERED[key] = value
+        _REMEMBERED.move_to_end(key)
+    while len(_REMEMBERED) > REMEMBER:
+        _REMEMBERED.popitem(last=False)
 
 
 def expected_evaluator(
     scenario: Scenario, *, workers: int | None = 1, scheduler: Scheduler = None
 ) -> Evaluate:
     """Subsets' expected NPV and cost from the expected-value model, spread over workers."""
-    base = float(expected(scenario).metric("revenue")[0])
-    task = functools.partial(_figures, scenario, base)
-    return lambda subsets: parallel_map(task, list(subsets), workers=workers, scheduler=scheduler)
+    return SubsetFigures(scenario, workers=workers, scheduler=scheduler).npv_and_cost
 
 
 def recommended_set(
