@@ -415,6 +415,8 @@ def suite() -> dict[str, Any]:
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    (HERE / "out").mkdir(exist_ok=True)
+    (HERE / "out" / "suite.log").write_text(output, encoding="utf-8")  # what failed, if any
     last = [line for line in output.splitlines() if line.strip()][-1:] or [""]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return {"wall": wall, "cpu": cpu, "summary": last[0].strip("= "), "load": load}
