@@ -32,8 +32,11 @@ OPERATION_COSTS = (*FAILURE_COSTS, "routine_contacts_cost")
 class World(Protocol):
     """What a world's run leaves: per-run totals and, where kept, per-period series."""
 
-    totals: Mapping[str, FloatArray]
-    periods: Mapping[str, FloatArray]
+    @property
+    def totals(self) -> Mapping[str, FloatArray]: ...
+
+    @property
+    def periods(self) -> Mapping[str, FloatArray]: ...
 
 
 @dataclass(frozen=True)

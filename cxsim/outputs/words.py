@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -122,7 +122,7 @@ def headline(
 
 
 def interval_formatter(
-    results: Results, lang: str, stats: dict[str, float | None]
+    results: Results, lang: str, stats: Mapping[str, float | None]
 ) -> Callable[[float], str]:
     """The mean and its 90% interval in one unit (the largest of the three's)."""
     values = [stats.get(k) for k in ("mean", "p5", "p95")]

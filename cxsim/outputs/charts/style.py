@@ -98,9 +98,9 @@ def japanese_family() -> tuple[str, bool]:
     for family in BOLD_JAPANESE:
         if _has_bold(family):
             return family, True
-    path = japanese_font_path()
-    font_manager.fontManager.addfont(str(path))
-    family = font_manager.FontProperties(fname=path).get_name()
+    font = japanese_font_path()
+    font_manager.fontManager.addfont(str(font))
+    family = font_manager.FontProperties(fname=font).get_name()
     logging.getLogger("matplotlib.font_manager").addFilter(_NoBoldNotice(family))
     return family, False
 
