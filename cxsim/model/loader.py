@@ -26,10 +26,10 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from cxsim.errors import Problem, ScenarioError, ScenarioWarning
-from cxsim.model.checks import check_soundness
+from cxsim.model.checks import check_references, check_soundness
 from cxsim.model.lint import lint
 from cxsim.model.paths import Loc, PathError, assign, format_loc, split_assignment
-from cxsim.model.scenario import Scenario, check_references
+from cxsim.model.scenario import Scenario
 from cxsim.model.schema import scenario_schema as build_schema
 from cxsim.model.yamlread import Marks, SafeLoader, parse_yaml, read_text
 

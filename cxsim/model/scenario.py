@@ -2,8 +2,8 @@
 
 A scenario that validates is sound: the engine does not check it again. Unknown keys are errors,
 so a typo cannot silently change a business case. Any number may be a distribution (see
-`cxsim.model.distributions`). Cross-references (names) are checked by `check_references`, which
-reports with the same paths as pydantic does.
+`cxsim.model.distributions`). Cross-references (names) are checked by
+`cxsim.model.checks.check_references`, which reports with the same paths as pydantic does.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import Discriminator, Field, Tag, model_validator
 
-from cxsim.model.actuals import Actuals, check_actuals
+from cxsim.model.actuals import Actuals
 from cxsim.model.base import Model, Name, Text, plain_text
 from cxsim.model.costs_section import ExperienceCosts
 from cxsim.model.distributions import (
@@ -29,7 +29,6 @@ from cxsim.model.distributions import (
     Real,
     SignedMoney,
 )
-from cxsim.model.paths import resolve, uncertain_paths
 from cxsim.model.support_section import Support
 
 
@@ -607,115 +606,3 @@ class Scenario(Model):
     def touchpoints(self) -> list[tuple[Stage, Touchpoint]]:
         """Every touchpoint with its stage, in journey order."""
         return [(stage, tp) for stage in self.journey.stages for tp in stage.touchpoints]
-
-
-def check_references(scenario: Scenario) -> list[tuple[tuple[str | int, ...], str]]:
-    """Problems with names: duplicates, per-segment keys naming no segment, inconsistent splits."""
-    problems: list[tuple[tuple[str | int, ...], str]] = []
-    segment_names = [s.name for s in scenario.segments]
-    _duplicates(problems, ("segments",), segment_names, "segment")
-    _duplicates(problems, ("journey", "stages"), [s.name for s in scenario.journey.stages], "stage")
-    seen: dict[str, tuple[str | int, ...]] = {}
-    for i, stage in enumerate(scenario.journey.stages):
-        for j, tp in enumerate(stage.touchpoints):
-            where: tuple[str | int, ...] = ("journey", "stages", i, "touchpoints", j)
-            if tp.name in seen:
-                problems.append(((*where, "name"), f"touchpoint name {tp.name!r} is used twice"))
-            seen[tp.name] = where
-            for field in ("exposure", "failure_rate"):
-                value = getattr(tp, field)
-                if isinstance(value, dict):
-                    for key in value:
-                        if key not in segment_names:
-                            problems.append(
-                                ((*where, field, key), _unknown(key, segment_names, "segment"))
-                            )
-    res = scenario.loss_tree.resolution
-    if res is None and scenario.support is None:
-        problems.append(
-            (("loss_tree", "resolution"), "is required when there is no support section")
-        )
-    if res is not None and res.satisfied.mean() + res.mollified.mean() > 1 + 1e-12:
-        problems.append(
-            (
-                ("loss_tree", "resolution"),
-                "satisfied + mollified must not exceed 1 (dissatisfied is the rest), got "
-                f"{res.satisfied.mean():g} + {res.mollified.mean():g}",
-            )
-        )
-    if scenario.economics.lifetime is True and scenario.economics.discount_rate <= 0:
-        problems.append(
-            (("economics", "discount_rate"), "must be above 0 when lifetime valuation is uncapped")
-        )
-    if scenario.support is not None:
-        _duplicates(
-            problems,
-            ("support", "channels"),
-            [c.name for c in scenario.support.channels],
-            "channel",
-        )
-        for i, channel in enumerate(scenario.support.channels):
-            if not channel.agents.is_fixed:
-                problems.append(
-                    (
-                        ("support", "channels", i, "agents"),
-                        "must be a fixed number: the queue is simulated once per world",
-                    )
-                )
-        if all(c.agents.mean() == 0 and not c.schedule for c in scenario.support.channels):
-            problems.append((("support", "channels"), "at least one channel needs agents"))
-    _duplicates(
-        problems, ("interventions",), [iv.name for iv in scenario.interventions], "intervention"
-    )
-    for i, iv in enumerate(scenario.interventions):
-        for j, effect in enumerate(iv.effects):
-            if not resolve(scenario, effect.path):
-                problems.append(
-                    (("interventions", i, "effects", j, "path"), f"names no input: {effect.path!r}")
-                )
-        if iv.start > scenario.economics.horizon:
-            problems.append(
-                (
-                    ("interventions", i, "start"),
-                    f"is after the horizon ({scenario.economics.horizon})",
-                )
-            )
-
-    known = uncertain_paths(scenario)
-    for i, corr in enumerate(scenario.correlations):
-        for j, path in enumerate(corr.between):
-            if path not in known:
-                problems.append(
-                    (("correlations", i, "between", j), _unknown(path, sorted(known), "input"))
-                )
-            elif path.startswith("costs."):
-                problems.append(
-                    (
-                        ("correlations", i, "between", j),
-                        "the cost side (costs.*) is drawn apart and cannot be correlated",
-                    )
-                )
-    if scenario.actuals:
-        problems += check_actuals(scenario.actuals, segment_names, scenario.economics.horizon)
-    return problems
-
-
-def _duplicates(
-    problems: list[tuple[tuple[str | int, ...], str]],
-    where: tuple[str | int, ...],
-    names: list[str],
-    kind: str,
-) -> None:
-    seen: set[str] = set()
-    for i, name in enumerate(names):
-        if name in seen:
-            problems.append(((*where, i, "name"), f"{kind} name {name!r} is used twice"))
-        seen.add(name)
-
-
-def _unknown(name: str, choices: list[str], kind: str) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, choices, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"no {kind} named {name!r}{hint}"
