@@ -754,6 +754,17 @@ def report(m: dict[str, Any], started: float) -> str:
 DEFAULT_OUT = HERE / "out" / "results.md"
 
 
+def measure(steps: list[tuple[str, Callable[[], Any]]]) -> dict[str, Any]:
+    """Each step's figures by its key, saying on stderr what is measured and how long it took."""
+    measured: dict[str, Any] = {}
+    for key, step in steps:
+        t = time.perf_counter()
+        print(f"measuring {key} ...", end=" ", flush=True, file=sys.stderr)
+        measured[key] = step()
+        print(f"{time.perf_counter() - t:.0f} s", file=sys.stderr)
+    return measured
+
+
 def main(out: Path = DEFAULT_OUT) -> None:
     started = time.perf_counter()
     steps: list[tuple[str, Callable[[], Any]]] = [
@@ -772,14 +783,7 @@ def main(out: Path = DEFAULT_OUT) -> None:
     ]
     # e.g. CXSIM_BENCH_SKIP=suite,slider: sections left out (only those after "peaks" may be)
     skip = set(filter(None, os.environ.get("CXSIM_BENCH_SKIP", "").split(",")))
-    measured: dict[str, Any] = {}
-    for key, step in steps:
-        if key in skip:
-            continue
-        t = time.perf_counter()
-        print(f"measuring {key} ...", end=" ", flush=True, file=sys.stderr)
-        measured[key] = step()
-        print(f"{time.perf_counter() - t:.0f} s", file=sys.stderr)
+    measured = measure([(key, step) for key, step in steps if key not in skip])
     text = report(measured, started)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
@@ -791,14 +795,9 @@ def issue17(path: Path = HERE / "results.md") -> None:
     """Re-measure start-up and issue 17's sections (coupled support, slider, test suite) and put
     them in place of those sections of `path`, from "## Start-up" on; the sections before it
     (engine, workers, memory peaks: about half an hour) keep their earlier measurement."""
-    measured: dict[str, Any] = {}
     steps = [("startup", startup), ("support", support_at_scale), ("coupled_se", coupled_se),
              ("slider", slider), ("suite", suite)]  # fmt: skip
-    for key, step in steps:
-        t = time.perf_counter()
-        print(f"measuring {key} ...", end=" ", flush=True, file=sys.stderr)
-        measured[key] = step()
-        print(f"{time.perf_counter() - t:.0f} s", file=sys.stderr)
+    measured = measure(steps)
     text = path.read_text(encoding="utf-8")
     head, _, _ = text.partition("\n## Start-up")
     when = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
