@@ -172,6 +172,32 @@ def test_charts_leave_global_state_alone() -> None:
         assert not sys.modules["matplotlib.pyplot"].get_fignums()
 
 
+def test_chart_pdfs_embed_fonts_without_layout_tables(tmp_path: Any) -> None:
+    """A chart's PDF embeds its fonts without GSUB/GPOS (a PDF positions every glyph; issue
+    17: subsetting them was a fifth of a report's time); its text still reads back, and
+    fontTools' defaults are as they were afterwards, for anyone else's PDFs."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+    from pypdf import PdfReader
+
+    before = list(subset.Options._drop_tables_default)
+    results, _, _ = simulated("ecommerce.yaml")
+    charts.save(charts.loss_by_pathway(results), tmp_path / "chart.pdf")
+    assert subset.Options._drop_tables_default == before
+    page = PdfReader(tmp_path / "chart.pdf").pages[0]
+    assert "of the lost margin" in " ".join(page.extract_text().split())
+    fonts = [
+        font["/DescendantFonts"][0].get_object()["/FontDescriptor"]["/FontFile2"].get_data()
+        for font in page["/Resources"]["/Font"].values()
+        if "/DescendantFonts" in font.get_object()
+    ]
+    assert fonts
+    for data in fonts:
+        tables = set(TTFont(io.BytesIO(data)).keys())
+        assert {"glyf", "cmap", "hmtx"} <= tables
+        assert not tables & {"GSUB", "GPOS", "GDEF"}
+
+
 def test_a_chart_can_draw_into_a_notebook_axes() -> None:
     results, _, _ = simulated("ecommerce.yaml")
     fig = Figure(figsize=(14, 5), layout="constrained")

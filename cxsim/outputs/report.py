@@ -37,6 +37,7 @@ from cxsim.model.scenario import PATHWAYS, ConstantChurn
 from cxsim.outputs import charts, pages
 from cxsim.outputs import files as output_files
 from cxsim.outputs.charts.frame import PercentTicks, money_axis
+from cxsim.outputs.charts.pdf_fonts import lean_subsets
 from cxsim.outputs.decisions import decisions_page
 from cxsim.outputs.files import staged_folder
 from cxsim.outputs.i18n import language_of, text
@@ -155,7 +156,7 @@ def _write_pdf(path: Path, pages: list[Figure], results: Results, lang: str) -> 
         "Creator": f"cxsim {__version__}",
         "Subject": f"seed {results.seed}, {results.runs} runs",
     }
-    with charts.theme(lang), PdfPages(path, metadata=metadata) as pdf:
+    with charts.theme(lang), lean_subsets(), PdfPages(path, metadata=metadata) as pdf:
         for n, fig in enumerate(pages, 1):
             height = fig.get_figheight()
             label = fig.text(

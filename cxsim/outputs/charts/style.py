@@ -16,6 +16,8 @@ from matplotlib import font_manager, rc_context
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
+from cxsim.outputs.charts.pdf_fonts import lean_subsets
+
 FloatArray = NDArray[np.float64]
 P = ParamSpec("P")
 
@@ -190,5 +192,5 @@ def _language(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
 
 def save(fig: Figure, path: str | Path, dpi: int = DPI) -> None:
     """Save a chart with the style's output settings (PNG at `dpi`, PDF/SVG as vectors)."""
-    with theme():
+    with theme(), lean_subsets():
         fig.savefig(path, dpi=dpi)
