@@ -22,7 +22,7 @@ from cxsim.formatting.money import format_money_label, shared_unit
 from cxsim.outputs import charts, report
 from cxsim.outputs.files import MANIFEST
 
-from .conftest import ROOT, SHARED_REPORTS, cxsim_in_process
+from .conftest import ROOT, SHARED_REPORTS, TINY, cxsim_in_process
 
 RUNS = 64
 ALL_CHARTS = [
@@ -280,14 +280,30 @@ def test_japanese_words_and_money(tmp_path: Path) -> None:
     assert re.search(r"¥[\d.,]+[MBk]", en), en
 
 
+#: TINY at a 50% margin, with an uncertain failure rate (to swing) and an intervention.
+MARGINS = TINY.replace("revenue: 10\n", "revenue: 10\n    margin: 0.5\n").replace(
+    "{name: Delivery, exposure: 0.5, failure_rate: 0.1, severity: major}",
+    "{name: Delivery, exposure: 0.5, severity: major,\n"
+    "           failure_rate: {dist: uniform, low: 0.05, high: 0.15}}",
+) + (
+    "interventions:\n"
+    "  - name: Better couriers\n"
+    "    effects:\n"
+    '      - {path: "journey.stages[Use].touchpoints[Delivery].failure_rate", scale: 0.5}\n'
+    "    costs: {per_period: 100}\n"
+)
+
+
 def test_the_tornado_measures_what_the_headline_does(tmp_path: Path) -> None:
     """A scenario valued on revenue is compared on margin; the report's tornado swings the
     scenario as simulated, so its base (every input at its mean) is near the margin headline,
-    not the revenue it would be on the scenario as written (about 1.8 times as large)."""
-    out = tmp_path / "report"
-    args = ["report", "scenarios/subscription.yaml", "-o", str(out), "--runs", "40", "--seed", "3"]
-    done = cxsim_in_process(*args, "--set", "economics.value=revenue", "--json")
+    not the revenue it would be on the scenario as written (twice as large at a 50% margin)."""
+    path, out = tmp_path / "margins.yaml", tmp_path / "report"
+    path.write_text(MARGINS, encoding="utf-8")
+    args = ["report", str(path), "-o", str(out), "--runs", "40", "--seed", "3", "--json"]
+    done = cxsim_in_process(*args, "--set", "economics.value=revenue")
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
+    assert doc["comparison"]["interventions"] and doc["sensitivity"]["bars"]
     headline = doc["metrics"]["lost_revenue"]["mean"]
     assert doc["sensitivity"]["base"] == pytest.approx(headline, rel=0.1)
