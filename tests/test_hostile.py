@@ -10,6 +10,7 @@ import json
 import math
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -36,7 +37,7 @@ from cxsim.outputs.files import MANIFEST, check_free, staged_folder
 from cxsim.outputs.words import md_text, summary_markdown
 from cxsim.outputs.workbook import write_workbook
 
-from .conftest import ROOT, TINY
+from .conftest import ROOT, SHARED_REPORTS, TINY
 
 # TINY with two uncertain inputs, so the report has a tornado to draw
 UNCERTAIN = TINY.replace(
@@ -277,11 +278,14 @@ def test_force_refuses_what_cxsim_did_not_write(tmp_path: Path, small_results: A
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
+@pytest.mark.xdist_group(SHARED_REPORTS)
 def test_force_refuses_a_file_changed_since_cxsim_wrote_it(
-    tmp_path: Path, small_results: Any
+    tmp_path: Path, small_results: Any, cli_report: Any
 ) -> None:
+    """A report cxsim wrote (a copy of one `cxsim report` wrote, manifest and all), one of
+    whose files the user then edited: --force leaves it as the user made it."""
     out = tmp_path / "out"
-    report.write_report(small_results, None, out)
+    shutil.copytree(cli_report("ecommerce.yaml"), out)
     (out / "summary.md").write_text("edited by hand")
     with pytest.raises(UserError, match="changed since cxsim wrote it"):
         report.write_report(small_results, None, out, force=True)
