@@ -20,7 +20,7 @@ import cxsim
 import cxsim.cli.main
 from cxsim.outputs import files as output
 
-from .conftest import ROOT, TINY
+from .conftest import ROOT, SHARED_REPORTS, TINY
 
 CLI = [sys.executable, "-m", "cxsim"]
 WITH_INTERVENTIONS = (
@@ -288,38 +288,60 @@ def test_a_run_kept_as_statistics_is_reproduced(
     assert [path for path, _, _ in found.differences] == ["period_means.active[3]"]
 
 
-def test_a_report_is_reproduced_with_its_comparison_and_sensitivity(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    scenario: Path,
-    tmp_path: Path,
+@pytest.mark.xdist_group(SHARED_REPORTS)
+def test_a_report_is_reproduced_with_its_comparison_sensitivity_and_reconciliation(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cli_report: Any
 ) -> None:
-    """`cxsim report`'s results.json holds the run, the comparison and the tornado: all rerun."""
-    uncertain = (
-        "{name: Search, exposure: 1.0, failure_rate: {dist: uniform, low: 0.03, high: 0.07}}"
-    )
-    scenario.write_text(
-        WITH_INTERVENTIONS.replace("{name: Search, exposure: 1.0, failure_rate: 0.05}", uncertain)
-    )
-    out_dir = tmp_path / "report"
-    args = ["--runs", "64", "--seed", "8", "--workers", "1", "-o", str(out_dir)]
-    code, _, err = main(monkeypatch, capsys, "report", str(scenario), *args)
-    assert code == 0, err
-    path = out_dir / "results.json"
+    """`cxsim report`'s results.json holds the run, the comparison, the tornado and the status
+    quo against the actuals: all rerun (the Japanese example's report, shared)."""
+    path = cli_report("japan_ec.yaml") / "results.json"
     doc = json.loads(path.read_text(encoding="utf-8"))
-    assert {"comparison", "sensitivity"} <= set(doc) and doc["kind"] == "monte_carlo"
+    assert {"comparison", "sensitivity", "reconciliation"} <= set(doc)
+    assert doc["kind"] == "monte_carlo"
     code, out, err = main(monkeypatch, capsys, "rerun", str(path), "--json")
     found = json.loads(out)
     assert code == 0 and found["reproduced"], out + err
     assert found["document_kind"] == "report"
     doc["sensitivity"]["bars"][0]["swing"] *= 1 + 1e-12
     doc["comparison"]["interventions"][0]["name"] = "Something else"
+    doc["reconciliation"]["reconciliation"][-1]["modelled"] *= 1 + 1e-12
     again = cxsim.rerun(doc, workers=1)
-    assert [p for p, _, _ in again.differences] == [
+    assert sorted(p for p, _, _ in again.differences) == [
         "comparison.interventions[0].name",
+        f"reconciliation.reconciliation[{len(doc['reconciliation']['reconciliation']) - 1}]"
+        ".modelled",
         "sensitivity.bars[0].swing",
     ]
-    assert "NOT reproduced: 2 of " in again.text()
+    assert "NOT reproduced: 3 of " in again.text()
+
+
+@pytest.mark.parametrize("how", [["--runs", "64", "--seed", "3"], ["--expected"]])
+def test_a_run_with_actuals_is_reproduced_with_its_reconciliation(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    how: list[str],
+) -> None:
+    """`cxsim run --json` adds the status quo against the scenario's actuals; a rerun makes it
+    again and checks it (it once said such a run was not reproduced)."""
+    doc = record(monkeypatch, capsys, "run", str(ROOT / "scenarios" / "ecommerce.yaml"), *how)
+    assert doc["reconciliation"]["reconciliation"]
+    code, out, err = main(monkeypatch, capsys, "rerun", save(doc, tmp_path / "r.json"))
+    assert code == 0 and "reproduced exactly" in out, out + err
+
+
+def test_a_summary_with_actuals_is_reconciled_on_the_expected_value_model() -> None:
+    """Above `cxsim run`'s kept-runs limit the run keeps no periods, so `cxsim run` reconciles
+    the expected-value model; a rerun of such a document does the same."""
+    from cxsim.analysis.calibration import reconcile
+
+    scenario, source = cxsim.load_with_source(ROOT / "scenarios" / "ecommerce.yaml")
+    summary = cxsim.summarise(scenario, runs=300, seed=2, source=source)
+    doc = json.loads(summary.to_json())
+    doc["reconciliation"] = reconcile(scenario).to_dict()
+    assert doc["reconciliation"]["basis"] == "expected"
+    found = cxsim.rerun(doc, workers=1)
+    assert found.reproduced, found.text()
 
 
 def test_rerun_in_python_takes_a_document_and_returns_a_result(

@@ -29,7 +29,9 @@ import scipy
 from cxsim._version import __version__
 from cxsim.analysis.compare import COMBINATION_LABELS, Comparison, compare
 from cxsim.analysis.portfolio import SET_LABELS
+from cxsim.engine.results import Results
 from cxsim.engine.simulation import expected, simulate, summarise
+from cxsim.engine.summary import Summary
 from cxsim.errors import ScenarioError, UserError
 from cxsim.model.loader import Source, loads
 from cxsim.model.scenario import Scenario
@@ -212,36 +214,57 @@ def repeat(doc: Mapping[str, Any], kind: str, name: str, workers: int | None) ->
         scenario = loads(source.text, source.name, source.overrides)
     except ScenarioError as exc:
         raise UserError(f"{name}: the recorded scenario does not load here:\n{exc}") from None
-    return _as_json(REPEAT[kind](scenario, source, doc, name, workers))
+    fresh, run = REPEAT[kind](scenario, source, doc, name, workers)
+    if isinstance(doc.get("reconciliation"), dict):
+        fresh["reconciliation"] = _reconciliation(scenario, run)
+    return _as_json(fresh)
 
 
-Repeater = Callable[[Scenario, Source, Mapping[str, Any], str, "int | None"], dict[str, Any]]
+#: A repeater gives the new document and the run whose status quo it reconciles with the
+#: scenario's actuals (as `cxsim run` and `cxsim report` add them), if any.
+Repeated = tuple[dict[str, Any], Results | Summary | None]
+Repeater = Callable[[Scenario, Source, Mapping[str, Any], str, "int | None"], Repeated]
 
 
 def _expected(
     scenario: Scenario, source: Source, doc: Mapping[str, Any], name: str, workers: int | None
-) -> dict[str, Any]:
-    return expected(scenario, source=source).to_dict()
+) -> Repeated:
+    run = expected(scenario, source=source)
+    return run.to_dict(), run
 
 
 def _monte_carlo(
     scenario: Scenario, source: Source, doc: Mapping[str, Any], name: str, workers: int | None
-) -> dict[str, Any]:
+) -> Repeated:
     runs, seed = _runs_and_seed(doc, name)
-    return simulate(scenario, runs=runs, seed=seed, workers=workers, source=source).to_dict()
+    run = simulate(scenario, runs=runs, seed=seed, workers=workers, source=source)
+    return run.to_dict(), run
 
 
 def _summary(
     scenario: Scenario, source: Source, doc: Mapping[str, Any], name: str, workers: int | None
-) -> dict[str, Any]:
+) -> Repeated:
     runs, seed = _runs_and_seed(doc, name)
-    return summarise(scenario, runs=runs, seed=seed, workers=workers, source=source).to_dict()
+    run = summarise(scenario, runs=runs, seed=seed, workers=workers, source=source)
+    return run.to_dict(), run
 
 
 def _comparison(
     scenario: Scenario, source: Source, doc: Mapping[str, Any], name: str, workers: int | None
-) -> dict[str, Any]:
-    return _compared(scenario, source, doc, name, workers).to_dict()
+) -> Repeated:
+    comparison = _compared(scenario, source, doc, name, workers)
+    return comparison.to_dict(), comparison.baseline
+
+
+def _reconciliation(scenario: Scenario, run: Results | Summary | None) -> dict[str, Any]:
+    """The reconciliation block as `cxsim run` and `cxsim report` write it: the status quo of
+    `run` (the scenario as simulated) against the actuals; a run that keeps no per-period
+    figures (above `cxsim run`'s kept-runs limit) is reconciled on the expected-value model."""
+    from cxsim.analysis.calibration import reconcile
+
+    if isinstance(run, Results):
+        return reconcile(run.scenario, run).to_dict()
+    return reconcile(scenario).to_dict()
 
 
 def _compared(
@@ -267,17 +290,17 @@ def _compared(
 
 def _report(
     scenario: Scenario, source: Source, doc: Mapping[str, Any], name: str, workers: int | None
-) -> dict[str, Any]:
+) -> Repeated:
     """As `cxsim report` builds its results.json: the comparison's baseline is the run."""
     if isinstance(doc.get("comparison"), dict):
         comparison = _compared(scenario, source, doc["comparison"], name, workers)
-        fresh = comparison.baseline.to_dict()
+        fresh, run = comparison.baseline.to_dict(), comparison.baseline
         fresh["comparison"] = comparison.to_dict()
     else:
-        fresh = _monte_carlo(scenario, source, doc, name, workers)
+        fresh, run = _monte_carlo(scenario, source, doc, name, workers)
     if isinstance(doc.get("sensitivity"), dict):
         fresh["sensitivity"] = _tornado(scenario, doc["sensitivity"], name, workers)
-    return fresh
+    return fresh, run
 
 
 def _tornado(
