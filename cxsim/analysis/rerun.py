@@ -292,6 +292,7 @@ def _report(
     scenario: Scenario, source: Source, doc: Mapping[str, Any], name: str, workers: int | None
 ) -> Repeated:
     """As `cxsim report` builds its results.json: the comparison's baseline is the run."""
+    run: Results | Summary | None
     if isinstance(doc.get("comparison"), dict):
         comparison = _compared(scenario, source, doc["comparison"], name, workers)
         fresh, run = comparison.baseline.to_dict(), comparison.baseline
