@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -90,6 +91,8 @@ def example_path(request: pytest.FixtureRequest) -> Path:
 SHARED_REPORTS = "shared_reports"
 #: The runs and seed of the shared reports: tests that can take any share these.
 SHARED_RUNS, SHARED_SEED = 64, 7
+#: The shared report written with --force over an earlier one (see `cli_report`).
+FORCED = ("subscription.yaml", SHARED_RUNS, SHARED_SEED)
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +104,12 @@ def cli_report(
 
     The folder is named in Japanese (レポート), as a Japanese user may name it. Tests must only
     read it (or run a command that is refused there); a test that writes or forces into a
-    folder makes its own."""
+    folder makes its own.
+
+    The subscription example's (`FORCED`) is written with --force over an earlier report of
+    cxsim's (a copy of the shared ecommerce report: no comparison, fewer charts, its own
+    manifest) in a folder where the user added a note beside it and one among the charts:
+    tests/test_report.py checks what force replaced and kept; the others read a report."""
     made: dict[tuple[str, int, int], Path] = {}
 
     def report(example: str, runs: int = SHARED_RUNS, seed: int = SHARED_SEED) -> Path:
@@ -109,6 +117,9 @@ def cli_report(
         if key not in made:
             out = tmp_path_factory.mktemp("shared_report") / "レポート"
             args = ["report", f"scenarios/{example}", "-o", str(out)]
+            if key == FORCED:
+                _a_users_report_folder(out, earlier=report("ecommerce.yaml"))
+                args.append("--force")
             done = cxsim_in_process(
                 *args, "--runs", str(runs), "--seed", str(seed), "--workers", "1"
             )
@@ -117,3 +128,14 @@ def cli_report(
         return made[key]
 
     return report
+
+
+def _a_users_report_folder(out: Path, earlier: Path) -> None:
+    """`out`: a copy of an `earlier` report cxsim wrote, with the user's notes added."""
+    shutil.copytree(earlier, out)
+    from cxsim.outputs.files import MANIFEST
+
+    assert (out / MANIFEST).is_file()
+    assert not (out / "charts" / "intervention_npv.png").exists()  # a chart cxsim will add
+    (out / "notes.txt").write_text("mine")
+    (out / "charts" / "my_notes.txt").write_text("also mine")

@@ -19,15 +19,16 @@ from cxsim.outputs.labels import percent_words
 
 from .conftest import ROOT, SHARED_REPORTS
 
-#: The two reports other tests read too are in their xdist group (`tests.conftest.cli_report`),
-#: so that one worker writes each once; the others may go to any worker.
+#: The three reports other tests read too are in their xdist group
+#: (`tests.conftest.cli_report`), so that one worker writes each once; the others may go to any
+#: worker.
 _SHARED = pytest.mark.xdist_group(SHARED_REPORTS)
 EXAMPLES = [
     "contact_centre.yaml",
     pytest.param("ecommerce.yaml", marks=_SHARED),
     "interventions/ecommerce_fixes.yaml",
     pytest.param("japan_ec.yaml", marks=_SHARED),
-    "subscription.yaml",
+    pytest.param("subscription.yaml", marks=_SHARED),
 ]
 
 
