@@ -24,17 +24,7 @@ def z_score(sample: np.ndarray, target: float) -> float:
     return float((sample.mean() - target) / sem)
 
 
-def test_same_seed_same_numbers_whatever_the_workers() -> None:
-    scenario = cxsim.load(ROOT / "scenarios" / "ecommerce.yaml")
-    one = cxsim.simulate(scenario, runs=600, seed=11, workers=1)
-    two = cxsim.simulate(scenario, runs=600, seed=11, workers=2)
-    again = cxsim.simulate(scenario, runs=600, seed=11, workers=1)
-    for name in one.totals:
-        np.testing.assert_array_equal(one.totals[name], two.totals[name])
-        np.testing.assert_array_equal(one.totals[name], again.totals[name])
-    np.testing.assert_array_equal(one.attribution, two.attribution)
-    other = cxsim.simulate(scenario, runs=600, seed=12)
-    assert not np.array_equal(one.totals["lost_revenue"], other.totals["lost_revenue"])
+# One seed, the same numbers whatever the workers: tests/test_scale.py (also block sizes, Dask).
 
 
 def test_longer_runs_extend_shorter_ones_at_chunk_boundaries() -> None:
