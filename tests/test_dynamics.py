@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -117,6 +119,31 @@ def test_the_settled_mix_is_a_fixed_point_of_one_period(memory: str, horizon: in
     nps = 100 * shares @ (p.promoters - p.detractors)
     ev = cxsim.expected(scenario)
     assert ev.periods["nps"][0, 0] == pytest.approx(nps, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [pytest.param(with_memory(TINY, "fade: 0.1"), id="tiny"), ROOT / "scenarios/subscription.yaml"],
+)
+def test_a_block_of_separate_worlds_settles_each_as_it_would_alone(scenario) -> None:
+    """`Params.rowwise`: each run's settled mix is the one it has in a block of its own, to the
+    bit; the block-wide rule iterates until every run has converged (a run's last bits then
+    depend on its block)."""
+    scenario = cxsim.load(scenario) if not isinstance(scenario, cxsim.Scenario) else scenario
+    runs = 40
+    factor = np.geomspace(0.05, 5.0, runs)  # worlds far apart: converging at other rounds
+    values = {
+        path: np.minimum(np.repeat(v, runs) * factor, 0.9)
+        if "failure_rate" in path
+        else np.repeat(v, runs)
+        for path, v in mean_values(scenario).items()
+    }
+    p = dataclasses.replace(build(scenario, values), rowwise=True)
+    alone = [
+        build(scenario, {path: v[r : r + 1] for path, v in values.items()}) for r in range(runs)
+    ]
+    want = np.concatenate([settled_mix(q, q.split) for q in alone])
+    np.testing.assert_array_equal(settled_mix(p, p.split), want)
 
 
 def test_monte_carlo_agrees_with_the_expected_value_model_with_fading_and_a_settled_start() -> None:

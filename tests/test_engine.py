@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import math
 from functools import cache
+from itertools import combinations
 
 import numpy as np
 import pytest
 
 import cxsim
 from cxsim.engine.recursion import COST_LINES
+from cxsim.engine.sampling import MeanSampler
+from cxsim.engine.world import run_variants, run_world
 from cxsim.model.churn import sbg_survival
+from cxsim.model.interventions import InterventionSet
+from cxsim.model.parameters import mean_values
 from cxsim.model.scenario import PATHWAYS
-from cxsim.model.variants import AT_MEANS, NO_FAILURES, Change, Changes
+from cxsim.model.variants import ALL_FAILURES, AT_MEANS, NO_FAILURES, Change, Changes
 
 from .conftest import ROOT, TINY
 
@@ -241,3 +246,26 @@ def test_engine_cost_does_not_depend_on_the_number_of_customers() -> None:
     assert (r.periods["active"] > 5e11).all()
     ev = cxsim.expected(cxsim.loads(text))
     assert abs(z_score(r.metric("customers_lost"), ev.metric("customers_lost")[0])) < 4.5
+
+
+@pytest.mark.parametrize("name", ["japan_ec.yaml", "interventions/ecommerce_fixes.yaml"])
+def test_variants_run_as_rows_of_one_block_are_the_worlds_run_alone(name: str) -> None:
+    """`run_variants`: every output of every variant (ramps, starts, costs, no change, a
+    what-if) bit for bit as `run_world` gives it alone."""
+    scenario = cxsim.load(ROOT / "scenarios" / name)
+    n = len(scenario.interventions)
+    variants = [None, Changes((Change(ALL_FAILURES, "scale", 0.5),))]
+    variants += [
+        InterventionSet(s, "set") for k in range(1, n + 1) for s in combinations(range(n), k)
+    ]
+    values = mean_values(scenario)
+    for keep in (True, False):
+        rows = run_variants(scenario, values, variants, keep_periods=keep)
+        for variant, got in zip(variants, rows, strict=True):
+            want = run_world(scenario, values, variant, MeanSampler(), keep_periods=keep)
+            for part in ("totals", "periods"):
+                assert getattr(got, part).keys() == getattr(want, part).keys()
+                for key, x in getattr(want, part).items():
+                    np.testing.assert_array_equal(getattr(got, part)[key], x, err_msg=key)
+            np.testing.assert_array_equal(got.attribution, want.attribution)
+            np.testing.assert_array_equal(got.costs, want.costs)

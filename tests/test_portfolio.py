@@ -91,3 +91,31 @@ def test_recommended_set_leaves_out_what_lowers_npv() -> None:
     assert best is not None and best.name.startswith("Recommended set (")
     names = [iv.name for iv in best.interventions(scenario)]
     assert "Verify resolution" not in names and len(names) >= 2
+
+
+def test_subsets_in_one_block_are_the_expected_value_model_of_each_alone(monkeypatch) -> None:
+    """The search's figures (every subset a row of one block, `run_variants`) are bit for bit
+    those of `expected` run on each subset alone: subscription's interventions start late and
+    ramp up, so rows change their inputs in different periods. In blocks of 5 (a larger
+    search's batches, split over workers) they are the same again."""
+    from collections import OrderedDict
+    from pathlib import Path
+
+    from cxsim import expected
+    from cxsim.analysis import portfolio
+    from cxsim.model.interventions import InterventionSet
+    from cxsim.model.loader import load
+
+    scenario = load(Path(__file__).parents[1] / "scenarios" / "subscription.yaml")
+    n = len(scenario.interventions)
+    subsets = [s for k in range(1, n + 1) for s in itertools.combinations(range(n), k)]
+    assert any(iv.start > 1 for iv in scenario.interventions)
+    alone = []
+    for s in subsets:
+        world = expected(scenario, variant=InterventionSet(s, "candidate"))
+        alone.append((float(world.metric("revenue")[0]), float(world.metric("cost")[0])))
+    monkeypatch.setattr(portfolio, "_REMEMBERED", OrderedDict())
+    assert portfolio.SubsetFigures(scenario)(subsets) == alone
+    monkeypatch.setattr(portfolio, "_REMEMBERED", OrderedDict())
+    monkeypatch.setattr(portfolio, "BLOCK", 5)
+    assert portfolio.SubsetFigures(scenario)(subsets) == alone

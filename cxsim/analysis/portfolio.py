@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -26,12 +27,21 @@ import pandas as pd
 
 from cxsim.analysis.business_case import business_case
 from cxsim.analysis.valuation import for_business_case
-from cxsim.engine.execution import Scheduler, combine, new_seed, parallel_map, run_chunks
+from cxsim.engine.execution import (
+    Scheduler,
+    combine,
+    default_workers,
+    new_seed,
+    parallel_map,
+    run_chunks,
+)
 from cxsim.engine.simulation import expected
+from cxsim.engine.world import run_variants
 from cxsim.errors import UserError
 from cxsim.formatting.money import format_money
 from cxsim.model.interventions import InterventionSet
 from cxsim.model.loader import Source, scenario_and_source
+from cxsim.model.parameters import mean_values
 from cxsim.model.scenario import Scenario
 from cxsim.protocol import Result
 
@@ -152,10 +162,17 @@ def search(
     return sorted(((s, n, c) for s, (n, c) in found.items()), key=lambda t: -t[1])
 
 
-def _revenue_and_cost(scenario: Scenario, option: InterventionSet) -> tuple[float, float]:
-    """Expected revenue and cost of one set of interventions (a task of the search)."""
-    world = expected(scenario, variant=option)
-    return float(world.metric("revenue")[0]), float(world.metric("cost")[0])
+#: Subsets run as the rows of one block of the expected-value model at most (a block's arrays
+#: grow with its rows; a few hundred rows take a few MB).
+BLOCK = 256
+
+
+def _revenue_and_cost(scenario: Scenario, subsets: Sequence[Subset]) -> list[tuple[float, float]]:
+    """Expected revenue and cost of sets of interventions, each a row of one block (a task of
+    the search): the numbers of `expected(scenario, variant=...)` for each, to the bit."""
+    variants = [InterventionSet(s, "candidate") for s in subsets]
+    worlds = run_variants(scenario, mean_values(scenario), variants, keep_periods=False)
+    return [(float(w.totals["revenue"][0]), float(w.totals["cost"][0])) for w in worlds]
 
 
 #: Subsets' expected (revenue, cost) by scenario (its JSON) and subset (None: the scenario as
@@ -169,7 +186,9 @@ class SubsetFigures:
     """Subsets' expected revenue and cost, each run through the expected-value model once and
     remembered: `compare --budget` searches for the recommended set and for the best set
     within budget over the same subsets (issue 17: that ran every subset twice), and a
-    scenario compared again in the same process reuses them."""
+    scenario compared again in the same process reuses them. A batch of subsets runs as the
+    rows of one block (`run_variants`: numpy's per-period overhead paid once, not per subset),
+    split into one block per worker when `workers` (or `scheduler`) spreads them."""
 
     def __init__(
         self, scenario: Scenario, *, workers: int | None = 1, scheduler: Scheduler = None
@@ -182,13 +201,18 @@ class SubsetFigures:
         effect then a "scale" is not the reverse), so that order is part of the key."""
         keys = [(self.key, tuple(s)) for s in subsets]
         todo = [k for k in dict.fromkeys(keys) if k not in _REMEMBERED]
+        if not todo:
+            return [_REMEMBERED[k] for k in keys]
+        spread = 1 if self.workers == 1 and self.scheduler is None else self.workers
+        size = min(BLOCK, math.ceil(len(todo) / (spread or default_workers())))
+        blocks = [[s for _, s in todo[i : i + size]] for i in range(0, len(todo), size)]
         found = parallel_map(
             functools.partial(_revenue_and_cost, self.scenario),
-            [InterventionSet(s, "candidate") for _, s in todo],
+            blocks,
             workers=self.workers,
             scheduler=self.scheduler,
         )
-        _remember(zip(todo, found, strict=True))
+        _remember(zip(todo, itertools.chain.from_iterable(found), strict=True))
         return [_REMEMBERED[k] for k in keys]
 
     @property

@@ -157,8 +157,8 @@ def _with_referrals(p: Params, t: int) -> FloatArray:
     r = p.promote[:, None]
     if math.isinf(n):
         with np.errstate(divide="ignore", invalid="ignore"):
-            a = (w * value / (1.0 - q)) @ to_seg  # (R, S)
-            b = (w * q / (1.0 - q)) @ to_seg
+            a = _product(p, w * value / (1.0 - q), to_seg)  # (R, S)
+            b = _product(p, w * q / (1.0 - q), to_seg)
             room = 1.0 - r * b
             if not np.all(np.isfinite(a) & (room > 0)):
                 raise UserError(
@@ -174,7 +174,7 @@ def _with_referrals(p: Params, t: int) -> FloatArray:
         series = [np.zeros_like(value)]
         for _ in range(p.horizon + int(p.beyond)):
             j = series[-1]
-            nu = (w * j) @ to_seg
+            nu = _product(p, w * j, to_seg)
             series.append(value + q * (j + r * nu[:, seg]))
         if len(_REFERRAL_SERIES) > 64:
             _REFERRAL_SERIES.clear()
@@ -210,7 +210,7 @@ def new_value(p: Params, t: int) -> FloatArray:
     customers at its end: the value of one who has survived period t's churn, so a buyer lost
     or deterred in a one-period case is worth that period's value.
     """
-    return (stay_value(p, t) * p.class_weight) @ p.segment_matrix()
+    return _product(p, stay_value(p, t) * p.class_weight, p.segment_matrix())
 
 
 def expected_complaints(p: Params) -> FloatArray:
@@ -304,7 +304,7 @@ def _customers(
             first = sampler.binomial(slot, clean, prob)
             failed = first + sampler.binomial(slot, counts - clean, prob)
             clean = clean - first
-            lost = _over_states(first) @ to_seg  # (R, S) customers' referrals forgone
+            lost = _product(p, _over_states(first), to_seg)  # (R, S) referrals forgone
             refs_lost += lost
             if attribution is not None and v_refer is not None:
                 attribution[:, j, REFERRALS_NOT_MADE, :] += lost * v_refer
@@ -345,8 +345,9 @@ def _customers(
             + people[..., MOLLIFIED] * pt.told[:, None, MOLLIFIED]
             + people[..., DISSATISFIED] * pt.told[:, None, DISSATISFIED]
         )
-        out.wom_lost[:, j, :] = (told_bad @ to_seg) * pt.deterred[:, None]
-        out.wom_won[:, j, :] = (people[..., SATISFIED] * pt.told[:, None, SATISFIED]) @ to_seg
+        out.wom_lost[:, j, :] = _product(p, told_bad, to_seg) * pt.deterred[:, None]
+        told_good = people[..., SATISFIED] * pt.told[:, None, SATISFIED]
+        out.wom_won[:, j, :] = _product(p, told_good, to_seg)
         out.wom_won[:, j, :] *= pt.referred[:, None]
 
         out.failures += failed.sum(axis=(1, 2))
@@ -355,7 +356,7 @@ def _customers(
         out.defected += by_group.sum(axis=2)
     out.counts = counts
     if clean is not None:
-        out.promoted = (_over_states(clean) @ to_seg) * pt.promote[:, None]
+        out.promoted = _product(p, _over_states(clean), to_seg) * pt.promote[:, None]
         out.referrals_lost = refs_lost * pt.promote[:, None]
     return out
 
@@ -444,7 +445,7 @@ def _book_routine(
     """
     ratio = _routine_ratio(pt)
     costs[:, ROUTINE] -= valued * ratio[:, None, None, :]
-    served = stayed @ p.segment_matrix() + buyers  # (R, S)
+    served = _product(p, stayed, p.segment_matrix()) + buyers  # (R, S)
     return (served * pt.routine[:, None]).sum(axis=1) * pt.contact_cost
 
 
@@ -549,6 +550,10 @@ def settled_mix(p: Params, split: FloatArray) -> FloatArray:
     one period leaves as they are, y proportional to M y + E e0, for the group's initial count
     (`_stationary_shares`). E depends on the mix through word of mouth, so the two are iterated
     to a fixed point (a few rounds: the mix moves word of mouth only through defections).
+
+    Both iterations run until every run of the block has converged, so a run's last bits
+    depend on its block; for a block of separate worlds (`p.rowwise`) each run stops when it
+    alone has converged, with the shares it would have alone.
     """
     ev = MeanSampler()
     runs, n_grp = p.runs, p.groups
@@ -562,6 +567,7 @@ def settled_mix(p: Params, split: FloatArray) -> FloatArray:
     y = np.zeros((runs, n_grp, STATES))
     y[:, :, 0] = n
     shares = y / np.maximum(n, 1e-300)[..., None]
+    settled, live = shares.copy(), np.ones(runs, dtype=bool)  # per run (`p.rowwise`)
     for _ in range(50):
         buyers = _acquire(p, p, ev, _customers(p, p, y, ev, split))[0]
         entrants = buyers[:, p.group_segment] * p.class_weight
@@ -570,17 +576,25 @@ def settled_mix(p: Params, split: FloatArray) -> FloatArray:
         # Newcomers beyond a trillion per customer set the mix alone (to double precision);
         # the cap keeps a near-empty base (1e-300 customers) from overflowing the solve.
         ratio = np.minimum(ratio, 1e12)
-        shares = _stationary_shares(m, ratio, rho)
+        shares = _stationary_shares(m, ratio, rho, p.rowwise)
         shares[n <= 0] = np.eye(STATES)[0]
         new = shares * n[..., None]
-        done = np.max(np.abs(new - y), initial=0.0) <= 1e-14 * max(1.0, float(np.max(n)))
+        if p.rowwise:
+            settled[live] = shares[live]
+            moved = np.max(np.abs(new - y), axis=(1, 2), initial=0.0)
+            live &= ~(moved <= 1e-14 * np.maximum(1.0, np.max(n, axis=1, initial=0.0)))
+            done = not live.any()
+        else:
+            done = np.max(np.abs(new - y), initial=0.0) <= 1e-14 * max(1.0, float(np.max(n)))
         y = new
         if done:
             break
-    return shares
+    return settled if p.rowwise else shares
 
 
-def _stationary_shares(m: FloatArray, ratio: FloatArray, rho: FloatArray) -> FloatArray:
+def _stationary_shares(
+    m: FloatArray, ratio: FloatArray, rho: FloatArray, rowwise: bool = False
+) -> FloatArray:
     """Shares y (sum 1) with y proportional to M y + ratio e0, batched over (R, G).
 
     y = ratio (lam I - M)^-1 e0 with lam the root above M's spectral radius `rho` of
@@ -588,6 +602,8 @@ def _stationary_shares(m: FloatArray, ratio: FloatArray, rho: FloatArray) -> Flo
     f(1 + ratio) <= 1 because M loses customers and never adds any (column sums <= 1). Found
     by bisection; (lam I - M)^-1 e0 is the first column of the inverse, the cofactors of A's
     first row over det A, written out for 3 x 3. With ratio 0 it tends to M's Perron vector.
+    The bisection stops when every (run, group) has converged or, with `rowwise`, leaves each
+    run (axis 0) once all its groups have, as it would stop for that run alone.
     """
     lo = rho
     hi = np.maximum(lo, 1.0) + ratio
@@ -595,6 +611,7 @@ def _stationary_shares(m: FloatArray, ratio: FloatArray, rho: FloatArray) -> Flo
     # A = lam I - M: its off-diagonal entries do not depend on lam (taken once, as contiguous
     # arrays: the bisection's cost is numpy's per-call overhead, not arithmetic).
     a = [[-m[..., i, j] for j in range(STATES)] for i in range(STATES)]
+    live = np.ones(m.shape[0], dtype=bool)  # runs still bisecting (`rowwise`)
 
     def column(lam: FloatArray) -> tuple[list[FloatArray], FloatArray]:
         d0, d1, d2 = (lam - m[..., i, i] for i in range(STATES))
@@ -611,9 +628,17 @@ def _stationary_shares(m: FloatArray, ratio: FloatArray, rho: FloatArray) -> Flo
         c, det = column(mid)
         with np.errstate(divide="ignore", invalid="ignore"):
             above = ratio * (c[0] + c[1] + c[2]) / det > 1.0
+        below = ~above
+        if rowwise:
+            above, below = above & live[:, None], below & live[:, None]
         lo = np.where(above, mid, lo)
-        hi = np.where(above, hi, mid)
-        if np.all(hi - lo <= 4 * np.finfo(float).eps * hi):
+        hi = np.where(below, mid, hi)
+        converged = hi - lo <= 4 * np.finfo(float).eps * hi
+        if rowwise:
+            live &= ~converged.all(axis=1)
+            if not live.any():
+                break
+        elif np.all(converged):
             break
     col = np.stack(column(hi)[0], axis=-1)
     total = col.sum(axis=-1, keepdims=True)
@@ -737,7 +762,7 @@ def run_block(
         # Ghosts refer as customers with no problem would; those lost this period did so
         # (or forwent it, `referrals_lost`) before they left.
         ghosts = ghosts * (1.0 - pt.churn)
-        ghost_buyers = (ghosts * pt.promote[:, None]) @ p.segment_matrix()
+        ghost_buyers = _product(p, ghosts * pt.promote[:, None], p.segment_matrix())
         ghosts = ghosts + _by_group(step.defected, n_grp)
         loss_t = (ghosts * pt.value[:, seg_of]).sum(axis=1) * p.discount[t]
         if phases > 1:
@@ -783,7 +808,8 @@ def run_block(
         if keep_periods:
             end_states = counts.sum(axis=1)  # (R, K)
             with np.errstate(divide="ignore", invalid="ignore"):
-                nps = (end_states @ promoters_less_detractors) / end_states.sum(axis=1) * 100
+                nps = _product(p, end_states, promoters_less_detractors)
+                nps = nps / end_states.sum(axis=1) * 100
             for name, series in (
                 ("active", active),
                 ("churned", step.churned),
@@ -889,6 +915,15 @@ def _spelled(pt: Params, spelled: FloatArray, step: _Step, n_grp: int) -> FloatA
         spelled[:, -n_grp:] += _by_group(step.spells, n_grp)
     spelled[:, :n_grp] = 0.0  # spending as usual: nothing forgone
     return spelled
+
+
+def _product(p: Params, x: NDArray, m: FloatArray) -> NDArray:
+    """`x @ m`, per run. For a block of separate worlds (`p.rowwise`) each run's product is
+    formed as numpy forms it for one run alone: BLAS sums a many-row product in another order
+    than a one-row one, which moves the last bits."""
+    if p.rowwise and x.shape[0] > 1:
+        return np.matmul(x[:, None], m)[:, 0]
+    return x @ m
 
 
 def _by_group(x: NDArray, n_grp: int) -> NDArray:

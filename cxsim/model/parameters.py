@@ -196,6 +196,9 @@ class Params:
     recovery: FloatArray  # (R, 3) refunds, credits, goodwill per complaint, by outcome
     replacement: FloatArray  # (R,) acquisition cost x share replaced, per lost customer
     routine: FloatArray  # (R,) routine contacts per customer per period (not failures)
+    #: The runs are separate worlds (`cxsim.engine.world.run_variants`): the engine computes
+    #: each as it would alone, to the bit (a little slower), not as draws of one world.
+    rowwise: bool = False
 
     @property
     def lifetime(self) -> bool:
