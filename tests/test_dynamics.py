@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,11 +126,13 @@ def test_the_settled_mix_is_a_fixed_point_of_one_period(memory: str, horizon: in
     "scenario",
     [pytest.param(with_memory(TINY, "fade: 0.1"), id="tiny"), ROOT / "scenarios/subscription.yaml"],
 )
-def test_a_block_of_separate_worlds_settles_each_as_it_would_alone(scenario) -> None:
+def test_a_block_of_separate_worlds_settles_each_as_it_would_alone(
+    scenario: cxsim.Scenario | Path,
+) -> None:
     """`Params.rowwise`: each run's settled mix is the one it has in a block of its own, to the
     bit; the block-wide rule iterates until every run has converged (a run's last bits then
     depend on its block)."""
-    scenario = cxsim.load(scenario) if not isinstance(scenario, cxsim.Scenario) else scenario
+    scenario = scenario if isinstance(scenario, cxsim.Scenario) else cxsim.load(scenario)
     runs = 40
     factor = np.geomspace(0.05, 5.0, runs)  # worlds far apart: converging at other rounds
     values = {
