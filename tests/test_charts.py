@@ -35,13 +35,17 @@ def simulated(name: str) -> tuple[Any, Any, Any]:
         from cxsim.analysis.compare import compare
 
         # Two interventions and their combination. Ones that change the contact centre make
-        # the SimPy support model run again (seconds each): leave those to the report tests.
+        # the SimPy support model run again (seconds each), and so does the search for the
+        # best combination under a support section: leave those to the report tests.
         names = [
             iv.name
             for iv in scenario.interventions
             if not any(e.path.startswith("support") for e in iv.effects)
         ][:2]
-        comparison = compare(scenario, runs=RUNS, seed=11, interventions=names, source=source)
+        combined = getattr(scenario, "support", None) is None
+        comparison = compare(
+            scenario, runs=RUNS, seed=11, interventions=names, combined=combined, source=source
+        )
         results = comparison.baseline
     else:
         results = cxsim.simulate(scenario, runs=RUNS, seed=11, source=source)
