@@ -174,7 +174,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         return []
     out = frame.to_dict(orient="records")
     return [
-        {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
+        {str(k): (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
         for r in out
     ]
 

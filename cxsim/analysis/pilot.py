@@ -18,7 +18,7 @@ periods the business takes to produce that many in both arms.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -123,6 +123,12 @@ class PilotPlan(Result):
         """One row per pilot length: the metric in each arm and units per arm."""
         return self.table.copy()
 
+    def rows(self) -> Iterator[tuple[int, pd.Series[Any]]]:
+        """The table's rows, each with its pilot length in periods (the table's index)."""
+        for k, row in self.table.iterrows():
+            assert isinstance(k, int | np.integer), "the table is indexed by pilot periods"
+            yield int(k), row
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
@@ -136,9 +142,9 @@ class PilotPlan(Result):
             "alpha": self.alpha,
             "power": self.power,
             "plan": [
-                {"periods": int(k), **{c: _plain(v) for c, v in row.items() if c != "worth_cost"}}
+                {"periods": k, **{c: _plain(v) for c, v in row.items() if c != "worth_cost"}}
                 | ({"worth_cost": bool(row["worth_cost"])} if "worth_cost" in row else {})
-                for k, row in self.table.iterrows()
+                for k, row in self.rows()
             ],
         }
 

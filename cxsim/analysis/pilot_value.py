@@ -124,9 +124,7 @@ def with_evsi(
     )
     ok = np.isfinite(effect)
     table = plan.table.copy()
-    values = [
-        evsi(npv[ok], effect[ok], noise_variance(plan, int(k), row)) for k, row in table.iterrows()
-    ]
+    values = [evsi(npv[ok], effect[ok], noise_variance(plan, k, row)) for k, row in plan.rows()]
     table["evsi"] = values
     table["worth_cost"] = [v > pilot_cost for v in values]
     evpi = normal_evsi(float(np.mean(npv)), float(np.std(npv, ddof=1)))

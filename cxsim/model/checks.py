@@ -60,12 +60,12 @@ def _correlations(scenario: Scenario) -> Found:
         return problems
     names = sorted({p for c in scenario.correlations for p in c.between})
     index = {p: k for k, p in enumerate(names)}
-    corr = np.eye(len(names))
+    matrix = np.eye(len(names))
     for c in scenario.correlations:
         r = 2.0 * math.sin(math.pi * c.rho / 6.0)  # as the copula uses it
         i, j = index[c.between[0]], index[c.between[1]]
-        corr[i, j] = corr[j, i] = r
-    if np.linalg.eigvalsh(corr).min() <= 1e-10:
+        matrix[i, j] = matrix[j, i] = r
+    if np.linalg.eigvalsh(matrix).min() <= 1e-10:
         problems.append(
             (
                 ("correlations",),

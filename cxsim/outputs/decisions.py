@@ -8,7 +8,7 @@ the value of information is `cxsim.analysis.voi.value_of_information` on the sam
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -32,6 +32,14 @@ NEGLIGIBLE = 0.005
 BAR_INCHES = 0.34
 #: Inputs shown with their partial EVPI (largest first; under half a percent is noise).
 MOST_INPUTS = 6
+
+
+class _Style(TypedDict):
+    """Text properties for `pages.paragraph`'s matplotlib keywords (never its `bullet`)."""
+
+    fontweight: str
+    color: str
+
 
 WORDS: dict[str, dict[str, str]] = {
     "title": {
@@ -130,7 +138,7 @@ def decisions_page(comparison: Comparison, *, language: str | None = None) -> Fi
     fig = pages.blank_page()
     # An empty axes under the words: notebooks (IPython) show no figure that has no axes.
     fig.add_axes((0, 0, 1, 1), zorder=-1).set_axis_off()
-    bold = {"fontweight": title_weight(lang), "color": charts.INK}
+    bold: _Style = {"fontweight": title_weight(lang), "color": charts.INK}
     y = pages.paragraph(fig, 0.22, _w("title", lang), 15, 70, **bold)
 
     y = pages.paragraph(fig, y + 0.06, _w("recommended", lang), 11.5, 90, **bold)

@@ -17,7 +17,7 @@ from cxsim.outputs.sources import input_sources
 PAGE = charts.FIGSIZE
 
 #: Each page's words, English and Japanese: a title, then paragraphs ("- " marks a bullet).
-WORDS: dict[str, dict[str, Any]] = {
+WORDS: dict[str, dict[str, tuple[str, list[str]]]] = {
     "method": {
         "en": (
             "How the model works",
@@ -137,10 +137,12 @@ WORDS: dict[str, dict[str, Any]] = {
             ],
         ),
     },
-    "sources": {
-        "en": ("Sources", "The scenario file gives no sources for its figures."),
-        "ja": ("出典", "シナリオファイルに数値の出典の記載はありません。"),
-    },
+}
+
+#: The sources page's title and what it says when the scenario file gives no sources.
+SOURCES_WORDS: dict[str, tuple[str, str]] = {
+    "en": ("Sources", "The scenario file gives no sources for its figures."),
+    "ja": ("出典", "シナリオファイルに数値の出典の記載はありません。"),
 }
 
 
@@ -223,19 +225,22 @@ def _fill_page(
 @charts.styled
 def method_page(results: Results, *, language: str | None = None) -> Figure:
     lang = language_of(language, default=results.scenario.language)
-    return words_page(*WORDS["method"][lang], lang)
+    title, paragraphs = WORDS["method"][lang]
+    return words_page(title, paragraphs, lang)
 
 
 @charts.styled
 def glossary_page(results: Results, *, language: str | None = None) -> Figure:
     lang = language_of(language, default=results.scenario.language)
-    return words_page(*WORDS["glossary"][lang], lang, size=9.5)
+    title, paragraphs = WORDS["glossary"][lang]
+    return words_page(title, paragraphs, lang, size=9.5)
 
 
 @charts.styled
 def limitations_page(results: Results, *, language: str | None = None) -> Figure:
     lang = language_of(language, default=results.scenario.language)
-    return words_page(*WORDS["limitations"][lang], lang)
+    title, paragraphs = WORDS["limitations"][lang]
+    return words_page(title, paragraphs, lang)
 
 
 def source_notes(results: Results, language: str = "en") -> list[str]:
@@ -272,7 +277,9 @@ def _named(scenario: Any, path: str, language: str) -> str:
 def input_name(scenario: Any, path: str) -> str:
     """An input's path in words: list items by their names, "segments.0.customers" as
     "Monthly plan: customers", "loss_tree.defection.silent.minor" as "defection silent minor"."""
-    node, words, named = scenario, [], ""
+    node: Any = scenario
+    words: list[str] = []
+    named = ""
     for part in path.split("."):
         if part.isdigit() and isinstance(node, list | tuple):
             node = node[int(part)]
@@ -291,7 +298,7 @@ def sources_pages(results: Results, *, language: str | None = None) -> list[Figu
     """Where the figures come from: the comments in the scenario file, on as many pages as
     they need."""
     lang = language_of(language, default=results.scenario.language)
-    title, none = WORDS["sources"][lang]
+    title, none = SOURCES_WORDS[lang]
     notes = source_notes(results, lang)
     with charts.theme(lang):
         figs = words_pages(title, [f"- {n}" for n in notes] or [none], lang, size=8.5, gap=-0.02)
@@ -304,6 +311,6 @@ def sources_pages(results: Results, *, language: str | None = None) -> list[Figu
 def sources_page(results: Results, *, language: str | None = None) -> Figure:
     """The first page of `sources_pages` (the rest counted in a last line)."""
     lang = language_of(language, default=results.scenario.language)
-    title, none = WORDS["sources"][lang]
+    title, none = SOURCES_WORDS[lang]
     notes = source_notes(results, lang)
     return words_page(title, [f"- {n}" for n in notes] or [none], lang, size=8.5, gap=-0.02)

@@ -19,10 +19,15 @@ from cxsim.outputs.labels import title_weight
 WARN = Font(bold=True, color="B03A2E")
 HEADERS = ["Metric", "Segment", "Period", "Observed", "Modelled", "Difference", "Within"]
 
-#: The page's words by language (the sheet keeps the English headers above).
-WORDS = {
+#: The page's column headers by language (the sheet keeps the English ones).
+PAGE_HEADERS: dict[str, list[str]] = {
+    "en": HEADERS,
+    "ja": ["指標", "セグメント", "期", "実績", "モデル", "差", "許容範囲内"],
+}
+
+#: The page's words by language.
+WORDS: dict[str, dict[str, str]] = {
     "en": {
-        "headers": HEADERS,
         "expected": "expected-value model",
         "monte_carlo": "Monte Carlo mean",
         "basis": "Status quo ({basis}) against what the company observed (scenario actuals:)",
@@ -34,7 +39,6 @@ WORDS = {
         "status quo does not reproduce the business there.",
     },
     "ja": {
-        "headers": ["指標", "セグメント", "期", "実績", "モデル", "差", "許容範囲内"],
         "expected": "期待値モデル",
         "monte_carlo": "モンテカルロ平均",
         "basis": "現状のモデル（{basis}）と企業の実績（シナリオのactuals）の比較",
@@ -48,7 +52,7 @@ WORDS = {
 }
 
 #: The metrics of `actuals:` in words.
-METRIC_WORDS = {
+METRIC_WORDS: dict[str, dict[str, str]] = {
     "en": {
         "active": "Active customers",
         "churn": "Churn",
@@ -138,7 +142,7 @@ def reconciliation_page(
     widths = [0.16, 0.24, 0.1, 0.14, 0.14, 0.12, 0.08]
     cells = ax.table(
         cellText=rows,
-        colLabels=words["headers"],
+        colLabels=PAGE_HEADERS[lang],
         colWidths=widths,
         loc="upper left",
         cellLoc="left",

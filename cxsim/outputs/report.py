@@ -57,6 +57,7 @@ from cxsim.outputs.reconciliation import reconciliation_page
 from cxsim.outputs.words import (
     headline,
     interval_formatter,
+    npv_stats,
     provenance_line,
     summary_markdown,
 )
@@ -260,7 +261,7 @@ def summary_page(
         tiles.append(
             (
                 text("kpi_best", lang),
-                money(best.stats("npv")["mean"]),
+                money(npv_stats(best)["mean"]),
                 _best_words(best, results, lang),
             )
         )

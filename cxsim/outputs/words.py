@@ -28,9 +28,9 @@ from cxsim.outputs.labels import (
 )
 
 if TYPE_CHECKING:
-    from cxsim.analysis.compare import Comparison
+    from cxsim.analysis.compare import Comparison, Outcome
 
-__all__ = ["headline", "md_text", "provenance_line", "summary_markdown"]
+__all__ = ["headline", "md_text", "npv_stats", "provenance_line", "summary_markdown"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~])")
 
@@ -103,22 +103,35 @@ def headline(
     if comparison is not None and comparison.outcomes:
         best = comparison.outcomes[0]
         npv = best.stats("npv")
-        if (npv["mean"] or 0) > 0:
+        mean, p5, p95 = npv["mean"], npv["p5"], npv["p95"]
+        if mean is not None and mean > 0:
+            # A mean means every run's NPV is finite (`Outcome.stats`), so are its percentiles.
+            assert p5 is not None and p95 is not None, "NPV percentiles of a finite NPV"
             in_unit = interval_formatter(results, lang, npv)
             lines.append(
                 text(
                     "headline_best",
                     lang,
                     name=name(best.name),
-                    npv=in_unit(npv["mean"]),
-                    p5=in_unit(npv["p5"]),
-                    p95=in_unit(npv["p95"]),
+                    npv=in_unit(mean),
+                    p5=in_unit(p5),
+                    p95=in_unit(p95),
                     p=percent_words(best.p_pays),
                 )
             )
         else:
             lines.append(text("headline_none", lang, n=len(comparison.outcomes)))
     return lines
+
+
+def npv_stats(outcome: Outcome) -> dict[str, float]:
+    """`outcome.stats("npv")`, every figure a number: `stats` gives None only for a figure
+    that is infinite in some run (a payback that never comes), and NPV (loss avoided plus
+    costs spared, less cost) is finite in every run."""
+    stats = outcome.stats("npv")
+    missing = [k for k, v in stats.items() if v is None]
+    assert not missing, f"NPV figures {missing} of {outcome.name!r} are None: an infinite NPV"
+    return {k: v for k, v in stats.items() if v is not None}
 
 
 def interval_formatter(
@@ -176,10 +189,10 @@ def summary_markdown(results: Results, comparison: Comparison | None, lang: str)
     out += [f"## {t('md_figures')}", ""]
     out += [f"| {t('md_metric')} | {t('md_mean')} | P5 | P50 | P95 |", "|---|--:|--:|--:|--:|"]
     s = results.stats("lost_revenue")
-    row = money_in_one_unit(results, lang, (s[k] for k in ("mean", "p5", "p50", "p95")))
+    in_unit = money_in_one_unit(results, lang, (s[k] for k in ("mean", "p5", "p50", "p95")))
     out.append(
-        f"| {what_is_lost(results, lang)} | {row(s['mean'])} | {row(s['p5'])} "
-        f"| {row(s['p50'])} | {row(s['p95'])} |"
+        f"| {what_is_lost(results, lang)} | {in_unit(s['mean'])} | {in_unit(s['p5'])} "
+        f"| {in_unit(s['p50'])} | {in_unit(s['p95'])} |"
     )
     for key, metric in (
         ("kpi_customers", "customers_lost"),
@@ -210,14 +223,14 @@ def summary_markdown(results: Results, comparison: Comparison | None, lang: str)
             f"| {t('md_intervention')} | NPV | P5 | P95 | {t('md_p_pays')} | {t('md_payback')} |",
             "|---|--:|--:|--:|--:|--:|",
         ]
-        npvs = [o.stats("npv") for o in comparison.outcomes]
+        npvs = [npv_stats(o) for o in comparison.outcomes]
         cells = [n[k] for n in npvs for k in ("mean", "p5", "p95")]
-        table_unit = money_in_one_unit(results, lang, (v for v in cells if v is not None))
+        table_unit = money_in_one_unit(results, lang, cells)
         for o in comparison.outcomes:
             payback = o.stats("payback_periods")["p50"]
             space = "" if lang == "ja" else " "
             pb = f"{payback:.0f}{space}{unit}" if payback is not None else t("md_never")
-            npv = o.stats("npv")
+            npv = npv_stats(o)
             out.append(
                 f"| {md_text(o.name)} | {table_unit(npv['mean'])} | {table_unit(npv['p5'])} "
                 f"| {table_unit(npv['p95'])} | {percent_words(o.p_pays)} | {pb} |"

@@ -68,7 +68,7 @@ def write_workbook(
     attribution_sheet(wb.create_sheet(book.word("sheet_where")), book)
     case = wb.create_sheet(book.word("sheet_case")) if outcomes and layout is not None else None
     runs = flows.runs_sheet(wb.create_sheet(book.word("sheet_runs")), book, outcomes)
-    if case is not None:
+    if case is not None and layout is not None:  # a case sheet is made only with a layout
         flows.interventions_sheet(case, book, outcomes, layout, runs)
     if reconciliation is not None:
         reconciliation_sheet(wb.create_sheet("Reconciliation"), reconciliation)

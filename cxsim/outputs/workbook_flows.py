@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -248,7 +249,12 @@ def runs_sheet(ws: Worksheet, book: Book, outcomes: list[Any]) -> RunsLayout:
             for key in ("iv_avoided", "iv_cost", "iv_npv", "iv_roi", "iv_payback")
         ]
     header(ws, 2, head)
-    columns = [np.arange(1, k + 1), r.totals["lost_revenue"][:k], r.totals["revenue"][:k]]
+    # Each column's values by run; None for a formula column (an intervention's NPV and ROI).
+    columns: list[NDArray[Any] | None] = [
+        np.arange(1, k + 1),
+        r.totals["lost_revenue"][:k],
+        r.totals["revenue"][:k],
+    ]
     formats = ["0", book.money, book.money]
     for o in outcomes:
         benefit = o.loss_avoided + o.cost_avoided  # failure costs avoided count too

@@ -47,6 +47,8 @@ def write_solved(text: str, solved: dict[str, float]) -> str:
     edits: list[tuple[int, int, str, bool]] = []  # start, end, new text, is an insertion
     for path, value in solved.items():
         loc = _canonical(path)
+        if root is None:  # an empty document: nowhere to place the value, as for a flow mapping
+            raise UserError(f"cannot place {path} in the file: write it in block style")
         node, parent = _find(root, loc)
         if node is not None:
             edits.append((node.start_mark.index, node.end_mark.index, _text(path, value), False))
