@@ -47,6 +47,7 @@ loss_tree:
     told: {silent: 5, satisfied: 4, mollified: 6, dissatisfied: 9}
     deterred: 0.02
     referred: 0.02
+memory: {start: clean}  # no settled mix to solve: 2-3 times faster, and no part of what is tested
 interventions:
   - name: Fix delivery
     description: Better couriers.
