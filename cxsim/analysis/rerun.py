@@ -215,14 +215,16 @@ def repeat(doc: Mapping[str, Any], kind: str, name: str, workers: int | None) ->
     except ScenarioError as exc:
         raise UserError(f"{name}: the recorded scenario does not load here:\n{exc}") from None
     fresh, run = REPEAT[kind](scenario, source, doc, name, workers)
-    if isinstance(doc.get("reconciliation"), dict):
-        fresh["reconciliation"] = _reconciliation(scenario, run)
+    if isinstance(doc.get("reconciliation"), dict):  # as `cxsim run` and `cxsim report` add it
+        from cxsim.analysis.calibration import reconcile
+
+        fresh["reconciliation"] = reconcile(run.scenario, run).to_dict()
     return _as_json(fresh)
 
 
-#: A repeater gives the new document and the run whose status quo it reconciles with the
-#: scenario's actuals (as `cxsim run` and `cxsim report` add them), if any.
-Repeated = tuple[dict[str, Any], Results | Summary | None]
+#: A repeater gives the new document and the run whose status quo its reconciliation block
+#: compares with the scenario's actuals (the run as simulated: a comparison's baseline).
+Repeated = tuple[dict[str, Any], Results | Summary]
 Repeater = Callable[[Scenario, Source, Mapping[str, Any], str, "int | None"], Repeated]
 
 
@@ -256,17 +258,6 @@ def _comparison(
     return comparison.to_dict(), comparison.baseline
 
 
-def _reconciliation(scenario: Scenario, run: Results | Summary | None) -> dict[str, Any]:
-    """The reconciliation block as `cxsim run` and `cxsim report` write it: the status quo of
-    `run` (the scenario as simulated) against the actuals; a run that keeps no per-period
-    figures (above `cxsim run`'s kept-runs limit) is reconciled on the expected-value model."""
-    from cxsim.analysis.calibration import reconcile
-
-    if isinstance(run, Results):
-        return reconcile(run.scenario, run).to_dict()
-    return reconcile(scenario).to_dict()
-
-
 def _compared(
     scenario: Scenario, source: Source, doc: Mapping[str, Any], name: str, workers: int | None
 ) -> Comparison:
@@ -292,7 +283,7 @@ def _report(
     scenario: Scenario, source: Source, doc: Mapping[str, Any], name: str, workers: int | None
 ) -> Repeated:
     """As `cxsim report` builds its results.json: the comparison's baseline is the run."""
-    run: Results | Summary | None
+    run: Results | Summary
     if isinstance(doc.get("comparison"), dict):
         comparison = _compared(scenario, source, doc["comparison"], name, workers)
         fresh, run = comparison.baseline.to_dict(), comparison.baseline

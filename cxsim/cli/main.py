@@ -230,7 +230,7 @@ def _with_reconciliation(
 
     from cxsim.analysis.calibration import reconcile
 
-    table = reconcile(scenario, results if isinstance(results, api.Results) else None)
+    table = reconcile(scenario, results)
     for row in table.outside:
         what = " ".join(str(x) for x in (row["metric"], row["segment"], row["period"]) if x)
         modelled = row["modelled"]

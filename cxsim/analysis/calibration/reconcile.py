@@ -28,6 +28,8 @@ from cxsim.protocol import Result
 if TYPE_CHECKING:
     import pandas as pd
 
+    from cxsim.engine.summary import Summary
+
 COLUMNS = ("metric", "segment", "period", "observed", "modelled", "difference", "within")
 
 
@@ -96,14 +98,15 @@ def _rel(r: dict[str, Any]) -> str:
     return f"{r['difference'] / obs:+.2%}" if obs else f"{r['difference']:+.4g}"
 
 
-def reconcile(scenario: Scenario, results: Results | None = None) -> Reconciliation:
+def reconcile(scenario: Scenario, results: Results | Summary | None = None) -> Reconciliation:
     """Compare a run's status quo (expected-value or Monte Carlo) with `scenario.actuals`.
 
-    Without `results`, the expected-value model is run. Figures of one segment in a scenario
+    Without `results`, or with a run that kept no per-period figures (a `Summary`, or results
+    without periods), the expected-value model is run. Figures of one segment in a scenario
     with several, and cohort retention, are modelled by further runs of the same kind (same
     runs and seed), see `cxsim.analysis.calibration.views`.
     """
-    if results is None or not results.periods:
+    if not isinstance(results, Results) or not results.periods:
         results = run_like(scenario, None)
     basis = results.kind
     rows: list[dict[str, Any]] = []
