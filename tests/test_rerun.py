@@ -1,6 +1,7 @@
 """`cxsim rerun`: a recorded result is reproduced exactly, or the rerun says why not.
 
-Exit codes: 0 reproduced exactly, 1 some numbers differ (listed), 2 it cannot be rerun here
+Exit codes: 0 reproduced (exactly, or up to rounding for a document from another kind of CPU),
+1 some numbers differ (listed), 2 it cannot be rerun here
 (another version of cxsim, numpy or scipy; not a results document).
 """
 
@@ -18,6 +19,7 @@ import scipy
 
 import cxsim
 import cxsim.cli.main
+from cxsim.engine.rounding import cpu_kind
 from cxsim.outputs import files as output
 
 from .conftest import ROOT, SHARED_REPORTS, TINY
@@ -213,6 +215,42 @@ def test_one_edited_number_is_found(
         "attribution.by_touchpoint.Delivery",
     ]
     assert found["differences"][0]["now"] == p50
+    assert found["exactly"] is False and found["rounded"] == []  # made on this CPU: bit for bit
+
+
+def test_another_cpus_rounding_is_reproduced_up_to_rounding_and_nothing_more(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    recorded: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    """A document made on another kind of CPU may differ in the last digits (numpy and OpenBLAS
+    pick CPU-specific kernels): that is reproduced, and said; a larger change is not."""
+    assert recorded["provenance"]["cpu"] == cpu_kind()
+    recorded["provenance"]["cpu"] = "Some other CPU, x86_64 AVX512_SKX"
+    p50 = recorded["metrics"]["lost_revenue"]["p50"]
+    recorded["metrics"]["lost_revenue"]["p50"] = p50 * (1 + 3e-16)
+    recorded["attribution"]["by_touchpoint"]["Delivery"] *= 1 - 4e-14
+    path = save(recorded, tmp_path / "elsewhere.json")
+    code, out, err = main(monkeypatch, capsys, "rerun", path)
+    lines = out.splitlines()
+    assert code == 0, out + err
+    assert lines[1].startswith("reproduced up to rounding: all ")
+    assert lines[1].endswith(" values match, 2 of them in all but the last digits")
+    assert "made on Some other CPU, x86_64 AVX512_SKX, this is " + cpu_kind() in lines[2]
+    assert "at most 4.0e-14 relative" in lines[2]
+    found = cxsim.rerun(recorded, workers=1)
+    assert found.reproduced and found.to_dict()["exactly"] is False
+    assert sorted(p for p, _, _ in found.rounded) == [
+        "attribution.by_touchpoint.Delivery",
+        "metrics.lost_revenue.p50",
+    ]
+    recorded["metrics"]["lost_revenue"]["p50"] = p50 * (1 + 1e-10)  # beyond rounding
+    found = cxsim.rerun(recorded, workers=1)
+    assert not found.reproduced and [p for p, _, _ in found.differences] == [
+        "metrics.lost_revenue.p50"
+    ]
+    assert "1 more differ in their last digits only" in found.text()
 
 
 @pytest.mark.parametrize(
@@ -265,6 +303,7 @@ def test_provenance_records_what_a_rerun_needs() -> None:
         "numpy_version": np.__version__,
         "scipy_version": scipy.__version__,
         "python_version": doc["provenance"]["python_version"],
+        "cpu": cpu_kind(),
     }
     assert ROOT.exists()
 

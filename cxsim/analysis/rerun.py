@@ -30,6 +30,7 @@ from cxsim._version import __version__
 from cxsim.analysis.compare import COMBINATION_LABELS, Comparison, compare
 from cxsim.analysis.portfolio import SET_LABELS
 from cxsim.engine.results import Results
+from cxsim.engine.rounding import cpu_kind, within_rounding
 from cxsim.engine.simulation import expected, simulate, summarise
 from cxsim.engine.summary import Summary
 from cxsim.errors import ScenarioError, UserError
@@ -66,10 +67,13 @@ class Reproduction(Result):
     fresh: dict[str, Any]
     checked: int
     differences: list[tuple[str, Any, Any]] = field(default_factory=list)
+    #: Values that came back up to rounding only, from a document made on another kind of CPU.
+    rounded: list[tuple[str, Any, Any]] = field(default_factory=list)
 
     @property
     def reproduced(self) -> bool:
-        """True when every recorded value came back exactly."""
+        """True when every recorded value came back: exactly, or on another kind of CPU than
+        the one that made the document, up to its rounding (listed in `rounded`)."""
         return not self.differences
 
     def to_frame(self) -> pd.DataFrame:
@@ -87,15 +91,25 @@ class Reproduction(Result):
             "runs": self.recorded.get("runs"),
             "versions": VERSIONED,
             "reproduced": self.reproduced,
+            "exactly": self.reproduced and not self.rounded,
             "checked": self.checked,
             "differences": [{"path": p, "recorded": a, "now": b} for p, a, b in self.differences],
+            "rounded": [{"path": p, "recorded": a, "now": b} for p, a, b in self.rounded],
+            "cpu": {"recorded": self.recorded["provenance"].get("cpu"), "now": cpu_kind()},
         }
 
     def text(self) -> str:
         """What `cxsim rerun` prints: what was rerun, then reproduced or the differences."""
         lines = [f"rerun of {self.name}: {describe_run(self.recorded, self.document_kind)}"]
-        if self.reproduced:
+        if self.reproduced and not self.rounded:
             lines.append(f"reproduced exactly: all {self.checked} values match")
+            return "\n".join(lines) + "\n"
+        if self.reproduced:
+            lines.append(
+                f"reproduced up to rounding: all {self.checked} values match, "
+                f"{len(self.rounded)} of them in all but the last digits"
+            )
+            lines.append(f"  {self._cpus()}")
             return "\n".join(lines) + "\n"
         lines.append(f"NOT reproduced: {len(self.differences)} of {self.checked} values differ")
         if self.recorded.get("scenario_sha256") != self.fresh.get("scenario_sha256"):
@@ -103,11 +117,24 @@ class Reproduction(Result):
                 "  the scenario text no longer matches its recorded SHA-256: "
                 "the document was edited after it was written"
             )
+        if self.rounded:
+            last = f"{len(self.rounded)} more differ in their last digits only"
+            lines.append(f"  {last}: {self._cpus()}")
         for path, old, new in self.differences[:SHOWN]:
             lines.append(f"  {path}: recorded {_show(old)}, now {_show(new)}{_change(old, new)}")
         if len(self.differences) > SHOWN:
             lines.append(f"  ... and {len(self.differences) - SHOWN} more (--json lists them all)")
         return "\n".join(lines) + "\n"
+
+    def _cpus(self) -> str:
+        """Why last digits may differ: the document was made on another kind of CPU."""
+        made = self.recorded["provenance"].get("cpu")
+        where = f"made on {made}" if made else "made on a CPU the document does not record"
+        worst = max(_relative(a, b) for _, a, b in self.rounded)
+        return (
+            f"the document was {where}, this is {cpu_kind()}; numpy and OpenBLAS round "
+            f"differently on each (at most {worst:.1e} relative here)"
+        )
 
     def __repr__(self) -> str:
         state = "reproduced" if self.reproduced else f"{len(self.differences)} differences"
@@ -130,8 +157,13 @@ def rerun(document: str | Path | Mapping[str, Any], *, workers: int | None = Non
     kind = document_kind(recorded, name)
     check_versions(recorded["provenance"], name)
     fresh = repeat(recorded, kind, name, workers)
+    # bit for bit on the kind of CPU that made it; elsewhere up to that CPU's rounding
+    same_cpu = recorded["provenance"].get("cpu") == cpu_kind()
     checked, differences = compare_documents(recorded, fresh)
-    return Reproduction(name, kind, recorded, fresh, checked, differences)
+    rounded = [] if same_cpu else [d for d in differences if within_rounding(d[1], d[2])]
+    if rounded:
+        differences = [d for d in differences if not within_rounding(d[1], d[2])]
+    return Reproduction(name, kind, recorded, fresh, checked, differences, rounded)
 
 
 def read_document(path: Path) -> dict[str, Any]:
@@ -409,6 +441,10 @@ def _show(value: Any) -> str:
     if isinstance(value, str) and len(value) > 40:
         value = value[:16] + "..."
     return json.dumps(value, ensure_ascii=False)
+
+
+def _relative(old: float, new: float) -> float:
+    return abs(new - old) / max(abs(old), abs(new)) if old or new else 0.0
 
 
 def _change(old: Any, new: Any) -> str:

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from cxsim._version import __version__
 from cxsim.engine.recursion import COST_LINES, BlockResult
+from cxsim.engine.rounding import cpu_kind
 from cxsim.engine.stats import PERCENTILES, describe
 from cxsim.engine.variance import Estimate, estimate
 from cxsim.formatting.money import format_count, format_money
@@ -483,6 +484,7 @@ def provenance(source: Source | None) -> dict[str, Any]:
         # its quantile functions turn draws into inputs; read without importing it
         "scipy_version": importlib.metadata.version("scipy"),
         "python_version": platform.python_version(),
+        "cpu": cpu_kind(),  # another kind of CPU may round the last digits differently
     }
 
 

@@ -1,7 +1,8 @@
 """Record the golden files: every example's `run`, `compare` and `sensitivity` JSON at fixed seeds.
 
 Run `python tests/golden/record.py` only when a change is meant to move numbers, and say so in the
-commit; `tests/test_golden.py` checks that everything else leaves them bit-identical.
+commit; `tests/test_golden.py` checks that everything else leaves them bit-identical on the kind
+of CPU that recorded them (cpu.txt), and the same up to rounding on others.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from click.testing import CliRunner
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SEED = "11"
+#: The CPU the files were recorded on (`cxsim.engine.rounding.cpu_kind`); absent for files
+#: recorded before it was kept.
+CPU_FILE = HERE / "cpu.txt"
 #: (golden name, CLI arguments); files relative to the repository's root.
 CASES: list[tuple[str, list[str]]] = []
 for name, compare_file, compare_runs in [
@@ -64,7 +68,7 @@ def volatile(doc: object) -> object:
         return {
             k: volatile(v)
             for k, v in doc.items()
-            if k not in ("numpy_version", "scipy_version", "python_version")
+            if k not in ("numpy_version", "scipy_version", "python_version", "cpu")
         }
     if isinstance(doc, list):
         return [volatile(v) for v in doc]
@@ -74,7 +78,10 @@ def volatile(doc: object) -> object:
 if __name__ == "__main__":
     import os
 
+    from cxsim.engine.rounding import cpu_kind
+
     os.chdir(ROOT)
+    CPU_FILE.write_text(cpu_kind() + "\n")
     only = set(sys.argv[1:])
     for name, args in CASES:
         if only and name not in only:
