@@ -202,6 +202,26 @@ def test_chart_pdfs_embed_fonts_without_layout_tables(tmp_path: Any) -> None:
         assert not tables & {"GSUB", "GPOS", "GDEF"}
 
 
+def test_a_chart_saved_in_several_formats_is_laid_out_once(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saving a chart as PNG, SVG and PDF lays it out once, for the PNG (laying out measures
+    every label); the others keep that layout, and the chart's own engine resumes after."""
+    results, _, _ = simulated("ecommerce.yaml")
+    fig = charts.loss_by_pathway(results)
+    engine = fig.get_layout_engine()
+    calls: list[Figure] = []
+    execute = type(engine).execute
+    counted = lambda self, f: calls.append(f) or execute(self, f)  # noqa: E731
+    monkeypatch.setattr(type(engine), "execute", counted)
+    paths = [tmp_path / f"chart.{fmt}" for fmt in ("png", "svg", "pdf")]
+    charts.save(fig, paths)
+    assert len(calls) == 1 and all(p.stat().st_size > 10_000 for p in paths)
+    assert fig.get_layout_engine() is engine
+    charts.save(fig, tmp_path / "alone.pdf")  # one format: laid out as before
+    assert len(calls) == 2
+
+
 def test_a_chart_can_draw_into_a_notebook_axes() -> None:
     results, _, _ = simulated("ecommerce.yaml")
     fig = Figure(figsize=(14, 5), layout="constrained")

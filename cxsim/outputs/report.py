@@ -113,9 +113,8 @@ def _build(
 ) -> list[str]:
     figs = charts.all_charts(results, comparison, language=lang, sensitivity=sensitivity)
     (tmp / CHARTS_DIR).mkdir()
-    for name, fig in figs.items():
-        for fmt in CHART_FORMATS:
-            charts.save(fig, tmp / CHARTS_DIR / f"{name}.{fmt}")
+    for name, fig in figs.items():  # laid out once, for the PNG; the others and the page keep it
+        charts.save(fig, [tmp / CHARTS_DIR / f"{name}.{fmt}" for fmt in CHART_FORMATS])
     table = reconcile(results.scenario, results) if results.scenario.actuals else None
     page_list = [
         summary_page(results, comparison, language=lang),
@@ -170,7 +169,8 @@ def _write_pdf(path: Path, pages: list[Figure], results: Results, lang: str) -> 
                 color=charts.MUTED,
             )
             try:
-                pdf.savefig(fig)
+                with charts.layout_kept(fig):
+                    pdf.savefig(fig)
             finally:
                 label.remove()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import importlib.util
 import logging
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, ParamSpec
 
@@ -190,7 +190,30 @@ def _language(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     return str(getattr(scenario, "language", None) or "en")
 
 
-def save(fig: Figure, path: str | Path, dpi: int = DPI) -> None:
-    """Save a chart with the style's output settings (PNG at `dpi`, PDF/SVG as vectors)."""
+def save(fig: Figure, path: str | Path | Sequence[str | Path], dpi: int = DPI) -> None:
+    """Save a chart with the style's output settings (PNG at `dpi`, PDF/SVG as vectors).
+
+    Given several paths (one per format), the chart is laid out once, as the first is saved,
+    and the others keep that layout: laying out measures every label, a third of the work.
+    """
+    first, *others = [path] if isinstance(path, str | Path) else path
     with theme(), lean_subsets():
-        fig.savefig(path, dpi=dpi)
+        fig.savefig(first, dpi=dpi)
+        with layout_kept(fig):
+            for other in others:
+                fig.savefig(other, dpi=dpi)
+
+
+@contextmanager
+def layout_kept(fig: Figure) -> Iterator[None]:
+    """Within it, `fig` keeps the layout of its last drawing (its engine resumes after), so
+    drawing it again, in another format or on a report page, does not lay it out again."""
+    engine = fig.get_layout_engine()
+    if engine is None:
+        yield
+        return
+    fig.set_layout_engine("none")
+    try:
+        yield
+    finally:
+        fig.set_layout_engine(engine)
