@@ -184,10 +184,10 @@ def test_chart_pdfs_embed_fonts_without_layout_tables(tmp_path: Any) -> None:
     from fontTools.ttLib import TTFont
     from pypdf import PdfReader
 
-    before = list(subset.Options._drop_tables_default)
+    before, load = list(subset.Options._drop_tables_default), subset.load_font
     results, _, _ = simulated("ecommerce.yaml")
     charts.save(charts.loss_by_pathway(results), tmp_path / "chart.pdf")
-    assert subset.Options._drop_tables_default == before
+    assert subset.Options._drop_tables_default == before and subset.load_font is load
     page = PdfReader(tmp_path / "chart.pdf").pages[0]
     assert "of the lost margin" in " ".join(page.extract_text().split())
     fonts = [
