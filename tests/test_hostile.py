@@ -480,6 +480,34 @@ def test_a_huge_flow_list_is_refused_fast_with_the_right_message(tmp_path: Path)
         cxsim.load(path)  # counted while composing, stopped at the limit
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # few lines and commas (the cheaper bound passes them), many values
+        "values: " + "[" * 60 + "]" * 60 + "\n",
+        "- " * 60 + "x\n",
+        "base: &b {a: 1}\nrefs: " + "[*b, " * 30 + "x" + "]" * 30 + "\n",
+        "名前: " + "{配送遅延: " * 30 + "返品" + "}" * 30 + "\n",
+    ],
+    ids=["flow", "block", "aliases", "japanese"],
+)
+def test_the_value_count_in_c_stops_where_the_composer_would(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libyaml counts the values before PyYAML composes them (12 s for 200,000 in Python):
+    it must refuse at the value, and name the place, that the composer's own count does."""
+    import cxsim.model.yamlread as yamlread
+
+    monkeypatch.setattr(yamlread, "MAX_NODES", 50)
+    with pytest.raises(yamlread._TooBig) as counted:  # libyaml's count alone
+        yamlread._count_values(text)
+    monkeypatch.setattr(yaml, "__with_libyaml__", False)  # PyYAML's composer alone
+    with pytest.raises(ScenarioError, match="more than 50 values") as composed:
+        parse_yaml(text, "s.yaml")
+    where = f"s.yaml:{counted.value.line}:{counted.value.column}: document has more than 50"
+    assert str(composed.value).startswith(where)
+
+
 def test_too_many_touchpoints_are_refused_with_a_message() -> None:
     data = yaml.safe_load(TINY)
     data["economics"]["horizon"] = 36
