@@ -612,6 +612,10 @@ def cli(*args: str, cwd: Path = ROOT, timeout: float = 120) -> subprocess.Comple
     )
 
 
+#: The tests that read `nasty` run on one worker, which makes it once (7 s of CLI runs).
+NASTY = pytest.mark.xdist_group("nasty")
+
+
 @pytest.fixture(scope="module")
 def nasty(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Every nasty case through `cxsim`: name -> outcome."""
@@ -646,6 +650,7 @@ def refused_cleanly(out: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in out.stderr + out.stdout and "internal error" not in out.stderr
 
 
+@NASTY
 def test_every_bad_value_in_a_file_is_reported_with_its_line(nasty: dict[str, Any]) -> None:
     out = nasty["done"]["bad values"]
     refused_cleanly(out)
@@ -656,6 +661,7 @@ def test_every_bad_value_in_a_file_is_reported_with_its_line(nasty: dict[str, An
 
 
 @pytest.mark.parametrize("name", list(REFUSED))
+@NASTY
 def test_files_that_are_not_scenarios_exit_2(nasty: dict[str, Any], name: str) -> None:
     out = nasty["done"][name]
     refused_cleanly(out)
@@ -664,6 +670,7 @@ def test_files_that_are_not_scenarios_exit_2(nasty: dict[str, Any], name: str) -
     assert not (nasty["dir"] / "PWNED").exists()
 
 
+@NASTY
 def test_more_bad_files_are_each_located(nasty: dict[str, Any]) -> None:
     out = nasty["done"]["validate"]
     refused_cleanly(out)
@@ -674,6 +681,7 @@ def test_more_bad_files_are_each_located(nasty: dict[str, Any]) -> None:
     assert f"{len(MORE_REFUSED) + 1} of {len(MORE_REFUSED) + 2} files invalid" in out.stderr
 
 
+@NASTY
 def test_a_runaway_customer_base_is_refused_not_overflowed(nasty: dict[str, Any]) -> None:
     """Referrals feeding on themselves: refused in a worker process, reported as the user's."""
     out = nasty["done"]["runaway"]
@@ -698,6 +706,7 @@ def test_the_alias_bomb_is_refused_fast_in_bounded_memory(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("name", list(RUNS))
+@NASTY
 def test_edge_scenarios_run_end_to_end(nasty: dict[str, Any], name: str) -> None:
     out = nasty["done"][name]
     assert out.returncode == 0, out.stderr
@@ -711,6 +720,7 @@ def test_edge_scenarios_run_end_to_end(nasty: dict[str, Any], name: str) -> None
         assert min(doc["indicators"]["active"]) > 5e11
 
 
+@NASTY
 def test_japanese_and_emoji_names_end_to_end(nasty: dict[str, Any]) -> None:
     out = nasty["done"]["Japanese"]
     assert out.returncode == 0, out.stderr
