@@ -40,8 +40,8 @@ def within_rounding(a: Any, b: Any) -> bool:
 def cpu_kind() -> str:
     """The CPU as far as it decides rounding: its model and the SIMD level numpy runs at.
 
-    For example "AMD EPYC (family 25, model 1), x86_64 X86_V3". Two machines with the same
-    text run the same kernels, so a result made on one is reproduced bit for bit on the other.
+    For example "AMD EPYC (family 25, model 1), x86_64 X86_V3". Machines with the same text are
+    taken to run the same kernels: `cxsim rerun` then asks for every number bit for bit.
     """
     model = _cpu_model()
     levels = _simd_levels()
