@@ -1,17 +1,17 @@
 """`cxsim report`: run a scenario (and its interventions) and write the client report.
 
-A thin layer over `cxsim.simulate`, `cxsim.analysis.compare.compare` and
-`cxsim.outputs.report.write_report`.
+A thin layer over `cxsim.analysis.report_contents.report_contents` (the runs, the comparison and
+the tornado) and `cxsim.outputs.report.write_report`.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import click
 
 import cxsim as api
+from cxsim.analysis.report_contents import report_contents
 from cxsim.cli.options import (
     force_option,
     json_option,
@@ -23,13 +23,7 @@ from cxsim.cli.options import (
     workers_option,
 )
 from cxsim.cli.progress import progress
-from cxsim.errors import UserError
 from cxsim.outputs.report import check_target, write_report
-
-
-def _has(module: str) -> bool:
-    """Whether an optional part of cxsim is installed."""
-    return importlib.util.find_spec(module) is not None
 
 
 @click.command(
@@ -62,33 +56,18 @@ def report(
     scenario, source = api.load_with_source(file, overrides)
     target = Path(out)
     check_target(target, force)  # before the simulation, not after it
-    comparison = None
-    if getattr(scenario, "interventions", None) and _has("cxsim.analysis.compare"):
-        from cxsim.analysis.compare import compare
-
-        with progress(runs, "simulating", enabled=not as_json) as update:
-            comparison = compare(
-                scenario, runs=runs, seed=seed, workers=workers, source=source, progress=update
-            )
-    if comparison is not None:
-        results = comparison.baseline  # the same runs and seed: no second simulation
-    else:
-        with progress(runs, "simulating", enabled=not as_json) as update:
-            results = api.simulate(
-                scenario, runs=runs, seed=seed, workers=workers, source=source, progress=update
-            )
-    sensitivity = None
-    if _has("cxsim.analysis.sensitivity"):  # optional: without it the report has no tornado
-        from cxsim.analysis.sensitivity import tornado
-
-        try:
-            # on the scenario as simulated (a comparison values it on margin), so that the
-            # tornado's base measures what the headline does; expected-value model, a second or two
-            sensitivity = tornado(results.scenario)
-        except UserError:  # nothing uncertain to swing: a report without a tornado
-            sensitivity = None
+    with progress(runs, "simulating", enabled=not as_json) as update:
+        contents = report_contents(
+            scenario, runs, seed, workers=workers, source=source, progress=update
+        )
+    results = contents.results
     written = write_report(
-        results, comparison, target, force=force, language=language, sensitivity=sensitivity
+        results,
+        contents.comparison,
+        target,
+        force=force,
+        language=language,
+        sensitivity=contents.sensitivity,
     )
     said = f"wrote {len(written)} files to {target}/ (seed {results.seed}, {runs:,} runs)"
     if as_json:  # the results document; what was written goes to stderr
