@@ -17,6 +17,7 @@ they are solved in turn until neither moves.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -155,6 +156,7 @@ def _churn_plan(s: int, actual: PeriodActual) -> Plan:
         sbg = isinstance(seg.churn, Sbg)
         path = f"segments.{s}.churn.{'alpha' if sbg else 'rate'}"
 
+        @functools.cache  # brentq asks again for the ends, already tried below
         def churn(x: float) -> float:
             trial = modify(work, {path: float(np.exp(x)) if sbg else x})
             return float(per_period(a, trial, s, run_like(isolate(trial, s), None))[0, 0])
@@ -227,6 +229,7 @@ def _acquisition_plan(s: int, actual: PeriodActual) -> Plan:
     path = f"segments.{s}.prospects"
 
     def plan(work: Scenario, solved: dict[str, float]) -> Scenario:
+        @functools.cache  # brentq asks again for the ends, already tried below
         def modelled(prospects: float) -> float:
             trial = modify(work, {path: prospects})
             return float(per_period(a, trial, s, run_like(isolate(trial, s), None))[0, 0])
