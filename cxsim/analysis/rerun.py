@@ -159,10 +159,11 @@ def rerun(document: str | Path | Mapping[str, Any], *, workers: int | None = Non
     fresh = repeat(recorded, kind, name, workers)
     # bit for bit on the kind of CPU that made it; elsewhere up to that CPU's rounding
     same_cpu = recorded["provenance"].get("cpu") == cpu_kind()
-    checked, differences = compare_documents(recorded, fresh)
-    rounded = [] if same_cpu else [d for d in differences if within_rounding(d[1], d[2])]
-    if rounded:
-        differences = [d for d in differences if not within_rounding(d[1], d[2])]
+    checked, found = compare_documents(recorded, fresh)
+    differences: list[tuple[str, Any, Any]] = []
+    rounded: list[tuple[str, Any, Any]] = []
+    for d in found:
+        (differences if same_cpu or not within_rounding(d[1], d[2]) else rounded).append(d)
     return Reproduction(name, kind, recorded, fresh, checked, differences, rounded)
 
 

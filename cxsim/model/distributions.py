@@ -65,9 +65,13 @@ class _Dist(BaseModel):
     def _make_frozen(self) -> Any:
         raise NotImplementedError
 
+    def _values_key(self) -> tuple[type, str]:
+        """The distribution by its class and field values (repr: exact, keeps -0.0)."""
+        return (type(self), repr(tuple(self.__dict__.values())))
+
     def _frozen(self) -> Any:
         """The scipy distribution (frozen), made once for these field values and kept."""
-        key = (type(self), repr(tuple(self.__dict__.values())))  # repr: exact, keeps -0.0
+        key = self._values_key()
         frozen = _KEPT.get(key)
         if frozen is None:
             if len(_KEPT) >= _KEEP_AT_MOST:
@@ -106,7 +110,7 @@ class _Dist(BaseModel):
         return float(np.mean(self.ppf(u)))
 
     def quantile(self, q: float) -> float:
-        key = (type(self), repr(tuple(self.__dict__.values())), self._lo, self._hi, q)
+        key = (*self._values_key(), self._lo, self._hi, q)
         found = _QUANTILES.get(key)
         if found is None:
             if len(_QUANTILES) >= _KEEP_AT_MOST:
