@@ -257,6 +257,34 @@ def test_the_pnl_page_adds_up(subscription: Any) -> None:
 
 
 @pytest.mark.xdist_group(SHARED_REPORTS)
+def test_without_a_comparison_the_pnl_page_gives_each_lines_range(subscription: Any) -> None:
+    """With no interventions beside it, the statement shows each line's P5 and P95 over the
+    runs; they do not add up (as the page says), and the expected-value model has none."""
+    from cxsim.engine.stats import interval
+    from cxsim.outputs.pnl_page import RANGE_X, pnl_figures, pnl_page
+
+    results, comparison, _ = subscription
+    pnl = pnl_figures(results)
+    lost = results.metric("lost_revenue")
+    costs = results.metric("cost_of_poor_experience") - lost  # run by run, the cost side
+    assert pnl.ranges["cost_side"] == pytest.approx(interval(costs), rel=1e-9)
+    assert pnl.ranges["revenue_side"] == pytest.approx(interval(lost), rel=1e-12)
+    assert all(lo <= hi for lo, hi in pnl.ranges.values())
+    lines = [*pnl.by_pathway, *pnl.costs]
+    assert sum(pnl.ranges[k][1] for k in lines) > pnl.ranges["total"][1]  # not additive
+
+    def right_column(fig: Any) -> list[str]:
+        return [t.get_text() for t in fig.texts if t.get_position()[0] == RANGE_X[1]]
+
+    shown = [k for k, v in pnl.by_pathway.items() if abs(v) >= 1e-9 * pnl.total]
+    column = right_column(pnl_page(results))
+    assert column[0] == "P95" and len(column) == 1 + 1 + len(shown) + 1 + len(pnl.costs) + 1
+    assert right_column(pnl_page(results, comparison)) == []
+    expected = cxsim.expected(results.scenario)
+    assert pnl_figures(expected).ranges == {} and right_column(pnl_page(expected)) == []
+
+
+@pytest.mark.xdist_group(SHARED_REPORTS)
 def test_the_best_tile_lists_the_recommended_members(
     forced: Path, forced_doc: dict[str, Any]
 ) -> None:

@@ -391,6 +391,12 @@ PHRASES: dict[str, dict[str, str]] = {
     "pnl_net": {"en": "Net (NPV)", "ja": "正味（NPV）"},
     "pnl_mean": {"en": "Expected", "ja": "期待値"},
     "pnl_share": {"en": "Share", "ja": "構成比"},
+    "pnl_ranges": {
+        "en": "P5, P95: 90% of the {runs} runs fall between them, line by line. Unlike the "
+        "expected values, they do not add up: a run high on one line is not high on all.",
+        "ja": "P5〜P95：各行で{runs}回の試行の90%が収まる範囲。期待値と異なり合計は一致しません"
+        "（ある行が高い試行で、他の行も高いとは限らないため）。",
+    },
     "md_files": {"en": "Files", "ja": "ファイル"},
     "md_files_text": {
         "en": "`report.pdf` (summary, assumptions and every chart), `charts/` (each chart as "

@@ -6,14 +6,15 @@ and the cost side (the contacts failures create, recovery, replacing lost custom
 to the cost of poor experience. Right, for the best interventions by expected NPV (the
 recommended set first): the loss avoided, the failure costs avoided line by line (the contacts
 line holds what deflection to a bot saves), the intervention's own cost (negative where it is a
-saving) and the net, which is the NPV. Every figure is an expected value; each table is in one
-money unit. `pnl_figures` gives the numbers, so a test can check that they add up.
+saving) and the net, which is the NPV. Without a comparison, the right holds each line's range
+over the runs (P5 and P95) instead. Every other figure is an expected value; each table is in
+one money unit. `pnl_figures` gives the numbers, so a test can check that they add up.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -21,6 +22,7 @@ from matplotlib.lines import Line2D
 
 from cxsim.engine.recursion import COST_LINES
 from cxsim.engine.results import Results
+from cxsim.engine.stats import interval
 from cxsim.model.scenario import PATHWAYS
 from cxsim.outputs import charts
 from cxsim.outputs.i18n import language_of, text
@@ -71,6 +73,10 @@ class PnL:
     costs: dict[str, float]
     total: float
     outcomes: list[OutcomeLines] = field(default_factory=list)
+    #: Each line's P5 and P95 over the runs, by the line's key ("revenue_side", a pathway,
+    #: "cost_side", a cost line, "total"); empty for the expected-value model. They do not
+    #: add up as the expected values do: a run high on one line is not high on every line.
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def cost_side(self) -> float:
@@ -108,7 +114,26 @@ def pnl_figures(
         costs=costs,
         total=total,
         outcomes=outcomes,
+        ranges=_ranges(results) if results.runs > 1 else {},
     )
+
+
+def _ranges(results: Results) -> dict[str, tuple[float, float]]:
+    """Each statement line's P5 and P95 over the runs (see `PnL.ranges`)."""
+    lost = results.metric("lost_revenue")
+    zero = np.zeros_like(lost)
+    lines = {
+        line: results.metric(line) if line in results.pnl_metrics() else zero for line in COST_LINES
+    }
+    by_path = results.loss_by("pathway")
+    runs = {
+        "revenue_side": lost,
+        **{p: by_path[:, i] for i, p in enumerate(PATHWAYS)},
+        "cost_side": np.sum(list(lines.values()), axis=0),
+        **lines,
+        "total": results.metric("cost_of_poor_experience") if results.pnl_metrics() else lost,
+    }
+    return {key: interval(values) for key, values in runs.items()}
 
 
 def _outcome_lines(base: Results, o: Outcome) -> OutcomeLines:
@@ -125,6 +150,8 @@ def _outcome_lines(base: Results, o: Outcome) -> OutcomeLines:
 
 ROW_IN = 0.235
 SIZE = 9.0
+#: The P5 and P95 columns beside the statement, when no outcomes stand there (page fractions).
+RANGE_X = (0.60, 0.70)
 
 
 @charts.styled
@@ -185,63 +212,50 @@ def _rule(fig: Figure, y: float, x0: float, x1: float, strong: bool = False) -> 
 
 
 def _statement(fig: Figure, y: float, pnl: PnL, results: Results, lang: str) -> None:
-    """The left table: the revenue side by pathway, the cost side by line, the total."""
+    """The left table: the revenue side by pathway, the cost side by line, the total; without
+    outcomes beside it, each line's range over the runs (P5, P95) to its right."""
     x0, value_x, share_x = 0.012, 0.40, 0.47
+    ranged = bool(pnl.ranges) and not pnl.outcomes
+    end_x = RANGE_X[1] if ranged else share_x
     what = what_is_lost(results, lang)
     values = [pnl.total, pnl.revenue_side, pnl.cost_side, *pnl.by_pathway.values()]
-    money = money_in_one_unit(results, lang, [*values, *pnl.costs.values()], decimals=1)
+    values += pnl.costs.values()
+    if ranged:
+        values += [v for r in pnl.ranges.values() for v in r]
+    money = money_in_one_unit(results, lang, values, decimals=1)
     share = (lambda v: percent_words(v / pnl.total)) if pnl.total else (lambda v: "")
+
+    indent = 0.03
+
+    def line(
+        y: float, key: str, label: str, value: float, sub: bool = False, **style: Any
+    ) -> float:
+        """One line of the statement at `y`; the `y` of the next."""
+        cells = [(x0 + indent * sub, label, "left"), (value_x, money(value), "right")]
+        cells.append((share_x, share(value), "right"))
+        if ranged:
+            cells += [(x, money(v), "right") for x, v in zip(RANGE_X, pnl.ranges[key], strict=True)]
+        _row(fig, y, cells, lang=lang, **style)
+        return y + ROW_IN
+
     head = [
         (x0, text("pnl_statement", lang), "left"),
         (value_x, text("pnl_mean", lang), "right"),
         (share_x, text("pnl_share", lang), "right"),
     ]
+    if ranged:
+        head += [(RANGE_X[0], "P5", "right"), (RANGE_X[1], "P95", "right")]
     _row(fig, y, head, color=charts.MUTED, lang=lang)
     y += ROW_IN
-    _rule(fig, y, x0, share_x)
+    _rule(fig, y, x0, end_x)
     side = text("pnl_revenue_side", lang, what=what)
-    _row(
-        fig,
-        y,
-        [
-            (x0, side, "left"),
-            (value_x, money(pnl.revenue_side), "right"),
-            (share_x, share(pnl.revenue_side), "right"),
-        ],
-        bold=True,
-        lang=lang,
-    )
-    y += ROW_IN
-    indent = 0.03
+    y = line(y, "revenue_side", side, pnl.revenue_side, bold=True)
     for p, v in pnl.by_pathway.items():
         if abs(v) < 1e-9 * max(1.0, abs(pnl.total)):
             continue
-        label = wrap_label(text(p, lang), 44, 1)
-        _row(
-            fig,
-            y,
-            [
-                (x0 + indent, label, "left"),
-                (value_x, money(v), "right"),
-                (share_x, share(v), "right"),
-            ],
-            color=charts.MUTED,
-            lang=lang,
-        )
-        y += ROW_IN
+        y = line(y, p, wrap_label(text(p, lang), 44, 1), v, sub=True, color=charts.MUTED)
     y += 0.05
-    _row(
-        fig,
-        y,
-        [
-            (x0, text("pnl_cost_side", lang), "left"),
-            (value_x, money(pnl.cost_side), "right"),
-            (share_x, share(pnl.cost_side), "right"),
-        ],
-        bold=True,
-        lang=lang,
-    )
-    y += ROW_IN
+    y = line(y, "cost_side", text("pnl_cost_side", lang), pnl.cost_side, bold=True)
     if pnl.cost_side == 0 and not any(pnl.costs.values()):
         height = fig.get_figheight()
         fig.text(
@@ -254,32 +268,15 @@ def _statement(fig: Figure, y: float, pnl: PnL, results: Results, lang: str) -> 
         )
         y += 3 * ROW_IN
     else:
-        for line, v in pnl.costs.items():
-            _row(
-                fig,
-                y,
-                [
-                    (x0 + indent, text(line, lang), "left"),
-                    (value_x, money(v), "right"),
-                    (share_x, share(v), "right"),
-                ],
-                color=charts.MUTED,
-                lang=lang,
-            )
-            y += ROW_IN
+        for key, v in pnl.costs.items():
+            y = line(y, key, text(key, lang), v, sub=True, color=charts.MUTED)
     y += 0.04
-    _rule(fig, y, x0, share_x, strong=True)
-    _row(
-        fig,
-        y,
-        [
-            (x0, text("cost_of_poor_experience", lang), "left"),
-            (value_x, money(pnl.total), "right"),
-            (share_x, share(pnl.total), "right"),
-        ],
-        bold=True,
-        lang=lang,
-    )
+    _rule(fig, y, x0, end_x, strong=True)
+    y = line(y, "total", text("cost_of_poor_experience", lang), pnl.total, bold=True)
+    if ranged:
+        note = text("pnl_ranges", lang, runs=f"{results.runs:,}")
+        height = fig.get_figheight()
+        fig.text(x0, 1 - (y + 0.1) / height, note, va="top", fontsize=7.5, color=charts.MUTED)
 
 
 def _outcomes_table(fig: Figure, y: float, pnl: PnL, results: Results, lang: str) -> None:
