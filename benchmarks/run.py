@@ -801,7 +801,12 @@ def issue17(path: Path = HERE / "results.md") -> None:
     text = path.read_text(encoding="utf-8")
     head, _, _ = text.partition("\n## Start-up")
     when = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    note = f"Start-up and the sections after it re-measured {when} (`run.py --issue17`)."
+    from cxsim.engine.rounding import cpu_kind
+
+    note = (
+        f"Start-up and the sections after it re-measured {when} on {cpu_kind()}"
+        " (`run.py --issue17`)."
+    )
     lines = head.rstrip("\n").splitlines()
     lines = [line for line in lines if not line.startswith("Start-up and the sections after")]
     lines.insert(3, note)
