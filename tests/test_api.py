@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import cxsim
+from cxsim.analysis.calibration import reconcile
 from cxsim.analysis.compare import intervention_sets
 from cxsim.analysis.sensitivity import tornado
 from cxsim.engine.simulation import summarise
@@ -107,6 +108,29 @@ def _section(text: str, by: str) -> list[str]:
     start = lines.index(f"By {by}:") + 1
     end = lines.index("", start) if "" in lines[start:] else len(lines)
     return lines[start:end]
+
+
+def test_the_text_tables_line_up_in_japanese() -> None:
+    """Japanese names and 億円 amounts take two columns a character in a terminal: the tables of
+    the CLI's text (the summary, its reconciliation, a tornado) pad by display width, so each
+    column ends in the same place on every row."""
+    from cxsim.formatting.tables import text_width
+
+    scenario = cxsim.load(ROOT / "scenarios" / "japan_ec.yaml")
+    text = cxsim.expected(scenario).text()
+    for by in ("touchpoint", "stage", "pathway"):
+        rows = _section(text, by)
+        assert len(rows) > 2 and any(text_width(r) > len(r) for r in rows), rows
+        money_ends = {text_width(r[: r.rindex("円") + 1]) for r in rows}
+        assert len(money_ends) == 1 and len({text_width(r) for r in rows}) == 1, "\n".join(rows)
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Cost of poor experience"))
+    pnl = lines[start : lines.index("", start)]
+    assert len(pnl) >= 4 and len({text_width(line) for line in pnl}) == 1, "\n".join(pnl)
+    fits = [r for r in reconcile(scenario).text().splitlines() if "observed" in r]
+    assert len(fits) > 2 and len({text_width(r[: r.index("observed")]) for r in fits}) == 1
+    bars = [r for r in tornado(scenario).text().splitlines() if r.endswith("█")]
+    assert len(bars) > 5 and len({text_width(r[: r.rindex("円") + 1]) for r in bars}) == 1
 
 
 def test_summary_and_results_use_the_same_words_for_the_loss(scenario, results) -> None:

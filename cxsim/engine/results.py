@@ -20,7 +20,13 @@ from cxsim.engine.rounding import cpu_kind
 from cxsim.engine.stats import PERCENTILES, describe
 from cxsim.engine.variance import Estimate, estimate
 from cxsim.formatting.money import format_count, format_money
-from cxsim.formatting.tables import display_attribution, display_metrics, loss_words
+from cxsim.formatting.tables import (
+    display_attribution,
+    display_metrics,
+    loss_words,
+    pad,
+    text_width,
+)
 from cxsim.model.loader import Source
 from cxsim.model.scenario import OPTIONAL_PATHWAYS, PATHWAYS, Scenario
 from cxsim.protocol import Result
@@ -503,14 +509,14 @@ def _pnl_lines(r: RunStatistics, money: Any, words: str) -> list[str]:
     ]
     if routine:
         rows.append(("    routine contacts of those lost", routine))
-    out = [f"{label + ':':<34} {money(value):>12}" for label, value in rows]
     try:
         baseline = r.stats(ROUTINE_CONTACTS)["mean"]
     except KeyError:
         baseline = 0.0
     if baseline:
-        out.append(f"{'Serving routine contacts (baseline):':<34} {money(baseline):>12}")
-    return [*out, ""]
+        rows.append(("Serving routine contacts (baseline)", baseline))
+    amounts = max(12, *(text_width(money(value)) for _, value in rows))
+    return [*(f"{label + ':':<34} {pad(money(value), amounts, '>')}" for label, value in rows), ""]
 
 
 def render_summary(r: RunStatistics) -> str:
@@ -572,11 +578,13 @@ def render_summary(r: RunStatistics) -> str:
         else:  # promoters' referrals and smaller wallets only where the scenario has them
             rows = [row for row in rows if row[0] not in OPTIONAL_PATHWAYS or row[1] != 0]
         lines.append(f"{title}:")
-        width = max(len(str(label)) for label, _, _ in rows) if rows else 10
+        width = max((text_width(str(label)) for label, _, _ in rows), default=10)
+        amounts = max((text_width(money(mean)) for _, mean, _ in rows), default=10)
         for i in _descending([mean for _, mean, _ in rows]):
             label, mean, share = rows[i]
             name = str(label).replace("_", " ") if by == "pathway" else str(label)
-            lines.append(f"  {name:<{width}}  {money(mean):>10}  {share:>6.1%}")
+            figure = pad(money(mean), max(amounts, 10), ">")
+            lines.append(f"  {pad(name, width)}  {figure}  {share:>6.1%}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

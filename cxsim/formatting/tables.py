@@ -9,6 +9,7 @@ one place they are written.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -20,17 +21,40 @@ if TYPE_CHECKING:
     from cxsim.model.scenario import Economics
 
 __all__ = [
+    "clip",
     "display_attribution",
     "display_comparison",
     "display_metrics",
     "format_percent",
     "loss_words",
+    "pad",
+    "text_width",
 ]
 
 
 def loss_words(economics: Economics) -> str:
     """What the loss is called: "lost margin" or "lost revenue", as the scenario counts it."""
     return "lost margin" if economics.value == "margin" else "lost revenue"
+
+
+def text_width(s: str) -> int:
+    """Display width, in a terminal or a fixed-width font: East Asian wide characters count
+    twice (a Japanese stage name, 億円)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+
+def pad(s: str, width: int, align: str = "<") -> str:
+    """`s` with spaces to fill `width` display columns (`text_width`), on the right ("<", a
+    label) or on the left (">", a figure): columns line up in Japanese too."""
+    space = " " * max(width - text_width(s), 0)
+    return s + space if align == "<" else space + s
+
+
+def clip(s: str, width: int) -> str:
+    """`s` cut to at most `width` display columns."""
+    while text_width(s) > width:
+        s = s[:-1]
+    return s
 
 
 def format_percent(value: float, decimals: int = 1) -> str:

@@ -6,11 +6,11 @@ One place for the words, so a chart's subtitle and the report's sentence say the
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterable
 
 from cxsim.engine.results import Results
 from cxsim.formatting.money import format_money_label, shared_unit
+from cxsim.formatting.tables import text_width
 from cxsim.outputs.i18n import language_of, text
 
 
@@ -70,11 +70,6 @@ def money_in_one_unit(
     """Amounts printed together (an interval, a chart's labels, a table's column) in one unit,
     chosen from the largest: 0.6億円〜2.0億円, never 6,361万円〜2億円."""
     return shared_unit([float(v) for v in values], results.currency, language, decimals)
-
-
-def text_width(s: str) -> int:
-    """Display width: East Asian wide characters count twice."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
 
 #: Characters a line may not start with (Japanese line breaking, kinsoku shori).

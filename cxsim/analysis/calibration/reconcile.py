@@ -21,6 +21,7 @@ from cxsim.analysis.calibration.views import (
     survival,
 )
 from cxsim.engine.results import Results
+from cxsim.formatting.tables import pad
 from cxsim.model.actuals import DEFAULT_TOLERANCE, PeriodActual, RetentionActual
 from cxsim.model.scenario import Scenario
 from cxsim.protocol import Result
@@ -74,7 +75,7 @@ class Reconciliation(Result):
             mark = "ok " if r["within"] else "OUT"
             what = f"{r['metric']}{seg} {r['period']}"
             lines.append(
-                f"  {mark} {what:<38} observed {_fmt(r['observed']):>12}  "
+                f"  {mark} {pad(what, 38)} observed {_fmt(r['observed']):>12}  "
                 f"modelled {_fmt(r['modelled']):>12}  ({_rel(r)})"
             )
             if r.get("reason"):

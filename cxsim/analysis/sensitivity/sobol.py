@@ -29,6 +29,7 @@ from cxsim.engine.execution import (
     new_seed,
 )
 from cxsim.errors import UserError
+from cxsim.formatting.tables import clip, pad, text_width
 from cxsim.model.loader import as_scenario
 from cxsim.model.paths import iter_inputs
 from cxsim.model.scenario import Scenario
@@ -99,12 +100,12 @@ class SobolIndices(Result):
             f"{self.confidence:.0%} bootstrap intervals",
             "",
         ]
-        name_w = min(60, max([5, *(len(str(i)) for i in self.table.index)]))
+        name_w = min(60, max([5, *(text_width(str(i)) for i in self.table.index)]))
         lines.append(f"{'input':<{name_w}}  {'first order S1':>22}  {'total ST':>22}")
         for label_, r in self.table.iterrows():
             s1 = f"{r['S1']:.3f} [{r['S1_low']:.3f}, {r['S1_high']:.3f}]"
             st = f"{r['ST']:.3f} [{r['ST_low']:.3f}, {r['ST_high']:.3f}]"
-            lines.append(f"{str(label_)[:name_w]:<{name_w}}  {s1:>22}  {st:>22}")
+            lines.append(f"{pad(clip(str(label_), name_w), name_w)}  {s1:>22}  {st:>22}")
         lines.append("")
         total = float(self.table["S1"].sum())
         lines.append(

@@ -28,6 +28,7 @@ from cxsim.engine.execution import (
     run_chunks,
 )
 from cxsim.errors import UserError
+from cxsim.formatting.tables import clip, pad, text_width
 from cxsim.model.interventions import InterventionSet
 from cxsim.model.loader import as_scenario
 from cxsim.model.paths import iter_inputs, resolve
@@ -130,14 +131,18 @@ class Tornado(Result):
         if self.bars.empty:
             return "\n".join([*lines, "no uncertain inputs"]) + "\n"
         top = float(self.bars["swing"].max()) or 1.0
-        name_w = min(60, max(len(str(i)) for i in self.bars.index))
-        lines.append(f"{'input':<{name_w}}  {'at low':>10}  {'at high':>10}  {'swing':>10}")
-        for name, row in self.bars.iterrows():
-            bar = "█" * round(width * float(row["swing"]) / top)
-            lines.append(
-                f"{str(name)[:name_w]:<{name_w}}  {fmt(row['low']):>10}  {fmt(row['high']):>10}  "
-                f"{fmt(row['swing']):>10}  {bar}"
-            )
+        name_w = min(60, max(text_width(str(i)) for i in self.bars.index))
+        rows = [
+            (str(name), [fmt(row[c]) for c in ("low", "high", "swing")], float(row["swing"]))
+            for name, row in self.bars.iterrows()
+        ]
+        fig_w = max(10, *(text_width(c) for _, cells, _ in rows for c in cells))
+        head = [pad(h, fig_w, ">") for h in ("at low", "at high", "swing")]
+        lines.append("  ".join([pad("input", name_w), *head]))
+        for name, cells, swing in rows:
+            bar = "█" * round(width * swing / top)
+            figures = [pad(c, fig_w, ">") for c in cells]
+            lines.append("  ".join([pad(clip(name, name_w), name_w), *figures, bar]))
         return "\n".join(lines) + "\n"
 
     def plot(self, ax: Axes | None = None) -> Figure:

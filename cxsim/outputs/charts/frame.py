@@ -16,9 +16,10 @@ from cxsim._version import __version__
 from cxsim.engine.results import Results
 from cxsim.engine.stats import interval
 from cxsim.formatting.money import format_ticks
+from cxsim.formatting.tables import text_width
 from cxsim.outputs.charts.style import BAND_ALPHA, FIGSIZE, INK, MUTED, SERIES, FloatArray
 from cxsim.outputs.i18n import text
-from cxsim.outputs.labels import text_width, title_weight, wrap_label
+from cxsim.outputs.labels import title_weight, wrap_label
 
 # --- small helpers --------------------------------------------------------------------------
 
