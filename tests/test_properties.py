@@ -821,6 +821,30 @@ def test_ctrl_c_while_writing_leaves_no_partial_file_and_says_what_was_written(
 
 @pytest.mark.xdist_group("exclusive")
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="needs POSIX process groups")
+@pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="no SIGUSR1 (Windows)")
+def test_a_run_says_where_it_is_when_asked_and_carries_on() -> None:
+    """`kill -USR1 PID` prints the stack of each thread to stderr; the run goes on (Ctrl-C then
+    ends it as usual)."""
+    args = ["run", "scenarios/ecommerce.yaml", "--runs", "200000", "--workers", "1"]
+    proc = subprocess.Popen(
+        [*CLI, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stderr is not None
+        assert "runs" in proc.stderr.readline()  # the time it expects: main is running
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(1.0)
+        assert proc.poll() is None  # carried on
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert "Current thread" in stderr and "cxsim/engine/" in stderr, stderr
+    assert proc.returncode == 130 and "interrupted" in stderr
+
+
 def test_ctrl_c_during_a_long_run_leaves_nothing_and_says_so(tmp_path: Path) -> None:
     """Ctrl-C reaches the whole process group (cxsim and its workers), as from a terminal."""
     if not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists():
@@ -845,10 +869,12 @@ def test_ctrl_c_during_a_long_run_leaves_nothing_and_says_so(tmp_path: Path) -> 
     os.killpg(proc.pid, signal.SIGINT)
     try:
         stdout, stderr = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired as exc:
+        os.killpg(proc.pid, signal.SIGUSR1)  # each process prints where its threads are
+        time.sleep(2)
         os.killpg(proc.pid, signal.SIGKILL)  # not left running (or its pipes open) for later tests
-        proc.communicate()
-        raise
+        _, stacks = proc.communicate()
+        raise AssertionError(f"still running 60 s after Ctrl-C; where it was:\n{stacks}") from exc
     assert proc.returncode == 130, stderr
     assert stderr.strip() == "cxsim: interrupted; nothing was written."
     assert stdout == "" and "Traceback" not in stderr

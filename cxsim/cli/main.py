@@ -299,6 +299,7 @@ def schema() -> None:
 
 def main() -> None:
     """Entry point: user errors exit 2 with a message; internal errors point to a traceback file."""
+    _stacks_on_request()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
@@ -322,6 +323,20 @@ def main() -> None:
         what = repr(exc) if len(repr(exc)) <= 300 else repr(exc)[:297] + "..."
         click.echo(f"cxsim: internal error: {what}\nfull traceback written to {log.name}", err=True)
         sys.exit(1)
+
+
+def _stacks_on_request() -> None:
+    """`kill -USR1 PID` prints where each thread of cxsim is, to its stderr, and carries on: a
+    run that seems stuck can say where (the workers it forks inherit this)."""
+    import contextlib
+    import faulthandler
+    import signal
+
+    if not hasattr(signal, "SIGUSR1"):
+        return  # Windows
+    # a stderr that is not a file (cxsim's main called in process, as in tests) has no fileno
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
 
 
 def _interrupted() -> NoReturn:
