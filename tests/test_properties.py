@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 import cxsim
 import cxsim.cli.main
+from cxsim.engine import execution
 from cxsim.errors import ScenarioError, UserError
 from cxsim.model.loader import format_loc
 from cxsim.model.variants import Change, Changes
@@ -821,6 +822,31 @@ def test_ctrl_c_while_writing_leaves_no_partial_file_and_says_what_was_written(
 
 @pytest.mark.xdist_group("exclusive")
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="needs POSIX process groups")
+def _ctrl_c_state(_: int) -> tuple[bool, bool]:
+    """In a worker: (Ctrl-C ignored, Ctrl-C blocked)."""
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    return ignored, signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+
+_IGNORE_CTRL_C = execution._ignore_ctrl_c
+
+
+def _ctrl_c_before_the_initializer() -> None:
+    os.kill(os.getpid(), signal.SIGINT)  # pressed between the worker's fork and its initializer
+    _IGNORE_CTRL_C()
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="no signal masks (Windows)")
+def test_a_worker_forked_as_ctrl_c_is_pressed_carries_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers are forked with Ctrl-C blocked, so one pressed before a worker has set itself to
+    ignore it is dropped (it killed the worker, and broke the pool, before); then they ignore
+    it, unblocked, and the parent's signal mask is as it was."""
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    monkeypatch.setattr(execution, "_ignore_ctrl_c", _ctrl_c_before_the_initializer)
+    assert list(execution.imap(_ctrl_c_state, range(4), workers=2)) == [(True, False)] * 4
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="no SIGUSR1 (Windows)")
 def test_a_run_says_where_it_is_when_asked_and_carries_on() -> None:
     """`kill -USR1 PID` prints the stack of each thread to stderr; the run goes on (Ctrl-C then

@@ -197,10 +197,35 @@ def _process_pool(workers: int) -> ProcessPoolExecutor:
 def _ignore_ctrl_c() -> None:
     """A worker leaves Ctrl-C to the process that started it, which cancels what is queued and
     waits for the chunks in hand: a worker interrupted inside the pool's queue could die holding
-    its lock and leave the pool waiting forever (seen once under heavy load)."""
+    its lock and leave the pool waiting forever (seen once under heavy load). It was forked with
+    Ctrl-C blocked (`_ctrl_c_held`): one pressed before this ran is dropped, not fatal."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Hold Ctrl-C back while work is handed to the pool; it arrives as the block ends.
+
+    The pool forks its workers within the first `submit`: a worker forked here starts with
+    Ctrl-C blocked until `_ignore_ctrl_c` has run. One that Ctrl-C killed before that broke the
+    pool, and a broken pool with tasks still in its queue's pipe can wait forever (a likely
+    cause of `cxsim run` still running 60 s after Ctrl-C, seen once in a loaded test run). Nor
+    is an interrupt raised inside `submit`, with the pool's locks held.
+    """
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no fork, no signal masks
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 class _Opaque:
@@ -254,9 +279,14 @@ def imap(
     if n == 1:
         yield from map(fn, items)
         return
+
+    def submit(item: T) -> Any:
+        with _ctrl_c_held():
+            return pool.submit(fn, item)
+
     with _process_pool(n) as pool:
         try:
-            yield from _in_order(lambda item: pool.submit(fn, item), items, window or 4 * n)
+            yield from _in_order(submit, items, window or 4 * n)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
