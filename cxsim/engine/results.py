@@ -579,12 +579,11 @@ def render_summary(r: RunStatistics) -> str:
             rows = [row for row in rows if row[0] not in OPTIONAL_PATHWAYS or row[1] != 0]
         lines.append(f"{title}:")
         width = max((text_width(str(label)) for label, _, _ in rows), default=10)
-        amounts = max((text_width(money(mean)) for _, mean, _ in rows), default=10)
+        amounts = max([10, *(text_width(money(mean)) for _, mean, _ in rows)])
         for i in _descending([mean for _, mean, _ in rows]):
             label, mean, share = rows[i]
             name = str(label).replace("_", " ") if by == "pathway" else str(label)
-            figure = pad(money(mean), max(amounts, 10), ">")
-            lines.append(f"  {pad(name, width)}  {figure}  {share:>6.1%}")
+            lines.append(f"  {pad(name, width)}  {pad(money(mean), amounts, '>')}  {share:>6.1%}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
