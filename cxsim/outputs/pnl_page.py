@@ -231,8 +231,11 @@ def _statement(fig: Figure, y: float, pnl: PnL, results: Results, lang: str) -> 
         y: float, key: str, label: str, value: float, sub: bool = False, **style: Any
     ) -> float:
         """One line of the statement at `y`; the `y` of the next."""
-        cells = [(x0 + indent * sub, label, "left"), (value_x, money(value), "right")]
-        cells.append((share_x, share(value), "right"))
+        cells = [
+            (x0 + indent * sub, label, "left"),
+            (value_x, money(value), "right"),
+            (share_x, share(value), "right"),
+        ]
         if ranged:
             cells += [(x, money(v), "right") for x, v in zip(RANGE_X, pnl.ranges[key], strict=True)]
         _row(fig, y, cells, lang=lang, **style)
