@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import random
 import re
 import shutil
 import signal
@@ -37,7 +38,7 @@ from cxsim.outputs.files import MANIFEST, check_free, staged_folder
 from cxsim.outputs.words import md_text, summary_markdown
 from cxsim.outputs.workbook import write_workbook
 
-from .conftest import ROOT, SHARED_REPORTS, TINY
+from .conftest import ROOT, SCENARIOS, SHARED_REPORTS, TINY
 
 # TINY with two uncertain inputs, so the report has a tornado to draw
 UNCERTAIN = TINY.replace(
@@ -454,6 +455,69 @@ def test_yaml_1_2_numbers() -> None:
     )
     lifetime = TINY.replace("value: revenue}", "value: revenue, lifetime: no, discount_rate: 0.1}")
     assert cxsim.loads(lifetime.replace("discount_rate: 0.0, ", "")).economics.lifetime is False
+
+
+#: Characters that matter to YAML readers, and some that look alike to them.
+MANGLE = " \t\n\r:-#'\"[]{},&*!|>%@`?0123456789.eE+_x\u3042\ufeff\u00a0\u2028"
+
+
+#: Where the two part: libyaml alone reads these, or places a value a column further on (an
+#: empty one, and one after a byte-order mark).
+PARTED = [
+    "a: {b: p?ert, c: 1}\n",
+    "a: [!, 12]\n",
+    "a: {b: 1,\t c: 2}\n",
+    "a: 1\t\nb: 2\n",
+    "a: {b: x\ufeffy, c: 1}\n",
+    "a: {b: , c: 1}\n",
+]
+
+
+def _mangled(texts: list[str], n: int, seed: int) -> list[str]:
+    """`n` texts, each one of `texts` with one to four characters inserted, cut or replaced."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        chars = list(rng.choice(texts))
+        for _ in range(rng.randint(1, 4)):
+            at, what = rng.randrange(len(chars)), rng.random()
+            if what < 0.4:
+                chars.insert(at, rng.choice(MANGLE))
+            elif what < 0.7:
+                del chars[at]
+            else:
+                chars[at] = rng.choice(MANGLE)
+        out.append("".join(chars))
+    return out
+
+
+def _outcome(text: str) -> tuple[Any, ...]:
+    try:
+        data, marks = parse_yaml(text, "s.yaml")
+    except ScenarioError as exc:
+        return ("refused", str(exc))
+    return ("read", repr(data), marks)
+
+
+def test_libyaml_reads_as_pyyaml_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scenarios are read by libyaml (C) where it reads them as PyYAML would: the same data,
+    the same line and column for every value, the same message for a broken file. Checked on
+    400 mangled pieces of the examples against PyYAML alone, and on a case of each kind where
+    the two part."""
+    import cxsim.model.yamlread as yamlread
+
+    pieces = [  # each top-level key of an example with what it holds: a small document
+        piece
+        for path in SCENARIOS
+        for piece in re.split(r"\n(?=[a-z])", path.read_text(encoding="utf-8"))
+    ]
+    texts = [*_mangled(pieces, 400, seed=1), *PARTED, "\ufeff" + TINY.replace("\n", "\r\n")]
+    fast = [_outcome(t) for t in texts]
+    monkeypatch.setattr(yamlread, "_FastLoader", None)  # PyYAML's reading alone
+    slow = [_outcome(t) for t in texts]
+    unlike = [(t, f, s) for t, f, s in zip(texts, fast, slow, strict=True) if f != s]
+    assert not unlike, unlike[0]
+    assert 0.5 < sum(f[0] == "read" for f in fast) / len(fast) < 0.95  # both kinds are checked
 
 
 @pytest.mark.parametrize("value", [".nan", ".NaN", ".inf", "-.inf", ".Inf"])
