@@ -14,8 +14,8 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.image import imread
 
 import cxsim
 from cxsim.formatting.money import format_count_compact, format_money_label, format_ticks
@@ -58,9 +58,9 @@ def simulated(name: str) -> tuple[Any, Any, Any]:
 
 def ink(fig: Figure) -> list[tuple[float, int]]:
     """Per axes: the share of non-background pixels in its plot area and its number of tones."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=fig.dpi)
-    img = imread(io.BytesIO(buf.getvalue()))[..., :3]
+    canvas = FigureCanvasAgg(fig)  # the pixels a PNG would hold, without writing one
+    canvas.draw()
+    img = np.asarray(canvas.buffer_rgba())[..., :3] / 255.0
     height = img.shape[0]
     out = []
     for ax in fig.axes:
