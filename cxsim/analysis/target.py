@@ -153,8 +153,9 @@ def _bisect(f: Callable[[float], float], goal: float, lo: float, hi: float, tol:
     f_lo = f(lo)
     while hi - lo > tol * max(1.0, abs(hi)):
         mid = 0.5 * (lo + hi)
-        if (f(mid) - goal) * (f_lo - goal) > 0:
-            lo, f_lo = mid, f(mid)
+        f_mid = f(mid)  # once: each is a run of the expected-value model
+        if (f_mid - goal) * (f_lo - goal) > 0:
+            lo, f_lo = mid, f_mid
         else:
             hi = mid
     return 0.5 * (lo + hi)
