@@ -23,15 +23,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from cxsim.engine.recursion import (
-    DISSATISFIED,
-    MOLLIFIED,
-    SATISFIED,
-    SILENT,
-    STATES,
-    new_value,
-    stay_value,
-)
+from cxsim.engine.period import DISSATISFIED, MOLLIFIED, SATISFIED, SILENT, STATES
+from cxsim.engine.valuation import new_value, stay_value
 from cxsim.model.parameters import Params
 
 #: Periods lived before the start to settle the experience states (`memory.start: settled`):

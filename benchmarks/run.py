@@ -31,7 +31,8 @@ from scipy import stats
 
 import cxsim
 from cxsim.engine.execution import CHUNK, dask_client, default_workers
-from cxsim.engine.recursion import FIRST_TOUCHPOINT_SLOT, run_block
+from cxsim.engine.period import FIRST_TOUCHPOINT_SLOT
+from cxsim.engine.recursion import run_block
 from cxsim.engine.sampling import RandomSampler
 from cxsim.engine.simulation import simulate, summarise
 from cxsim.engine.variance import estimate

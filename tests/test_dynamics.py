@@ -10,7 +10,7 @@ import pytest
 
 import cxsim
 from cxsim.analysis.valuation import business_case_note, for_business_case
-from cxsim.engine.recursion import settled_mix
+from cxsim.engine.settled import settled_mix
 from cxsim.errors import ScenarioError, UserError
 from cxsim.model.parameters import build, mean_values
 from cxsim.model.variants import AT_MEANS, NO_FAILURES

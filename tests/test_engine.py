@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import cxsim
-from cxsim.engine.recursion import COST_LINES
+from cxsim.engine.period import COST_LINES
 from cxsim.engine.sampling import MeanSampler
 from cxsim.engine.world import run_variants, run_world
 from cxsim.model.churn import sbg_survival

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 FloatArray = NDArray[np.float64]
 #: The figures, in the order tables show them.
 FIGURES = ("loss_avoided", "cost_avoided", "cost", "npv", "roi", "payback_periods")
-#: The cost lines of a poor experience paid in cash, as `cxsim.engine.recursion.COST_LINES`
+#: The cost lines of a poor experience paid in cash, as `cxsim.engine.period.COST_LINES`
 #: names them (its `routine_cost` is a counterfactual, not a payment: see `OPERATION_COSTS`).
 FAILURE_COSTS = ("serving_cost", "recovery_cost", "replacement_cost")
 #: Every cost the comparison counts: the failures' and the baseline cost of routine contacts.

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 import numpy as np
 
 from cxsim.engine import coupling
-from cxsim.engine.recursion import FIRST_TOUCHPOINT_SLOT, BlockResult
+from cxsim.engine.period import FIRST_TOUCHPOINT_SLOT
+from cxsim.engine.recursion import BlockResult
 from cxsim.engine.sampling import RandomSampler
 from cxsim.engine.world import run_world, support_peak
 from cxsim.errors import UserError

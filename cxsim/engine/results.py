@@ -15,7 +15,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cxsim._version import __version__
-from cxsim.engine.recursion import COST_LINES, BlockResult
+from cxsim.engine.period import COST_LINES
+from cxsim.engine.recursion import BlockResult
 from cxsim.engine.rounding import cpu_kind
 from cxsim.engine.stats import PERCENTILES, describe
 from cxsim.engine.variance import Estimate, estimate
@@ -263,7 +264,7 @@ class Results(RunStatistics):
     #: channels and how each point of the response curve was computed; None without support.
     support_notes: dict[str, Any] | None = None
     #: (runs, cost lines, touchpoints, pathways, segments) discounted costs failures caused, in
-    #: the order of `cxsim.engine.recursion.COST_LINES`; None for results made without them.
+    #: the order of `cxsim.engine.period.COST_LINES`; None for results made without them.
     costs: FloatArray | None = None
 
     @classmethod

@@ -18,14 +18,9 @@ from typing import Any
 import numpy as np
 
 from cxsim.engine import coupling
-from cxsim.engine.recursion import (
-    BlockResult,
-    ResolutionHook,
-    Sampler,
-    expected_complaints,
-    run_block,
-)
-from cxsim.engine.sampling import MeanSampler
+from cxsim.engine.period import expected_complaints
+from cxsim.engine.recursion import BlockResult, ResolutionHook, run_block
+from cxsim.engine.sampling import MeanSampler, Sampler
 from cxsim.model.parameters import Params, Values, build, mean_values
 from cxsim.model.scenario import Scenario
 from cxsim.model.variants import UNCHANGED, Variant

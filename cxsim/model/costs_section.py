@@ -2,7 +2,7 @@
 
 Every amount is per event, in the scenario's currency, undiscounted, and may be a distribution;
 the engine books them per period, discounted, and attributes them as it does the loss
-(`cxsim.engine.recursion._book_costs`).
+(`cxsim.engine.period._book_costs`).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from cxsim.engine.recursion import COST_LINES
+from cxsim.engine.period import COST_LINES
 from cxsim.engine.results import Results
 from cxsim.engine.stats import interval
 from cxsim.model.scenario import PATHWAYS
