@@ -159,7 +159,7 @@ def test_cli_runs_the_readme_set_example_and_locates_a_bad_path() -> None:
 
 def test_attribution_axes_come_from_one_list() -> None:
     """The engine's pathway indices are the positions of the names in `PATHWAYS`."""
-    from cxsim.engine import recursion
+    from cxsim.engine import period
     from cxsim.model.scenario import GROUPS, PATHWAYS
 
     assert PATHWAYS == (
@@ -173,5 +173,5 @@ def test_attribution_axes_come_from_one_list() -> None:
         "spent_less",
     )
     for i, name in enumerate(PATHWAYS):
-        assert getattr(recursion, name.upper()) == i
+        assert getattr(period, name.upper()) == i
     assert PATHWAYS[:4] == GROUPS
