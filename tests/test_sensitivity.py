@@ -19,6 +19,7 @@ from cxsim.analysis.sensitivity import (
     run_to_precision,
     sobol,
     sobol_analysis,
+    sobol_points,
     tornado,
     uncertain_inputs,
 )
@@ -239,8 +240,10 @@ def test_sobol_on_a_scenario_with_known_indices(known: cxsim.Scenario) -> None:
     s_r, s_f = var_r * eg**2 / v, er**2 * (eg2 - eg**2) / v
     truth = {REVENUE: (s_r, 1 - s_f), DELIVERY: (s_f, 1 - s_r), MARGIN: (0.0, 0.0)}
 
-    r = sobol(known, n=1024, seed=3)
-    assert r.evaluations == 1024 * 5 and not r.warnings
+    done: list[int] = []  # what a progress bar is told: the points of each batch of 2,048
+    r = sobol(known, n=1024, seed=3, progress=done.append)
+    assert r.evaluations == 1024 * 5 == sobol_points(known, 1024) and not r.warnings
+    assert done == [2048, 2048, 1024]
     table = r.table.set_index("path")
     assert list(table.index[:2]) == [REVENUE, DELIVERY]  # sorted by ST
     for path, (s1, st) in truth.items():

@@ -133,6 +133,7 @@ def _analyse(
             seed=seed,
             workers=workers,
             scheduler=scheduler,
+            progress=progress,
         )
     else:
         result = sa.convergence(
@@ -250,8 +251,10 @@ def sensitivity(
     if samples & (samples - 1):
         raise UserError(f"--samples must be a power of 2 (512, 1024, 2048, ...), got {samples}")
     scenario = cxsim.load(file, overrides)
-    total = {"tornado": runs or 0, "sobol": 0, "convergence": max_runs}[method]
-    unit = "runs at most" if method == "convergence" else "runs"
+    total = {"tornado": runs or 0, "convergence": max_runs}.get(method, 0)
+    unit = {"convergence": "runs at most", "sobol": "points"}.get(method, "runs")
+    if method == "sobol":
+        total = sa.sobol_points(scenario, samples, intervention)
     with warnings.catch_warnings(), progress(total, method, enabled=not as_json, unit=unit) as bar:
         # Printed below, in plain words, rather than as Python warnings.
         warnings.simplefilter("ignore", sa.SensitivityWarning)

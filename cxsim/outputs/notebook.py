@@ -33,7 +33,6 @@ __all__ = [
     "debounced",
     "presenting",
     "progress",
-    "working",
 ]
 
 
@@ -65,48 +64,6 @@ def progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
     except BaseException:
         bar.bar_style = "danger"
         raise
-    bar.value = bar.max
-    bar.bar_style = "success"
-    words.value = f"{label}: done in {time.perf_counter() - start:.1f} s"
-
-
-@contextlib.contextmanager
-def working(label: str, seconds: float | None = None) -> Iterator[None]:
-    """A bar under a long cell whose call reports no progress (a Sobol analysis): the time so
-    far, ticking every half second, and, given an estimate `seconds`, a bar that moves towards
-    it (never past 95% until done). It ends with the time taken.
-
-        with working("Sobol analysis", seconds=20):
-            sobol = sensitivity.sobol(scenario, n=512)
-    """
-    import threading
-
-    import ipywidgets as widgets
-    from IPython.display import display
-
-    bar = widgets.IntProgress(value=0, min=0, max=100, bar_style="info")
-    words = widgets.Label(f"{label}: working")
-    display(widgets.HBox([bar, words]))
-    start = time.perf_counter()
-    stop = threading.Event()
-
-    def tick() -> None:
-        while not stop.wait(0.5):
-            elapsed = time.perf_counter() - start
-            if seconds:
-                bar.value = min(95, int(100 * elapsed / seconds))
-            words.value = f"{label}: {elapsed:.0f} s so far"
-
-    thread = threading.Thread(target=tick, daemon=True)
-    thread.start()
-    try:
-        yield
-    except BaseException:
-        bar.bar_style = "danger"
-        raise
-    finally:
-        stop.set()
-        thread.join()
     bar.value = bar.max
     bar.bar_style = "success"
     words.value = f"{label}: done in {time.perf_counter() - start:.1f} s"

@@ -38,7 +38,7 @@ from cxsim.analysis.sensitivity.common import (
     uncertain_inputs,
 )
 from cxsim.analysis.sensitivity.convergence import Convergence, convergence, run_to_precision
-from cxsim.analysis.sensitivity.sobol import SobolIndices, sobol, sobol_analysis
+from cxsim.analysis.sensitivity.sobol import SobolIndices, sobol, sobol_analysis, sobol_points
 from cxsim.analysis.sensitivity.tornado import Tornado, tornado
 
 __all__ = [
@@ -56,6 +56,7 @@ __all__ = [
     "run_to_precision",
     "sobol",
     "sobol_analysis",
+    "sobol_points",
     "tornado",
     "uncertain_inputs",
 ]

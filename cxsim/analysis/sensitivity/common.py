@@ -14,7 +14,7 @@ from cxsim.analysis.compare import intervention_sets
 from cxsim.engine.execution import (
     Scheduler,
     default_workers,
-    parallel_map,
+    imap,
 )
 from cxsim.engine.recursion import BlockResult
 from cxsim.engine.results import METRICS
@@ -121,11 +121,13 @@ def mean_model(
     intervention: InterventionSet | None = None,
     workers: int | None = 1,
     scheduler: Scheduler = None,
+    progress: Callable[[int], None] | None = None,
 ) -> FloatArray:
     """The expected-value model, vectorised: one output per column of `x` (shape (d, m)).
 
     Row k of `x` holds values of input `paths[k]`; every other input is at its mean. Columns
-    are evaluated in batches, in worker processes when `workers` > 1.
+    are evaluated in batches, in worker processes when `workers` > 1; `progress` is called
+    with the columns done after each batch.
     """
     x = np.atleast_2d(np.asarray(x, dtype=float))
     m = x.shape[1]
@@ -134,7 +136,11 @@ def mean_model(
         for i in range(0, m, BATCH)
     ]
     n_workers = max(1, min(workers or default_workers(), len(tasks)))
-    parts = parallel_map(_mean_model_task, tasks, workers=n_workers, scheduler=scheduler)
+    parts = []
+    for part in imap(_mean_model_task, tasks, workers=n_workers, scheduler=scheduler):
+        parts.append(part)
+        if progress:
+            progress(part.size)
     return np.concatenate(parts) if parts else np.zeros(0)
 
 

@@ -295,6 +295,11 @@ def _sample_problems(
     ]
 
 
+def sobol_points(scenario: Scenario, n: int, intervention: str | None = None) -> int:
+    """The points `sobol` evaluates the expected-value model at: n (d + 2), d uncertain inputs."""
+    return n * (len(uncertain_inputs(scenario, chosen_intervention(scenario, intervention))) + 2)
+
+
 def sobol(
     scenario: Scenario | str | os.PathLike[str],
     output: str | None = None,
@@ -307,13 +312,15 @@ def sobol(
     max_half_width: float = 0.1,
     workers: int | None = 1,
     scheduler: Scheduler = None,
+    progress: Callable[[int], None] | None = None,
 ) -> SobolIndices:
     """Sobol indices of a scenario's output over all its uncertain inputs.
 
     The model is the expected-value engine evaluated at each sample point (vectorised over
     points), i.e. the mean output given the inputs: the indices apportion the spread that comes
     from not knowing the inputs, not the customers' own randomness. Inputs are taken as
-    independent; a scenario's correlations are not used here (a warning says so).
+    independent; a scenario's correlations are not used here (a warning says so). `progress`
+    is called with the points evaluated after each batch (`sobol_points` in all).
     """
     scenario = as_scenario(scenario)
     chosen = chosen_intervention(scenario, intervention)
@@ -324,7 +331,7 @@ def sobol(
     labels = input_labels(scenario, paths)
 
     def func(x: FloatArray) -> FloatArray:
-        return mean_model(scenario, paths, x, output, chosen, workers, scheduler)
+        return mean_model(scenario, paths, x, output, chosen, workers, scheduler, progress)
 
     result = sobol_analysis(
         func,
