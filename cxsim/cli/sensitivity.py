@@ -251,10 +251,11 @@ def sensitivity(
     if samples & (samples - 1):
         raise UserError(f"--samples must be a power of 2 (512, 1024, 2048, ...), got {samples}")
     scenario = cxsim.load(file, overrides)
-    total = {"tornado": runs or 0, "convergence": max_runs}.get(method, 0)
-    unit = {"convergence": "runs at most", "sobol": "points"}.get(method, "runs")
     if method == "sobol":
-        total = sa.sobol_points(scenario, samples, intervention)
+        total, unit = sa.sobol_points(scenario, samples, intervention), "points"
+    else:
+        total = {"tornado": runs or 0, "convergence": max_runs}[method]
+        unit = "runs at most" if method == "convergence" else "runs"
     with warnings.catch_warnings(), progress(total, method, enabled=not as_json, unit=unit) as bar:
         # Printed below, in plain words, rather than as Python warnings.
         warnings.simplefilter("ignore", sa.SensitivityWarning)
