@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -14,7 +11,7 @@ from cxsim.model.parameters import mean_values
 from cxsim.model.paths import PathError, assign, input_label, parse, resolve, split_assignment
 from cxsim.model.variants import ALL_FAILURES, Change, Changes
 
-from .conftest import ROOT
+from .conftest import ROOT, cxsim_in_process
 
 SUBSCRIPTION = ROOT / "scenarios" / "subscription.yaml"
 README_PATH = "journey.stages[*].touchpoints[cause=expectations].failure_rate"
@@ -142,14 +139,11 @@ def test_one_labeller_names_segments_touchpoints_and_interventions(
 
 
 def test_cli_runs_the_readme_set_example_and_locates_a_bad_path() -> None:
-    cli = [sys.executable, "-m", "cxsim", "run", str(SUBSCRIPTION), "--runs", "20", "--seed", "1"]
-    ok = subprocess.run([*cli, "--set", f"{README_PATH}=0"], capture_output=True, text=True)
+    """The command's parsing of --set, in this process (a separate one adds only start-up)."""
+    args = ["run", str(SUBSCRIPTION), "--runs", "20", "--seed", "1"]
+    ok = cxsim_in_process(*args, "--set", f"{README_PATH}=0")
     assert ok.returncode == 0, ok.stderr
-    bad = subprocess.run(
-        [*cli, "--set", "journey.stages[Suport].touchpoints[*].failure_rate=0"],
-        capture_output=True,
-        text=True,
-    )
+    bad = cxsim_in_process(*args, "--set", "journey.stages[Suport].touchpoints[*].failure_rate=0")
     assert bad.returncode == 2
     assert bad.stderr.strip() == (
         "--set: journey.stages[Suport].touchpoints[*].failure_rate: "

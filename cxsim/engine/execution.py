@@ -23,6 +23,7 @@ import contextlib
 import itertools
 import math
 import os
+import socket
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
@@ -171,12 +172,17 @@ def dask_client(scheduler: Scheduler, workers: int | None = None) -> Iterator[Cl
             yield client
     else:
         try:
+            _refused_at_once(scheduler)
             client = Client(scheduler, timeout=CONNECT_SECONDS)
         except (OSError, TimeoutError) as exc:  # refused, no such host, timed out
+            why = f"within {CONNECT_SECONDS:g} s"
+            if isinstance(exc, ConnectionRefusedError):
+                why = "(nothing listens there)"
+            elif isinstance(exc, socket.gaierror):
+                why = "(no such host)"
             raise UserError(
-                f"scheduler {scheduler}: no Dask scheduler answered within "
-                f"{CONNECT_SECONDS:g} s; start one with `dask scheduler`, or leave --scheduler "
-                "out to use local processes"
+                f"scheduler {scheduler}: no Dask scheduler answered {why}; start one with "
+                "`dask scheduler`, or leave --scheduler out to use local processes"
             ) from exc
         except Exception as exc:  # something answered, but not in Dask's protocol
             raise UserError(
@@ -185,6 +191,19 @@ def dask_client(scheduler: Scheduler, workers: int | None = None) -> Iterator[Cl
             ) from exc
         with client:
             yield client
+
+
+def _refused_at_once(address: str) -> None:
+    """Raise `ConnectionRefusedError` if a TCP `address` refuses a connection: Dask would retry
+    it until its timeout, in case a scheduler is starting, but a user who typed a wrong port
+    should hear so at once. Other schemes (tls, inproc, ...) are left to Dask."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    scheme, location = parse_address(address)
+    if scheme != "tcp":
+        return
+    with socket.create_connection(parse_host_port(location), timeout=CONNECT_SECONDS):
+        pass
 
 
 def _process_pool(workers: int) -> ProcessPoolExecutor:
