@@ -29,11 +29,11 @@ def test_validate_all_examples() -> None:
 
 
 def test_run_json_document() -> None:
-    out = cxsim("run", "scenarios/ecommerce.yaml", "--runs", "300", "--seed", "7", "--json")
+    out = cxsim("run", "scenarios/ecommerce.yaml", "--runs", "64", "--seed", "7", "--json")
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["scenario"] == "Modehaus online retailer"
-    assert doc["seed"] == 7 and doc["runs"] == 300
+    assert doc["seed"] == 7 and doc["runs"] == 64
     assert len(doc["scenario_sha256"]) == 64 and doc["cxsim_version"]
     for metric in ("lost_revenue", "customers_lost", "lost_acquisitions", "churn_rate"):
         assert set(doc["metrics"][metric]) >= {"mean", "std", "sem", "p5", "p50", "p95"}
@@ -43,7 +43,7 @@ def test_run_json_document() -> None:
         assert sum(doc["attribution"][by].values()) == pytest.approx(m["mean"], rel=1e-9)
     assert "Late delivery" in doc["attribution"]["by_touchpoint"]
     again = json.loads(
-        cxsim("run", "scenarios/ecommerce.yaml", "--runs", "300", "--seed", "7", "--json").stdout
+        cxsim("run", "scenarios/ecommerce.yaml", "--runs", "64", "--seed", "7", "--json").stdout
     )
     assert again["metrics"] == doc["metrics"]
 
