@@ -208,7 +208,9 @@ def test_every_option_refuses_hostile_values_or_copes(
 # --- an unreachable scheduler -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("address", ["", "127.0.0.1:1", "nohost:8786", "local:x"])
+@pytest.mark.parametrize(
+    "address", ["", "127.0.0.1:1", "nohost:8786", "local:x", "tcp://10.0.0.5", "tcp://[::1]"]
+)
 def test_a_scheduler_that_is_not_an_address_is_refused_at_once(address: str) -> None:
     done = cxsim_in_process(
         "run", str(ROOT / "scenarios" / "subscription.yaml"), "--scheduler", address
@@ -252,6 +254,17 @@ def test_a_scheduler_host_that_does_not_exist_is_said_so(
         "scheduler tcp://scheduler.invalid:8786: no Dask scheduler answered (no such host); "
         "start one with `dask scheduler`, or leave --scheduler out to use local processes\n"
     )
+
+
+def test_a_tcp_scheduler_without_its_port_is_said_so_through_the_api() -> None:
+    """The CLI refuses it as an option; in Python, Dask's own error would be a ValueError that
+    read as if a scheduler had answered."""
+    from cxsim.engine.execution import dask_client
+    from cxsim.errors import UserError
+
+    refused = pytest.raises(UserError, match=r"^scheduler tcp://10\.0\.0\.5: give its port")
+    with refused, dask_client("tcp://10.0.0.5"):
+        pass
 
 
 # --- queue: refused quickly ----------------------------------------------------------------------

@@ -99,9 +99,13 @@ class SchedulerAddress(click.ParamType):
     name = "address"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        """Accept 'local' or PROTOCOL://HOST:PORT; refuse empty and other text."""
+        """Accept 'local' or PROTOCOL://HOST:PORT; refuse empty and other text, and a TCP
+        address without its port (Dask has no default for it)."""
         text = str(value).strip()
-        if text == "local" or re.fullmatch(r"[a-z][a-z0-9+.-]*://\S+", text):
+        tcp = text.startswith("tcp://")
+        if text == "local" or re.fullmatch(
+            r"tcp://\S+:\d+" if tcp else r"[a-z][a-z0-9+.-]*://\S+", text
+        ):
             return text
         self.fail(
             f"wants 'local' or an address such as tcp://HOST:PORT, got {value!r}.", param, ctx

@@ -184,6 +184,8 @@ def dask_client(scheduler: Scheduler, workers: int | None = None) -> Iterator[Cl
                 f"scheduler {scheduler}: no Dask scheduler answered {why}; start one with "
                 "`dask scheduler`, or leave --scheduler out to use local processes"
             ) from exc
+        except UserError:
+            raise
         except Exception as exc:  # something answered, but not in Dask's protocol
             raise UserError(
                 f"scheduler {scheduler}: what answered there is not a Dask scheduler "
@@ -202,7 +204,13 @@ def _refused_at_once(address: str) -> None:
     scheme, location = parse_address(address)
     if scheme != "tcp":
         return
-    with socket.create_connection(parse_host_port(location), timeout=CONNECT_SECONDS):
+    try:
+        host_port = parse_host_port(location)
+    except ValueError:
+        raise UserError(
+            f"scheduler {address}: give its port, as in tcp://HOST:8786 (Dask's usual one)"
+        ) from None
+    with socket.create_connection(host_port, timeout=CONNECT_SECONDS):
         pass
 
 
