@@ -178,8 +178,9 @@ def test_charts_leave_global_state_alone() -> None:
 
 def test_chart_pdfs_embed_fonts_without_layout_tables(tmp_path: Any) -> None:
     """A chart's PDF embeds its fonts without GSUB/GPOS (a PDF positions every glyph; issue
-    17: subsetting them was a fifth of a report's time); its text still reads back, and
-    fontTools' defaults are as they were afterwards, for anyone else's PDFs."""
+    17: subsetting them was a fifth of a report's time) and with their BMP cmap alone; its text
+    still reads back, and fontTools' defaults are as they were afterwards, for anyone else's
+    PDFs."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
     from pypdf import PdfReader
@@ -200,6 +201,8 @@ def test_chart_pdfs_embed_fonts_without_layout_tables(tmp_path: Any) -> None:
         tables = set(TTFont(io.BytesIO(data)).keys())
         assert {"glyf", "cmap", "hmtx"} <= tables
         assert not tables & {"GSUB", "GPOS", "GDEF"}
+        # the BMP map alone: the font's larger Unicode map was left unread
+        assert {t.format for t in TTFont(io.BytesIO(data))["cmap"].tables} == {4}
 
 
 def test_a_chart_saved_in_several_formats_is_laid_out_once(
