@@ -205,6 +205,33 @@ def test_chart_pdfs_embed_fonts_without_layout_tables(tmp_path: Any) -> None:
         assert {t.format for t in TTFont(io.BytesIO(data))["cmap"].tables} == {4}
 
 
+def test_a_font_without_glyph_names_is_subset_without_reading_its_whole_cmap() -> None:
+    """BIZ UDPGothic stores no glyph names (post table format 3): fontTools would make them up
+    from its whole cmap (12,000 characters and 10,000 variation sequences beside the BMP map).
+    Inside `lean_subsets` it is named by glyph number and keeps its BMP map alone, and a subset
+    still maps its characters to the glyphs kept."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+    from matplotlib import font_manager
+
+    from cxsim.outputs.charts.pdf_fonts import lean_subsets
+    from cxsim.outputs.charts.style import japanese_family
+
+    path = font_manager.findfont(japanese_family()[0])
+    with TTFont(path, lazy=True) as plain:
+        if plain["post"].formatType != 3:
+            pytest.skip(f"{path} stores its glyph names (BIZ UDPGothic is not installed)")
+        gid = plain.getGlyphID(plain["cmap"].getBestCmap()[ord("損")])
+    with lean_subsets(), subset.load_font(path, subset.Options()) as font:
+        assert font.getGlyphName(gid) == f"glyph{gid:05d}"  # not uni640D, from the cmap
+        assert {t.format for t in font["cmap"].tables} == {4}
+        subsetter = subset.Subsetter()
+        subsetter.populate(gids=[gid])
+        subsetter.subset(font)
+        kept = font["cmap"].getBestCmap()
+        assert font.getGlyphID(kept[ord("損")]) == subsetter.glyph_index_map[gid]
+
+
 def test_a_chart_saved_in_several_formats_is_laid_out_once(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
