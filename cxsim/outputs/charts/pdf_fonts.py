@@ -48,7 +48,8 @@ def lean_subsets() -> Iterator[None]:
         for tag in LAYOUT_TABLES:
             if tag in font:
                 del font[tag]  # not decompiled: a lazily loaded font reads a table when asked
-        if "post" in font and font["post"].formatType == 3:  # no glyph names in the font
+        if "glyf" in font and "post" in font and font["post"].formatType == 3:
+            # TrueType outlines without glyph names (a CFF font names its glyphs itself):
             # fontTools would make them up from the whole cmap (every subtable read)
             names = [f"glyph{i:05d}" for i in range(font.getGlyphCount())]
             font.setGlyphOrder([".notdef", *names[1:]])
