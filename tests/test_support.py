@@ -95,6 +95,22 @@ def test_more_agents_join_the_queue() -> None:
     ]  # fmt: skip
 
 
+def test_a_contact_arriving_as_an_agent_frees_or_a_shift_starts_is_answered_at_once() -> None:
+    """What is due at a contact's arrival happens first: the agent who finishes at that instant,
+    or the shift that starts then, answers it without a wait (it never found everyone busy)."""
+    r = run(Channel("phone", 1, 10.0, handle="deterministic"), [0, 10])
+    assert r.trace == [
+        (0, 0, "arrive"), (0, 0, "answer"), (10, 0, "done"), (10, 1, "arrive"), (10, 1, "answer"),
+        (20, 1, "done"),
+    ]  # fmt: skip
+    assert r.queued.tolist() == [False, False]
+    agents = np.ones((7, 24), dtype=int)
+    agents[0, 0] = 0  # nobody until 01:00
+    r = run(Channel("phone", agents, 100.0, handle="deterministic"), [H, H + 50], 2)
+    assert r.wait_seconds.tolist() == [0, 50]
+    assert r.queued.tolist() == [False, True]
+
+
 def test_agent_going_off_shift_finishes_the_contact() -> None:
     """Two agents until 01:00, one after: both finish what they hold; only one picks up again."""
     agents = np.ones((7, 24), dtype=int)
