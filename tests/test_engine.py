@@ -42,10 +42,15 @@ def test_longer_runs_extend_shorter_ones_at_chunk_boundaries() -> None:
 @cache
 def simulated(name: str) -> cxsim.Results:
     """300 runs of an example, with every period: shared by the checks of identities, which
-    hold run by run whatever the seed (simulated once, not once per check)."""
+    hold run by run whatever the seed (simulated once, not once per check: `IDENTITIES`)."""
     return cxsim.simulate(cxsim.load(ROOT / "scenarios" / name), runs=300, seed=1)
 
 
+#: The checks that share `simulated` run on one pytest-xdist worker, which simulates each once.
+IDENTITIES = pytest.mark.xdist_group("engine_identities")
+
+
+@IDENTITIES
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_conservation_every_run_and_period(name: str) -> None:
     """Customers at start + acquired - churned - defected = customers at the end."""
@@ -56,6 +61,7 @@ def test_conservation_every_run_and_period(name: str) -> None:
     assert (p["active"] >= 0).all() and (p["acquired"] >= 0).all()
 
 
+@IDENTITIES
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_attribution_adds_up_to_the_total(name: str) -> None:
     r = simulated(name)
