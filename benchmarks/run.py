@@ -792,6 +792,24 @@ def main(out: Path = DEFAULT_OUT) -> None:
     print(f"written to {out}", file=sys.stderr)
 
 
+def _machines(kept: str) -> str:
+    """How this machine compares with the one that measured the `kept` sections: the engine's
+    1,024 runs there (their "Run time by runs" table) and here."""
+    runs = 4 * CHUNK
+    there = next(
+        (float(row.split("|")[2]) for row in kept.splitlines() if row.startswith(f"| {runs:,} |")),
+        None,
+    )
+    if there is None:
+        return ""
+    scenario = load("ecommerce", 100_000)
+    here = cpu(lambda: simulate(scenario, runs, SEED, keep_periods=False), repeat=2)
+    return (
+        " The sections before it keep their earlier measurement: the engine's"
+        f" {runs:,} runs took {there:.2f} s there, {here:.2f} s here."
+    )
+
+
 def issue17(path: Path = HERE / "results.md") -> None:
     """Re-measure start-up and issue 17's sections (coupled support, slider, test suite) and put
     them in place of those sections of `path`, from "## Start-up" on; the sections before it
@@ -806,7 +824,7 @@ def issue17(path: Path = HERE / "results.md") -> None:
 
     note = (
         f"Start-up and the sections after it re-measured {when} on {cpu_kind()}"
-        " (`run.py --issue17`)."
+        f" (`run.py --issue17`).{_machines(head)}"
     )
     lines = head.rstrip("\n").splitlines()
     lines = [line for line in lines if not line.startswith("Start-up and the sections after")]
