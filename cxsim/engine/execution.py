@@ -196,9 +196,10 @@ def dask_client(scheduler: Scheduler, workers: int | None = None) -> Iterator[Cl
 
 
 def _refused_at_once(address: str) -> None:
-    """Raise `ConnectionRefusedError` if a TCP `address` refuses a connection: Dask would retry
-    it until its timeout, in case a scheduler is starting, but a user who typed a wrong port
-    should hear so at once. Other schemes (tls, inproc, ...) are left to Dask."""
+    """Connect to a TCP `address` once, raising the connection's `OSError` (refused, no such
+    host, timed out) or a `UserError` for an address without its port: Dask would retry a
+    refusal until its timeout, in case a scheduler is starting, but a user who typed a wrong
+    port should hear so at once. Other schemes (tls, inproc, ...) are left to Dask."""
     from distributed.comm.addressing import parse_address, parse_host_port
 
     scheme, location = parse_address(address)
