@@ -23,6 +23,9 @@ from cxsim.outputs import charts
 
 from .conftest import SCENARIOS
 
+#: One xdist worker runs the module, so that each example is simulated once (`simulated`).
+pytestmark = pytest.mark.xdist_group("chart_examples")
+
 RUNS = 64
 
 
