@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 import cxsim
-from cxsim.engine.results import RunStatistics, render_summary
+from cxsim.engine.results import RunStatistics
+from cxsim.engine.results_text import render_summary
 from cxsim.engine.simulation import summarise
 from cxsim.protocol import Result
 
