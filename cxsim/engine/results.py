@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from cxsim._version import __version__
 from cxsim.engine.period import COST_LINES
 from cxsim.engine.recursion import BlockResult
+from cxsim.engine.results_text import render_summary
 from cxsim.engine.rounding import cpu_kind
 from cxsim.engine.stats import PERCENTILES, describe
 from cxsim.engine.variance import Estimate, estimate
@@ -227,8 +228,6 @@ class RunStatistics(Result):
 
     def text(self) -> str:
         """The readable summary `cxsim run` prints."""
-        from cxsim.engine.results_text import render_summary
-
         return render_summary(self)
 
     def report_text(self) -> str:
@@ -318,8 +317,6 @@ class Results(RunStatistics):
 
     def text(self) -> str:
         """The readable summary, with a line for each overloaded support channel."""
-        from cxsim.engine.results_text import render_summary
-
         out = render_summary(self)
         for o in (self.support_notes or {}).get("overloaded", []):
             out += f"\nSupport is overloaded at the {o['when']}'s expected load: {o['text']}"
