@@ -158,8 +158,8 @@ def _churn_plan(s: int, actual: PeriodActual) -> Plan:
 
         @functools.cache  # brentq asks again for the ends, already tried below
         def churn(x: float) -> float:
-            trial = modify(work, {path: float(np.exp(x)) if sbg else x})
-            return float(per_period(a, trial, s, run_like(isolate(trial, s), None))[0, 0])
+            trial = isolate(work, s, {path: float(np.exp(x)) if sbg else x})
+            return float(per_period(a, trial, s, run_like(trial, None))[0, 0])
 
         lo, hi = (np.log(1e-5), np.log(1e4)) if sbg else (0.0, 1.0 - 1e-9)
         floor = churn(lo)
@@ -196,8 +196,8 @@ def _retention_plan(s: int, actual: RetentionActual) -> Plan:
             return {f"{base}.{n}": float(v) for n, v in zip(names, vals, strict=True)}
 
         def residual(x: np.ndarray) -> np.ndarray:
-            trial = modify(work, changes(x))
-            return survival(actual, run_like(cohort(trial, s, steps), None))[0] - observed
+            trial = cohort(work, s, steps, changes(x))
+            return survival(actual, run_like(trial, None))[0] - observed
 
         lowest = residual(np.array([np.log(1e-5), np.log(1e4)]) if sbg else np.array([0.0]))
         if np.any(lowest < -actual.tolerance):
@@ -231,8 +231,8 @@ def _acquisition_plan(s: int, actual: PeriodActual) -> Plan:
     def plan(work: Scenario, solved: dict[str, float]) -> Scenario:
         @functools.cache  # brentq asks again for the ends, already tried below
         def modelled(prospects: float) -> float:
-            trial = modify(work, {path: prospects})
-            return float(per_period(a, trial, s, run_like(isolate(trial, s), None))[0, 0])
+            trial = isolate(work, s, {path: prospects})
+            return float(per_period(a, trial, s, run_like(trial, None))[0, 0])
 
         seg = work.segments[s]
         hi = max(10.0 * seg.prospects.mean(), 10.0 * target / seg.conversion.mean(), 1.0)

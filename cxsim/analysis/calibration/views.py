@@ -42,13 +42,17 @@ def isolate(scenario: Scenario, s: int | None, changes: dict[str, Any] | None = 
     return modify(scenario, out) if out else scenario
 
 
-def cohort(scenario: Scenario, s: int, steps: int) -> Scenario:
-    """New customers of segment `s` followed for `steps` periods with no acquisition.
+def cohort(
+    scenario: Scenario, s: int, steps: int, changes: dict[str, Any] | None = None
+) -> Scenario:
+    """New customers of segment `s` followed for `steps` periods with no acquisition, and
+    `changes` made.
 
     They start clean (no unresolved failure), as new customers do, not in the settled mix of
     experience states the engine starts an existing base in.
     """
-    changes: dict[str, Any] = {
+    changes = {
+        **(changes or {}),
         f"segments.{s}.customers": COHORT,
         "economics.horizon": steps + 1,
         "interventions": [],
